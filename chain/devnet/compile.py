@@ -24,6 +24,10 @@ ARTIFACTS = HERE / "artifacts"
 REPO = HERE.parent.parent
 DEVTOOLS = REPO / "packaging" / "devtools"
 SOLC_VERSION = "0.8.37"
+CLIENT_ABIS = (
+    "Controller", "LivepeerToken", "BondingManager", "RoundsManager", "Minter", "TicketBroker",
+    "ServiceRegistry", "BondingVotes", "LivepeerGovernor", "Treasury", "PollCreator", "Poll", "Multicall3",
+)
 SETTINGS = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
@@ -118,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             path = ARTIFACTS / f"{name}.json"
             if not path.exists() or path.read_text() != render(art):
                 stale.append(name)
+        for name in CLIENT_ABIS:
+            path = REPO / "chain" / "abi" / f"{name}.json"
+            if name in artifacts and (not path.exists() or json.loads(path.read_text()) != artifacts[name]["abi"]):
+                stale.append(f"abi/{name}")
         extra = committed - set(artifacts)
         if stale or extra:
             print(f"artifacts out of date: {sorted(stale)}; no longer built: {sorted(extra)}", file=sys.stderr)
@@ -132,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             old.unlink()
     for name, art in artifacts.items():
         (ARTIFACTS / f"{name}.json").write_text(render(art))
-    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS}")
+    abi_dir = REPO / "chain" / "abi"
+    for name in CLIENT_ABIS:
+        if name in artifacts:
+            (abi_dir / f"{name}.json").write_text(json.dumps(artifacts[name]["abi"], indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS} and the client ABIs to {abi_dir}")
     return 2 if failures else 0
 
 

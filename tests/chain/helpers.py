@@ -71,3 +71,86 @@ class ChainHelper:
         self.mint_lpt(delegator, amount)
         self.send(self.c("LivepeerToken").functions.approve(self.protocol.address("BondingManager"), amount), delegator)
         self.send(self.c("BondingManager").functions.bond(amount, to), delegator)
+
+
+# ------------------------------------------------------------------ tickets, orchestrators, errors
+
+MAX_WIN_PROB = 2**256 - 1  # a ticket with this winProb always wins
+
+
+@dataclass(frozen=True)
+class SignedTicket:
+    """A TicketBroker ticket as the ABI tuple, with the sender's signature and the recipient's secret."""
+
+    ticket: tuple  # (recipient, sender, faceValue, winProb, senderNonce, recipientRandHash, auxData)
+    sig: bytes
+    recipient_rand: int
+
+    @property
+    def args(self) -> tuple:
+        return (self.ticket, self.sig, self.recipient_rand)
+
+
+def ticket_hash(ticket: tuple) -> bytes:
+    """keccak256(abi.encodePacked(recipient, sender, faceValue, winProb, senderNonce, recipientRandHash, auxData))."""
+    from eth_abi.packed import encode_packed
+    from eth_utils import keccak
+
+    types = ["address", "address", "uint256", "uint256", "uint256", "bytes32", "bytes"]
+    return keccak(encode_packed(types, list(ticket)))
+
+
+def ticket_aux_data(chain: ChainHelper, creation_round: int | None = None) -> bytes:
+    """creationRound ‖ RoundsManager.blockHashForRound(creationRound), 64 bytes."""
+    rnd = chain.current_round() if creation_round is None else creation_round
+    block_hash = chain.c("RoundsManager").functions.blockHashForRound(rnd).call()
+    return rnd.to_bytes(32, "big") + bytes(block_hash)
+
+
+def make_ticket(
+    chain: ChainHelper,
+    signer,  # an eth_account LocalAccount: the ticket's sender
+    recipient: str,
+    face_value: int,
+    *,
+    win_prob: int = MAX_WIN_PROB,
+    nonce: int = 0,
+    recipient_rand: int = 0x5EED,
+    aux_data: bytes | None = None,
+    sender: str | None = None,
+) -> SignedTicket:
+    """Build a ticket and sign its hash (eth-signed-message) with `signer`'s key."""
+    from eth_account.messages import encode_defunct
+    from eth_utils import keccak
+
+    ticket = (
+        Web3.to_checksum_address(recipient),
+        sender if sender is not None else signer.address,
+        face_value,
+        win_prob,
+        nonce,
+        keccak(recipient_rand.to_bytes(32, "big")),
+        ticket_aux_data(chain) if aux_data is None else aux_data,
+    )
+    sig = signer.sign_message(encode_defunct(primitive=ticket_hash(ticket))).signature
+    return SignedTicket(ticket=ticket, sig=bytes(sig), recipient_rand=recipient_rand)
+
+
+def register_orchestrator(
+    chain: ChainHelper, addr: str, stake: int, reward_cut: int = 0, fee_share: int = 0
+) -> None:
+    """Self-bond and set rates (call at the start of a round); it becomes active next round."""
+    chain.bond(addr, stake, addr)
+    chain.send(chain.c("BondingManager").functions.transcoder(reward_cut, fee_share), addr)
+
+
+def custom_error_data(chain: ChainHelper, fn, sender: str) -> str:
+    """Call `fn` expecting a custom-error revert; return the revert data as 0x-hex."""
+    from web3.exceptions import ContractCustomError
+
+    try:
+        fn.call({"from": sender})
+    except ContractCustomError as exc:
+        data = exc.data if isinstance(exc.data, str) else exc.message
+        return data if data.startswith("0x") else "0x" + data
+    raise AssertionError(f"{fn.fn_name} did not revert with a custom error")

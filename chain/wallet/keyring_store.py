@@ -1,0 +1,81 @@
+"""The wallet's view of the OS keyring: get/set/delete of one service's entries, with every keyring
+failure turned into a wallet error that says what to do.
+
+Error messages come from the keyring backend (D-Bus and Secret Service errors); they never see the
+secret we store, but they are still scrubbed of it before being shown.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from chain.wallet.errors import KeyringFailure, KeyringLocked, KeyringUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class KeyringStore:
+    """Entries of one keyring service. `backend` defaults to `keyring.get_keyring()` at each call,
+    so a backend chosen later with `keyring.set_keyring` is honoured."""
+
+    def __init__(self, service: str, backend: KeyringBackend | None = None):
+        self.service = service
+        self._backend = backend
+
+    @property
+    def backend(self) -> KeyringBackend:
+        return self._backend if self._backend is not None else keyring.get_keyring()
+
+    def get(self, name: str) -> str | None:
+        return self._call("read", name, lambda b: b.get_password(self.service, name))
+
+    def set(self, name: str, value: str) -> None:
+        self._call("write", name, lambda b: b.set_password(self.service, name, value), secret=value)
+
+    def delete(self, name: str) -> bool:
+        """Delete an entry; False if there was none."""
+        if self.get(name) is None:
+            return False
+        self._call("delete", name, lambda b: b.delete_password(self.service, name))
+        return True
+
+    def _call(self, action: str, name: str, op, secret: str | None = None):
+        backend = self.backend
+        if isinstance(backend, fail.Keyring):
+            raise KeyringUnavailable("keyring found no usable backend")
+        problem: Exception | None = None
+        try:
+            return op(backend)
+        except keyring.errors.NoKeyringError:
+            problem = KeyringUnavailable("keyring found no usable backend")
+        except keyring.errors.KeyringLocked as exc:
+            problem = KeyringLocked(_detail(exc, secret))
+        except keyring.errors.InitError as exc:
+            detail = _detail(exc, secret)
+            if "dismissed" in detail.lower() or "locked" in detail.lower():
+                problem = KeyringLocked(detail)
+            else:
+                problem = KeyringUnavailable(detail)
+        except Exception as exc:  # D-Bus, Secret Service and backend-specific errors
+            detail = _detail(exc, secret)
+            if "locked" in detail.lower() or "dismissed" in detail.lower():
+                problem = KeyringLocked(detail)
+            else:
+                problem = KeyringFailure(
+                    f"the OS keyring could not {action} the entry {name!r} of {self.service!r} ({detail}): "
+                    "check the keyring is running and unlocked, then retry"
+                )
+        log.debug("keyring %s of %s/%s failed: %s", action, self.service, name, type(problem).__name__)
+        raise problem
+
+
+def _detail(exc: Exception, secret: str | None) -> str:
+    text = f"{type(exc).__name__}: {str(exc).strip()}"[:300]
+    if secret and secret.lower() in text.lower():
+        return type(exc).__name__
+    return text

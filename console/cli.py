@@ -1,0 +1,62 @@
+"""`lpc`: the console (no subcommand) and the headless commands.
+
+Textual is imported only when the console itself starts, so `lpc node`, `lpc devnet` and the other
+headless commands stay light and work on servers.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from console.commands import chain_cmds, devnet, gpu, node, wallet
+from console.context import CliContext
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--data-dir",
+    envvar="LPC_DATA_DIR",
+    type=click.Path(file_okay=False),
+    help="Folder with all state of one installation (env LPC_DATA_DIR; default: the platform's user data dir).",
+)
+@click.option(
+    "--network",
+    type=click.Choice(["devnet", "arbitrum-one"]),
+    default=None,
+    help="Which network to use (default: the embedded devnet).",
+)
+@click.option("--rpc-url", default=None, help="JSON-RPC endpoint (default on devnet: the devnet's own).")
+@click.version_option(package_name="livepeer-console", prog_name="lpc")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, network: str | None, rpc_url: str | None) -> None:
+    """Livepeer Console: run and watch a Livepeer node, check and move stake, vote.
+
+    With no command, opens the console (starting the embedded devnet when the network is devnet).
+    """
+    ctx.obj = CliContext(data_dir=data_dir, network=network, rpc_url=rpc_url)
+    if ctx.invoked_subcommand is None:
+        from console.launch import run_console
+
+        sys.exit(run_console(ctx.obj))
+
+
+for command in (
+    devnet.devnet,
+    node.node,
+    wallet.wallet,
+    gpu.gpu,
+    *chain_cmds.COMMANDS,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="lpc")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""`lpc devnet up|status|down|reset`: the embedded Livepeer devnet of this data dir."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from chain.devnet.anvil import DevnetError
+from console.context import CliContext, pass_ctx
+
+
+def _devnet(ctx: CliContext):
+    from chain.devnet.manager import Devnet
+
+    s = ctx.settings
+    return Devnet(s.data_dir, anvil_path=s.devnet.anvil_path, seed_orchestrators=s.devnet.orchestrators)
+
+
+def _progress_printer(quiet: bool):
+    """Progress on stderr (stdout stays clean for --json)."""
+    if quiet:
+        return lambda _m, _f: None
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    last = {"msg": None}
+
+    def show(message: str, fraction: float) -> None:
+        if message != last["msg"]:
+            err.print(f"[dim]{fraction:4.0%}[/dim] {message}", highlight=False)
+            last["msg"] = message
+
+    return show
+
+
+@click.group()
+def devnet() -> None:
+    """The embedded devnet: a local anvil with Livepeer contracts and a seeded network."""
+
+
+@devnet.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="JSON-RPC port (default 8545 or settings).")
+@click.option("--block-time", type=click.FloatRange(min=0), default=None,
+              help="Seconds between timer-mined blocks (0: only mine on transactions).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line: rpc_url, chain_id, controller, poll_creator.")
+@pass_ctx
+def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: bool) -> None:
+    """Start the devnet (or reuse the one already running for this data dir); return once it is ready."""
+    s = ctx.settings
+    t0 = time.monotonic()
+    try:
+        info = _devnet(ctx).up(
+            port=port or s.devnet.port,
+            block_time=s.devnet.block_time if block_time is None else block_time,
+            progress=_progress_printer(as_json),
+        )
+    except DevnetError as exc:
+        raise click.ClickException(str(exc)) from None
+    if info.rebuilt_reason:
+        click.echo(f"note: {info.rebuilt_reason}", err=True)
+    if as_json:
+        click.echo(json.dumps(info.public_json()))
+        return
+    verb = "already running" if info.reused else f"ready in {time.monotonic() - t0:.1f} s"
+    click.echo(f"devnet {verb}: {info.rpc_url} (chain id {info.chain_id})")
+    click.echo(f"  Controller   {info.controller}")
+    click.echo(f"  PollCreator  {info.poll_creator}")
+    click.echo(f"  AI registry  {info.ai_service_registry}")
+
+
+@devnet.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def status(ctx: CliContext, as_json: bool) -> None:
+    """Is the devnet running, and where is it (block, round)?"""
+    st = _devnet(ctx).status()
+    if as_json:
+        out = {"running": st.running, "message": st.message}
+        if st.info:
+            out.update(st.info.public_json(), pid=st.info.pid, block_number=st.block_number,
+                       l1_block=st.l1_block, current_round=st.current_round,
+                       round_initialized=st.round_initialized)
+        click.echo(json.dumps(out))
+        return
+    if not st.running:
+        click.echo(st.message)
+        sys.exit(3)
+    i = st.info
+    click.echo(f"devnet running: {i.rpc_url} (pid {i.pid}, chain id {i.chain_id})")
+    if st.current_round is not None:
+        init = "initialized" if st.round_initialized else "NOT initialized"
+        click.echo(f"  round {st.current_round} ({init}); L1 block {st.l1_block}; L2 block {st.block_number}")
+    else:
+        click.echo(f"  {st.message}")
+    click.echo(f"  Controller {i.controller}")
+
+
+@devnet.command()
+@pass_ctx
+def down(ctx: CliContext) -> None:
+    """Stop the devnet of this data dir (its state is kept for the next `up`)."""
+    try:
+        click.echo(_devnet(ctx).down())
+    except DevnetError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@devnet.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def reset(ctx: CliContext, yes: bool) -> None:
+    """Throw away the devnet's chain history and start again from a freshly seeded network."""
+    if not yes:
+        click.confirm("Discard all devnet history (balances, stakes, votes) for this data dir?", abort=True)
+    s = ctx.settings
+    try:
+        info = _devnet(ctx).reset(port=s.devnet.port, block_time=s.devnet.block_time, progress=_progress_printer(False))
+    except DevnetError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("devnet reset" + (f"; running again at {info.rpc_url}" if info else "; start it with `lpc devnet up`"))

@@ -1,0 +1,34 @@
+"""What every `lpc` command gets: the global options, turned into settings on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from core.settings import Settings, SettingsError, load_settings
+
+
+@dataclass
+class CliContext:
+    data_dir: str | None = None
+    network: str | None = None
+    rpc_url: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.data_dir, network=self.network, rpc_url=self.rpc_url)
+            except SettingsError as exc:
+                raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    @property
+    def data_path(self) -> Path:
+        return self.settings.data_dir
+
+
+pass_ctx = click.make_pass_decorator(CliContext)

@@ -1,0 +1,27 @@
+"""`lpc` with no subcommand: make sure the chain is reachable (starting the devnet), then open the console."""
+
+from __future__ import annotations
+
+import click
+
+from chain.devnet.anvil import DevnetError
+from console.context import CliContext
+from core.settings import Network
+
+
+def run_console(ctx: CliContext) -> int:
+    settings = ctx.settings
+    if settings.network is Network.DEVNET and not settings.rpc_url:
+        from console.commands.devnet import _devnet, _progress_printer
+
+        try:
+            info = _devnet(ctx).up(
+                port=settings.devnet.port, block_time=settings.devnet.block_time, progress=_progress_printer(False)
+            )
+        except DevnetError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
+    from console.commands.chain_cmds import print_orchestrators
+
+    print_orchestrators(ctx)
+    return 0

@@ -1,0 +1,189 @@
+"""One typed settings model for an installation: defaults < settings.toml in the data dir < LPC_* env < flags.
+
+The data dir holds all state of one installation (database, devnet state, logs, settings.toml).
+Secrets never live here: private keys are only in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SETTINGS_FILE = "settings.toml"
+
+
+class Network(str, Enum):
+    DEVNET = "devnet"
+    ARBITRUM_ONE = "arbitrum-one"
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir("livepeer-console", appauthor=False))
+
+
+def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
+    """--data-dir beats LPC_DATA_DIR beats the platform default."""
+    if flag:
+        return Path(flag).expanduser().resolve()
+    env = os.environ.get("LPC_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return default_data_dir()
+
+
+class DevnetSettings(BaseModel):
+    port: int = Field(8545, ge=1, le=65535, description="anvil JSON-RPC port on 127.0.0.1")
+    block_time: float = Field(10.0, ge=0, description="seconds between timer-mined blocks (0 = only on transactions)")
+    anvil_path: str | None = Field(None, description="anvil binary; default: the one the set-up command installed")
+    orchestrators: int = Field(12, ge=1, le=2000, description="orchestrators in the seeded network")
+
+
+class ConsoleSettings(BaseModel):
+    theme: str = "livepeer-dark"
+    refresh_seconds: float = Field(5.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Read with `load_settings`; never built at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="LPC_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    network: Network = Network.DEVNET
+    rpc_url: str | None = Field(None, description="JSON-RPC endpoint; the devnet's own when unset on devnet")
+    account: str | None = Field(None, description="default account address (its key is in the keyring)")
+    devnet: DevnetSettings = Field(default_factory=DevnetSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _check_rpc(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("rpc_url must start with http://, https://, ws:// or wss://")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: flags, then LPC_* variables, then settings.toml, then the defaults.
+        return (init_settings, env_settings, _FileSource(settings_cls, _FILE_VALUES.get({})))
+
+
+_FILE_VALUES: ContextVar[dict[str, Any]] = ContextVar("lpc_settings_file_values")
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The values of settings.toml, read by load_settings for the chosen data dir."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: dict[str, Any]):
+        super().__init__(settings_cls)
+        self._values = values
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ is used instead
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+class SettingsError(ValueError):
+    """The settings file or a value is invalid; the message says where and how to fix it."""
+
+
+def read_settings_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML ({exc}); fix or delete the file") from None
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_settings(data_dir: str | os.PathLike | None = None, **flags: Any) -> Settings:
+    """Build the settings for one run. `flags` are command-line values (None = not given); nested
+    values use a double underscore, e.g. `devnet__port=8546`."""
+    root = resolve_data_dir(data_dir)
+    file_values = read_settings_file(root)
+    file_values.pop("data_dir", None)
+    given: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        parts = key.split("__")
+        cursor = given
+        for p in parts[:-1]:
+            cursor = cursor.setdefault(p, {})
+        cursor[parts[-1]] = value
+    given["data_dir"] = root
+    token = _FILE_VALUES.set(file_values)
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(
+            f"invalid settings ({problems}); check the flags, LPC_* variables and {root / SETTINGS_FILE}"
+        ) from None
+    finally:
+        _FILE_VALUES.reset(token)
+
+
+def write_setting(data_dir: Path, dotted_key: str, value: Any) -> None:
+    """Persist one value into settings.toml (used by `lpc wallet use` and the Settings screen)."""
+    values = read_settings_file(data_dir)
+    cursor = values
+    parts = dotted_key.split(".")
+    for p in parts[:-1]:
+        cursor = cursor.setdefault(p, {})
+    cursor[parts[-1]] = value
+    Settings.model_validate({**values, "data_dir": data_dir})  # refuse to write an invalid file
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / (SETTINGS_FILE + ".tmp")
+    tmp.write_text(_to_toml(values))
+    tmp.replace(data_dir / SETTINGS_FILE)
+
+
+def _to_toml(values: dict[str, Any], prefix: str = "") -> str:
+    simple = {k: v for k, v in values.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in values.items() if isinstance(v, dict)}
+    lines = [f"{k} = {_toml_value(v)}" for k, v in simple.items()]
+    for name, table in tables.items():
+        full = f"{prefix}{name}"
+        lines.append(f"\n[{full}]")
+        lines.append(_to_toml(table, prefix=full + ".").strip())
+    return "\n".join(lines).strip() + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, Enum):
+        v = v.value
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'

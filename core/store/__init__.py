@@ -1,0 +1,8 @@
+"""Local state in SQLite (WAL) through SQLAlchemy 2.x, with the schema under Alembic migrations.
+
+The engine is built by the composition root (`open_store`), never at import time.
+"""
+
+from core.store.db import Store, open_store
+
+__all__ = ["Store", "open_store"]

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Set up Livepeer Console on a fresh Debian/Ubuntu machine (as root, or with sudo available) and then
+#   run   -> start the console on the embedded devnet
+#   test  -> run the whole test suite
+# Installs only what is missing: system packages (gnome-keyring, dbus, tmux, ffmpeg), the pinned npm
+# devtools (anvil, solc, OpenZeppelin) in packaging/devtools, and a Python 3.11+ virtualenv in .venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MODE=${1:-run}
+shift || true
+
+log() { printf '\033[2m[setup]\033[0m %s\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+command -v gnome-keyring-daemon >/dev/null || need_apt+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need_apt+=(dbus)
+command -v dbus-daemon >/dev/null || need_apt+=(dbus-daemon)
+command -v secret-tool >/dev/null || need_apt+=(libsecret-tools)
+command -v tmux >/dev/null || need_apt+=(tmux)
+command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing system packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x packaging/devtools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] \
+   || [ ! -d packaging/devtools/node_modules/solc ] \
+   || [ packaging/devtools/package-lock.json -nt packaging/devtools/node_modules/.package-lock.json ]; then
+  log "installing pinned devtools (anvil, solc, OpenZeppelin 4.9) with npm"
+  npm ci --prefix packaging/devtools --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+PY=""
+for candidate in python3.11 python3.12 python3.13 python3; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+    PY=$candidate; break
+  fi
+done
+[ -n "$PY" ] || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.lpc-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  log "installing Python packages into .venv (first time: about 2 minutes)"
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" >.venv/pip-install.log 2>&1; then
+    tail -20 .venv/pip-install.log >&2; echo "pip install failed (log: .venv/pip-install.log)" >&2; exit 1
+  fi
+  .venv/bin/python -c "import textual, web3, av, torch, sqlalchemy, keyring" 
+  touch "$stamp"
+fi
+
+case "$MODE" in
+  run)
+    exec .venv/bin/lpc "$@"
+    ;;
+  test)
+    unset NO_COLOR
+    exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+    ;;
+  install)
+    log "installed; start the console with .venv/bin/lpc"
+    ;;
+  *)
+    echo "usage: packaging/setup.sh [run|test|install] [args…]" >&2; exit 2
+    ;;
+esac

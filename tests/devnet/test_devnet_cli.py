@@ -1,0 +1,184 @@
+"""`lpc devnet` as a user runs it: real anvil processes, real CLI subprocesses, real failure paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from chain.devnet.anvil import free_port, pid_alive
+
+REPO = Path(__file__).resolve().parents[2]
+LPC = [sys.executable, "-m", "console.cli"]
+
+
+def lpc(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("LPC_DATA_DIR", None)
+    return subprocess.run(
+        [*LPC, "--data-dir", str(data_dir), *args], capture_output=True, text=True, cwd=REPO,
+        env=full_env, timeout=timeout,
+    )
+
+
+def anvil_pids_on(port: int) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args and args[0].endswith(b"anvil") and str(port).encode() in args and pid_alive(int(proc.name)):
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.fixture(scope="module")
+def seeded_state(tmp_path_factory) -> Path:
+    """A data dir whose devnet state was built once (then copied for each test)."""
+    d = tmp_path_factory.mktemp("seeded")
+    port = free_port()
+    out = lpc(d, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    assert lpc(d, "devnet", "down").returncode == 0
+    assert not anvil_pids_on(port)
+    return d / "devnet"
+
+
+@pytest.fixture
+def data_dir(tmp_path, seeded_state) -> Path:
+    d = tmp_path / "data"
+    shutil.copytree(seeded_state, d / "devnet", ignore=shutil.ignore_patterns("devnet.json", ".lock", "*.log"))
+    yield d
+    lpc(d, "devnet", "down")
+
+
+def test_up_prints_one_json_line_and_second_up_reuses(data_dir):
+    port = free_port()
+    first = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.strip().splitlines()
+    assert len(lines) == 1
+    info = json.loads(lines[0])
+    assert set(info) >= {"rpc_url", "chain_id", "controller", "poll_creator"}
+    assert info["chain_id"] == 42161 and info["rpc_url"] == f"http://127.0.0.1:{port}"
+    pids = anvil_pids_on(port)
+    assert len(pids) == 1
+
+    second = lpc(data_dir, "devnet", "up", "--port", str(port), "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == info
+    assert anvil_pids_on(port) == pids  # reused, not restarted
+
+    status = lpc(data_dir, "devnet", "status", "--json")
+    st = json.loads(status.stdout)
+    assert st["running"] and st["controller"] == info["controller"]
+    assert st["current_round"] > 10 and st["round_initialized"] is True
+    assert st["l1_block"] != st["block_number"]  # the protocol's "L1" clock is not eth_blockNumber
+
+    orchs = lpc(data_dir, "orchestrators", "--json")
+    assert orchs.returncode == 0, orchs.stderr
+    pool = json.loads(orchs.stdout)
+    assert len(pool) >= 12
+    assert sum(o["active"] for o in pool) == 10  # the seeded active set size
+    stakes = [int(o["total_stake"]) for o in pool]
+    assert stakes == sorted(stakes, reverse=True)
+
+    down = lpc(data_dir, "devnet", "down")
+    assert down.returncode == 0 and "stopped" in down.stdout
+    assert not anvil_pids_on(port)
+
+
+def test_down_when_nothing_runs_says_so(tmp_path):
+    out = lpc(tmp_path, "devnet", "down")
+    assert out.returncode == 0
+    assert "no devnet is running" in out.stdout
+    status = lpc(tmp_path, "devnet", "status")
+    assert status.returncode == 3 and "no devnet is running" in status.stdout
+
+
+def test_port_in_use_is_a_clear_error_and_leaves_nothing_running(data_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0")
+    assert out.returncode != 0
+    assert f"port {port}" in out.stderr and "in use" in out.stderr and "--port" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (data_dir / "devnet" / "devnet.json").exists()
+    assert not anvil_pids_on(port)
+
+
+def test_missing_anvil_says_how_to_install(tmp_path):
+    out = lpc(tmp_path, "devnet", "up", env={"LPC_ANVIL_PATH": str(tmp_path / "nope" / "anvil")})
+    assert out.returncode != 0
+    assert "anvil not found" in out.stderr and "npm ci --prefix packaging/devtools" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_wrong_anvil_version_is_refused(tmp_path):
+    fake = tmp_path / "anvil"
+    fake.write_text("#!/bin/sh\necho 'anvil Version: 0.2.0'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    out = lpc(tmp_path, "devnet", "up", env={"LPC_ANVIL_PATH": str(fake)})
+    assert out.returncode != 0
+    assert "anvil 0.2.0" in out.stderr and "1.7.1" in out.stderr
+
+
+def test_corrupt_saved_state_is_rebuilt(data_dir):
+    state = data_dir / "devnet" / "state.json"
+    state.write_text('{"block": "this is not an anvil state')
+    port = free_port()
+    out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    assert "could not be used" in out.stderr and "rebuilt" in out.stderr
+    assert (data_dir / "devnet" / "state.json.corrupt").exists()
+    assert json.loads(out.stdout)["chain_id"] == 42161
+    assert len(anvil_pids_on(port)) == 1
+    orchs = lpc(data_dir, "orchestrators", "--json")
+    assert len(json.loads(orchs.stdout)) >= 12
+
+
+def test_racing_ups_start_one_devnet(data_dir):
+    port = free_port()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(
+            lambda _: lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json"), range(2)
+        ))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert json.loads(results[0].stdout) == json.loads(results[1].stdout)
+    assert len(anvil_pids_on(port)) == 1
+
+
+def test_stale_record_of_a_dead_devnet_is_replaced(data_dir):
+    port = free_port()
+    (data_dir / "devnet" / "devnet.json").write_text(json.dumps({
+        "rpc_url": f"http://127.0.0.1:{port}", "chain_id": 42161, "controller": "0x" + "11" * 20,
+        "poll_creator": "0x" + "22" * 20, "ai_service_registry": "0x" + "33" * 20,
+        "multicall3": "0x" + "44" * 20, "pid": 2**22 - 3, "port": port, "started_at": 0.0,
+    }))
+    out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["controller"] != "0x" + "11" * 20
+    assert len(anvil_pids_on(port)) == 1
+
+
+def test_anvil_killed_behind_our_back_is_restarted(data_dir):
+    port = free_port()
+    assert lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0").returncode == 0
+    (pid,) = anvil_pids_on(port)
+    os.kill(pid, 9)
+    out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(anvil_pids_on(port)) == 1 and anvil_pids_on(port) != [pid]
