@@ -52,3 +52,45 @@ def load_orchestrator_pool(client: ChainClient) -> OrchestratorPool:
             last_reward_round=t[0], activation_round=t[4], deactivation_round=t[5],
         ))
     return OrchestratorPool(round=rnd, orchestrators=tuple(out))
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """The current round in the protocol's own clock ("L1" blocks from RoundsManager.blockNum)."""
+
+    number: int
+    initialized: bool
+    locked: bool
+    start_block: int
+    length: int
+    lock_amount: int  # parts per 1,000,000 of the round that are locked at its end
+    l1_block: int
+
+    @property
+    def blocks_into_round(self) -> int:
+        return max(0, self.l1_block - self.start_block)
+
+    @property
+    def blocks_left(self) -> int:
+        return max(0, self.start_block + self.length - self.l1_block)
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.blocks_into_round / self.length) if self.length else 0.0
+
+    @property
+    def lock_starts_at(self) -> int:
+        return self.start_block + self.length - self.length * self.lock_amount // 1_000_000
+
+
+def load_round_info(client: ChainClient) -> RoundInfo:
+    rm = client.contract("RoundsManager").functions
+    return RoundInfo(
+        number=rm.currentRound().call(),
+        initialized=rm.currentRoundInitialized().call(),
+        locked=rm.currentRoundLocked().call(),
+        start_block=rm.currentRoundStartBlock().call(),
+        length=rm.roundLength().call(),
+        lock_amount=rm.roundLockAmount().call(),
+        l1_block=rm.blockNum().call(),
+    )

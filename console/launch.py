@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from chain.client import ChainError
 from chain.devnet.anvil import DevnetError
 from console.context import CliContext
 from core.settings import Network
@@ -21,7 +22,17 @@ def run_console(ctx: CliContext) -> int:
         except DevnetError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
-    from console.commands.chain_cmds import print_orchestrators
+    from core.composition import chain_client, network_profile
 
-    print_orchestrators(ctx)
+    try:
+        profile, _rpc = network_profile(settings)
+        client = chain_client(settings)
+    except ChainError as exc:
+        raise click.ClickException(str(exc)) from None
+    from console.app import LivepeerConsole
+    from console.services import ConsoleServices
+
+    services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
+                               account=settings.account)
+    LivepeerConsole(services).run()
     return 0

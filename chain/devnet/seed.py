@@ -55,7 +55,7 @@ Progress = Callable[[str, float], None]
 class _Tx:
     w3: Web3
 
-    def send(self, fn, sender: str, value: int = 0, gas: int = 3_000_000):
+    def send(self, fn, sender: str, value: int = 0, gas: int = 6_000_000):
         tx_hash = fn.transact({"from": sender, "value": value, "gas": gas})
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt.status != 1:
@@ -93,6 +93,16 @@ class Seeder:
 
     # -- helpers --------------------------------------------------------------------------------
     def send(self, contract: str, fn: str, *args, sender: str, value: int = 0):
+        """Send as `sender`, first opening a new round if blocks mined by earlier sends ended the last
+        one (each transaction mines a block and devnet rounds are short), and leaving the lock window
+        for calls the protocol refuses in it."""
+        if not (contract == "RoundsManager" and fn == "initializeRound"):
+            rm = self.c["RoundsManager"].functions
+            start, length, now = rm.currentRoundStartBlock().call(), rm.roundLength().call(), rm.blockNum().call()
+            if now + 2 >= start + length:  # the transaction would land at (or just before) a round change
+                self.next_round()
+            elif not rm.currentRoundInitialized().call():
+                self.tx.send(rm.initializeRound(), self.deployer)
         return self.tx.send(getattr(self.c[contract].functions, fn)(*args), sender, value)
 
     def round(self) -> int:
@@ -114,6 +124,17 @@ class Seeder:
     def bond(self, who: str, amount: int, to: str) -> None:
         self.send("LivepeerToken", "approve", self.d.address("BondingManager"), amount, sender=who)
         self.send("BondingManager", "bond", amount, to, sender=who)
+
+    def set_rates(self, orch: str, reward_cut: int, fee_share: int) -> None:
+        """transcoder(): an active orchestrator must call reward in the round first (protocol rule)."""
+        bm = self.c["BondingManager"].functions
+        rm = self.c["RoundsManager"].functions
+        start, length, now = rm.currentRoundStartBlock().call(), rm.roundLength().call(), rm.blockNum().call()
+        if rm.currentRoundLocked().call() or start + length - now < 6:  # keep clear of the lock window
+            self.next_round()
+        if bm.isActiveTranscoder(orch).call() and bm.getTranscoder(orch).call()[0] != self.round():
+            self.send("BondingManager", "reward", sender=orch)
+        self.send("BondingManager", "transcoder", reward_cut, fee_share, sender=orch)
 
     def pay_winning_ticket(self, gateway_index: int, recipient: str, face_value: int) -> None:
         """A gateway signs a ticket that wins (win probability 1) and the recipient redeems it."""
@@ -146,7 +167,7 @@ class Seeder:
                 stake = max(1_000, stake // (1 + i // len(ORCHESTRATOR_PROFILES)) + i)
             self.fund_lpt(orch, (stake + 5_000) * LPT)
             self.bond(orch, stake * LPT, orch)
-            self.send("BondingManager", "transcoder", cut * 10_000, share * 10_000, sender=orch)
+            self.set_rates(orch, cut * 10_000, share * 10_000)
             name = ORCHESTRATOR_NAMES[i] if i < len(ORCHESTRATOR_NAMES) else f"bench-{i:04d}"
             self.send("ServiceRegistry", "setServiceURI", f"https://{name}.devnet.lpc:8935", sender=orch)
             if i < 4:

@@ -5,8 +5,8 @@ saw a key."""
 from __future__ import annotations
 
 KEYRING_HELP = (
-    "on a desktop, unlock your login keyring; on a server, install gnome-keyring and run lpc under "
-    "dbus-run-session with the keyring unlocked (see README, 'Keys on a server')"
+    "on a desktop unlock your login keyring; on a server install gnome-keyring and run lpc under "
+    "dbus-run-session with `gnome-keyring-daemon --unlock` fed a password on stdin (see README)"
 )
 
 

@@ -18,6 +18,10 @@ from chain.wallet.errors import KeyringFailure, KeyringLocked, KeyringUnavailabl
 
 log = logging.getLogger(__name__)
 
+# secretstorage's exceptions, matched by name so that other platforms need not import it.
+_UNAVAILABLE = {"SecretServiceNotAvailableException"}
+_LOCKED = {"LockedException", "PromptDismissedException"}
+
 
 class KeyringStore:
     """Entries of one keyring service. `backend` defaults to `keyring.get_keyring()` at each call,
@@ -63,7 +67,9 @@ class KeyringStore:
                 problem = KeyringUnavailable(detail)
         except Exception as exc:  # D-Bus, Secret Service and backend-specific errors
             detail = _detail(exc, secret)
-            if "locked" in detail.lower() or "dismissed" in detail.lower():
+            if type(exc).__name__ in _UNAVAILABLE:
+                problem = KeyringUnavailable(detail)
+            elif type(exc).__name__ in _LOCKED or "locked" in detail.lower() or "dismissed" in detail.lower():
                 problem = KeyringLocked(detail)
             else:
                 problem = KeyringFailure(

@@ -153,4 +153,5 @@ def encrypt_keystore(key: SecretKey, passphrase: str, *, scrypt_n: int | None = 
     if not passphrase:
         raise InvalidPassphrase("an empty passphrase would leave the exported key unprotected: choose a passphrase")
     doc = Account.encrypt(key.reveal(), passphrase, kdf="scrypt", iterations=scrypt_n)
+    doc["address"] = doc["address"].lower()  # as geth writes it
     return json.dumps(doc, indent=2) + "\n"

@@ -10,6 +10,8 @@ from web3.exceptions import ContractLogicError
 from chain.devnet.deploy import Deployment
 
 LPT = 10**18
+ETH = 10**18
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 @dataclass
@@ -71,6 +73,55 @@ class ChainHelper:
         self.mint_lpt(delegator, amount)
         self.send(self.c("LivepeerToken").functions.approve(self.protocol.address("BondingManager"), amount), delegator)
         self.send(self.c("BondingManager").functions.bond(amount, to), delegator)
+
+    def impersonate(self, address: str, eth: int = 10 * ETH) -> str:
+        """Let tests send transactions as `address` (e.g. a protocol contract); funds it for gas."""
+        address = Web3.to_checksum_address(address)
+        self.w3.provider.make_request("anvil_setBalance", [address, hex(eth)])
+        self.w3.provider.make_request("anvil_impersonateAccount", [address])
+        return address
+
+    def stop_impersonating(self, address: str) -> None:
+        self.w3.provider.make_request("anvil_stopImpersonatingAccount", [address])
+
+    def mine_to_round_offset(self, offset: int) -> None:
+        """Mine so that the latest block sits `offset` "L1" blocks into the current round."""
+        start = self.c("RoundsManager").functions.currentRoundStartBlock().call()
+        target = start + offset
+        assert target >= self.block_num(), "that point of the round has passed"
+        if target > self.block_num():
+            self.mine(target - self.block_num())
+
+    def register_transcoder(self, addr: str, stake: int, reward_cut: int = 0, fee_share: int = 0) -> None:
+        """Self-bond and set rates (call early in an initialized round, outside the lock period)."""
+        self.bond(addr, stake, addr)
+        self.send(self.c("BondingManager").functions.transcoder(reward_cut, fee_share), addr)
+
+    def pool_order(self) -> list[str]:
+        bm = self.c("BondingManager")
+        out = []
+        cur = bm.functions.getFirstTranscoderInPool().call()
+        while cur != ZERO_ADDRESS:
+            out.append(cur)
+            cur = bm.functions.getNextTranscoderInPool(cur).call()
+        return out
+
+    def delegator(self, addr: str) -> dict:
+        keys = ("bondedAmount", "fees", "delegateAddress", "delegatedAmount", "startRound", "lastClaimRound",
+                "nextUnbondingLockId")
+        return dict(zip(keys, self.c("BondingManager").functions.getDelegator(addr).call()))
+
+    def transcoder_info(self, addr: str) -> dict:
+        keys = ("lastRewardRound", "rewardCut", "feeShare", "lastActiveStakeUpdateRound", "activationRound",
+                "deactivationRound", "activeCumulativeRewards", "cumulativeRewards", "cumulativeFees",
+                "lastFeeRound")
+        return dict(zip(keys, self.c("BondingManager").functions.getTranscoder(addr).call()))
+
+    def earnings_pool(self, addr: str, rnd: int) -> dict:
+        keys = ("totalStake", "transcoderRewardCut", "transcoderFeeShare", "cumulativeRewardFactor",
+                "cumulativeFeeFactor")
+        fn = self.c("BondingManager").functions.getTranscoderEarningsPoolForRound(addr, rnd)
+        return dict(zip(keys, fn.call()))
 
 
 # ------------------------------------------------------------------ tickets, orchestrators, errors
@@ -154,3 +205,20 @@ def custom_error_data(chain: ChainHelper, fn, sender: str) -> str:
         data = exc.data if isinstance(exc.data, str) else exc.message
         return data if data.startswith("0x") else "0x" + data
     raise AssertionError(f"{fn.fn_name} did not revert with a custom error")
+
+
+# --- staking helpers (additive) -------------------------------------------------------------------
+
+
+def events(receipt, contract, name: str) -> list:
+    """Decoded `name` events that `contract` emitted in `receipt` (logs of other contracts ignored)."""
+    event = getattr(contract.events, name)()
+    out = []
+    for log in receipt["logs"]:
+        if log["address"] != contract.address:
+            continue
+        try:
+            out.append(event.process_log(log))
+        except Exception:  # another event of the same contract
+            continue
+    return out

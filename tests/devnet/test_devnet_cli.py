@@ -89,10 +89,21 @@ def test_up_prints_one_json_line_and_second_up_reuses(data_dir):
     orchs = lpc(data_dir, "orchestrators", "--json")
     assert orchs.returncode == 0, orchs.stderr
     pool = json.loads(orchs.stdout)
-    assert len(pool) >= 12
-    assert sum(o["active"] for o in pool) == 10  # the seeded active set size
+    assert len(pool) == 10 and all(o["active"] for o in pool)  # the seeded active set is full
     stakes = [int(o["total_stake"]) for o in pool]
     assert stakes == sorted(stakes, reverse=True)
+    # 12 orchestrators are registered: the two smallest stay outside the active set
+    from web3 import Web3
+    from chain.abi import abi
+    from chain.client import ChainClient
+    from chain.network import devnet_profile
+
+    client = ChainClient(info["rpc_url"], devnet_profile(info["controller"], info["poll_creator"],
+                                                         info["ai_service_registry"]))
+    bm = client.contract("BondingManager").functions
+    seeded = [Web3.to_checksum_address(a) for a in client.w3.eth.accounts[1:13]]
+    assert all(bm.isRegisteredTranscoder(a).call() for a in seeded)
+    assert {a for a in seeded if not bm.isActiveTranscoder(a).call()} == set(seeded) - {o["address"] for o in pool}
 
     down = lpc(data_dir, "devnet", "down")
     assert down.returncode == 0 and "stopped" in down.stdout
@@ -147,7 +158,7 @@ def test_corrupt_saved_state_is_rebuilt(data_dir):
     assert json.loads(out.stdout)["chain_id"] == 42161
     assert len(anvil_pids_on(port)) == 1
     orchs = lpc(data_dir, "orchestrators", "--json")
-    assert len(json.loads(orchs.stdout)) >= 12
+    assert len(json.loads(orchs.stdout)) == 10
 
 
 def test_racing_ups_start_one_devnet(data_dir):

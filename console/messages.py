@@ -1,0 +1,26 @@
+"""Messages that carry results from workers to widgets: named for what happened (attributes down, messages up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from chain.reads import OrchestratorPool, RoundInfo
+
+
+@dataclass
+class RoundLoaded(Message):
+    info: RoundInfo
+
+
+@dataclass
+class PoolLoaded(Message):
+    pool: OrchestratorPool
+
+
+@dataclass
+class ChainUnavailable(Message):
+    """A poll failed; the screens keep their last data and show it as stale."""
+
+    reason: str

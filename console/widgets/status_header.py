@@ -1,0 +1,67 @@
+"""The header on every screen: network (DEVNET clearly marked), current round and its progress, account."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import ProgressBar, Static
+
+from chain.reads import RoundInfo
+
+
+def short_address(addr: str | None) -> str:
+    if not addr:
+        return "no account"
+    return f"{addr[:6]}…{addr[-4:]}"
+
+
+class StatusHeader(Horizontal):
+    DEFAULT_CSS = """
+    StatusHeader { height: 1; dock: top; background: $panel; }
+    StatusHeader > .badge { width: auto; padding: 0 1; text-style: bold; }
+    StatusHeader > .badge.devnet { background: $devnet; color: $background; }
+    StatusHeader > .badge.mainnet { background: $mainnet; color: $background; }
+    StatusHeader > #title { width: auto; padding: 0 1; color: $primary; text-style: bold; }
+    StatusHeader > #round { width: auto; padding: 0 1; }
+    StatusHeader > ProgressBar { width: 28; }
+    StatusHeader > ProgressBar > Bar { width: 20; }
+    StatusHeader > #stale { width: auto; padding: 0 1; background: $error; color: $background; display: none; }
+    StatusHeader.-stale > #stale { display: block; }
+    StatusHeader > #spacer { width: 1fr; }
+    StatusHeader > #account { width: auto; padding: 0 1; color: $muted-text; }
+    """
+
+    round_info: reactive[RoundInfo | None] = reactive(None)
+    stale_reason: reactive[str | None] = reactive(None)
+
+    def __init__(self, network_label: str, is_devnet: bool, account: str | None) -> None:
+        super().__init__()
+        self.network_label = network_label
+        self.is_devnet = is_devnet
+        self.account = account
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.network_label, classes="badge " + ("devnet" if self.is_devnet else "mainnet"), id="network")
+        yield Static("Livepeer Console", id="title")
+        yield Static("round …", id="round")
+        yield ProgressBar(total=1.0, show_eta=False, show_percentage=True, id="round-progress")
+        yield Static("STALE", id="stale")
+        yield Static("", id="spacer")
+        yield Static(f"account {short_address(self.account)}", id="account")
+
+    def watch_round_info(self, info: RoundInfo | None) -> None:
+        if info is None:
+            return
+        state = "initialized" if info.initialized else "NOT initialized"
+        lock = " · locked" if info.locked else ""
+        self.query_one("#round", Static).update(
+            f"round {info.number} · {state}{lock} · {info.blocks_left} blocks left"
+        )
+        self.query_one(ProgressBar).update(total=1.0, progress=info.progress)
+
+    def watch_stale_reason(self, reason: str | None) -> None:
+        self.set_class(reason is not None, "-stale")
+        stale = self.query_one("#stale", Static)
+        stale.update("STALE: chain unreachable" if reason else "")
+        stale.tooltip = reason

@@ -1,0 +1,323 @@
+"""Transcode one MPEG-TS segment into a ladder of H.264 MPEG-TS renditions with PyAV.
+
+The segment is demuxed and decoded once, on the calling thread. Each rendition has its own thread
+that scales (its own swscale context), converts the frame rate if asked, encodes and muxes; PyAV
+releases the GIL inside swscale and the codec calls, so the renditions run on all cores. Audio
+packets are copied into every rendition. Nothing touches the disk.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+from av.video.reformatter import VideoReformatter
+
+from core.media.encoders import EncoderChoice, encoder_options
+from core.media.profiles import MAX_FRAME_PIXELS, MAX_SIDE, VideoProfile
+
+TS_PACKET = 188
+_COPY_AUDIO = {"aac", "mp2", "mp3", "ac3", "eac3", "opus"}
+_QUEUE_FRAMES = 8
+PREVIEW_WIDTH = 160
+
+
+class MediaError(Exception):
+    """The segment cannot be transcoded; the message says why in words a gateway operator follows."""
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    max_duration_s: float = 300.0  # go-livepeer's HTTP push limit is 5 minutes
+    max_frame_pixels: int = MAX_FRAME_PIXELS
+
+
+@dataclass(frozen=True)
+class Rendition:
+    profile: VideoProfile
+    data: bytes
+    frames: int
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.frames * self.width * self.height
+
+
+@dataclass(frozen=True)
+class TranscodedSegment:
+    renditions: tuple[Rendition, ...]
+    source_frames: int
+    source_width: int
+    source_height: int
+    duration_s: float
+    wall_s: float
+    preview: np.ndarray | None = field(default=None, repr=False)  # small RGB frame (H, W, 3) uint8
+
+
+def check_container_bytes(data: bytes) -> None:
+    """Refuse what is plainly not an MPEG-TS segment before handing it to FFmpeg."""
+    if not data:
+        raise MediaError("empty segment (0 bytes)")
+    if data[0] != 0x47:
+        raise MediaError("not an MPEG-TS segment (no 0x47 sync byte at the start)")
+    if len(data) % TS_PACKET:
+        raise MediaError(
+            f"truncated MPEG-TS segment: {len(data)} bytes is not a whole number of 188-byte packets"
+        )
+
+
+@dataclass
+class _Audio:
+    data: bytes
+    pts: int | None
+    dts: int | None
+    duration: int | None
+    time_base: Fraction
+
+
+class _RenditionWorker:
+    """One rendition: scale, frame-rate, encode, mux. Fed frames through a small queue."""
+
+    def __init__(
+        self,
+        profile: VideoProfile,
+        encoder: EncoderChoice,
+        src_rate: Fraction,
+        src_time_base: Fraction,
+        audio_template,
+        stop: threading.Event,
+    ):
+        self.profile = profile
+        self.stop = stop
+        self.queue: queue.Queue = queue.Queue(_QUEUE_FRAMES)
+        self.error: BaseException | None = None
+        self.frames = 0
+        self.data = b""
+        self._tb = src_time_base
+        self._src_rate = src_rate
+        self._rate = Fraction(profile.fps, profile.fps_den) if profile.fps else src_rate
+        self._fixed_rate = bool(profile.fps)
+        self._buf = io.BytesIO()
+        self._out = av.open(self._buf, "w", format="mpegts")
+        self._v = self._out.add_stream(encoder.name, rate=self._rate)
+        cc = self._v.codec_context
+        cc.width, cc.height, cc.pix_fmt = profile.width, profile.height, "yuv420p"
+        cc.time_base = src_time_base
+        self._v.time_base = src_time_base
+        cc.options = encoder_options(profile, encoder, self._rate)
+        self._a = self._out.add_stream_from_template(audio_template) if audio_template is not None else None
+        self._scaler = VideoReformatter()
+        self.thread = threading.Thread(target=self._run, name=f"rendition-{profile.name}", daemon=True)
+
+    # -- called from the decode thread
+    def put(self, item) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    # -- the worker thread
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # reported by transcode(); the other renditions stop too
+            self.error = exc
+            self.stop.set()
+        finally:
+            try:
+                self._out.close()
+            except Exception as exc:  # a failed mux leaves a broken container; report the first error
+                self.error = self.error or exc
+            self.data = self._buf.getvalue()
+
+    def _loop(self) -> None:
+        base_pts: int | None = None
+        prev: tuple[av.VideoFrame, float] | None = None
+        tick = 0
+        period = 1 / self._rate
+        while True:
+            item = self._next()
+            if item is None:
+                break
+            if isinstance(item, _Audio):
+                self._mux_audio(item)
+                continue
+            frame: av.VideoFrame = item
+            if base_pts is None:
+                base_pts = frame.pts or 0
+            if not self._fixed_rate:
+                self._encode(frame, frame.pts)
+                continue
+            t = float((frame.pts - base_pts) * self._tb) if frame.pts is not None else tick * period
+            if prev is not None:
+                mid = (prev[1] + t) / 2
+                while tick * period < mid:  # each output tick takes the nearest source frame
+                    self._encode(prev[0], base_pts + round(tick * period / self._tb))
+                    tick += 1
+            prev = (frame, t)
+        if prev is not None and self._fixed_rate:
+            end = prev[1] + 1 / self._src_rate
+            while tick * period < end - 1e-6:
+                self._encode(prev[0], base_pts + round(tick * period / self._tb))
+                tick += 1
+        for pkt in self._v.encode(None):
+            self._mux_video(pkt)
+
+    def _next(self):
+        while True:
+            if self.stop.is_set():
+                return None
+            try:
+                return self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+
+    def _encode(self, frame: av.VideoFrame, pts: int | None) -> None:
+        out = self._scaler.reformat(
+            frame, self.profile.width, self.profile.height, "yuv420p", interpolation="BICUBIC"
+        )
+        out.pts = pts
+        out.time_base = self._tb
+        for pkt in self._v.encode(out):
+            self._mux_video(pkt)
+
+    def _mux_video(self, pkt: av.Packet) -> None:
+        self.frames += 1
+        self._out.mux(pkt)
+
+    def _mux_audio(self, a: _Audio) -> None:
+        pkt = av.Packet(a.data)
+        pkt.pts, pkt.dts, pkt.time_base = a.pts, a.dts, a.time_base
+        if a.duration:
+            pkt.duration = a.duration
+        pkt.stream = self._a
+        self._out.mux(pkt)
+
+
+def _preview(frame: av.VideoFrame, scaler: VideoReformatter) -> np.ndarray:
+    h = max(2, round(PREVIEW_WIDTH * frame.height / max(frame.width, 1)) // 2 * 2)
+    return scaler.reformat(frame, PREVIEW_WIDTH, h, "rgb24").to_ndarray()
+
+
+def transcode(
+    data: bytes,
+    profiles: list[VideoProfile] | tuple[VideoProfile, ...],
+    encoder: EncoderChoice,
+    limits: MediaLimits = MediaLimits(),
+    *,
+    want_preview: bool = False,
+    cancel: threading.Event | None = None,
+) -> TranscodedSegment:
+    """Decode `data` once and encode every profile. Raises MediaError for input it cannot use."""
+    if not profiles:
+        raise MediaError("no profiles requested")
+    check_container_bytes(data)
+    started = time.perf_counter()
+    try:
+        inp = av.open(io.BytesIO(data), format="mpegts")
+    except (av.FFmpegError, ValueError) as exc:
+        raise MediaError(f"cannot read the segment as MPEG-TS: {exc}") from None
+    stop = threading.Event()  # set on the first failure (or on cancel): every thread winds down
+    workers: list[_RenditionWorker] = []
+    try:
+        if not inp.streams.video:
+            raise MediaError("the segment has no video stream")
+        vs = inp.streams.video[0]
+        cc = vs.codec_context
+        if cc.width * cc.height > limits.max_frame_pixels or max(cc.width, cc.height) > MAX_SIDE:
+            raise MediaError(
+                f"source is {cc.width}x{cc.height}; this node takes at most 4096x2160 pixels per frame"
+            )
+        cc.thread_type = "AUTO"
+        audio = next((s for s in inp.streams.audio if s.codec_context.name in _COPY_AUDIO), None)
+        src_rate = vs.average_rate or vs.guessed_rate or Fraction(30)
+        tb = vs.time_base or Fraction(1, 90000)
+        try:
+            for p in profiles:
+                workers.append(_RenditionWorker(p, encoder, Fraction(src_rate), tb, audio, stop))
+        except (av.FFmpegError, ValueError, PermissionError) as exc:
+            raise MediaError(f"cannot open encoder {encoder.name}: {exc}") from None
+        for w in workers:
+            w.thread.start()
+        frames, first_pts, last_pts, preview = 0, None, None, None
+        scaler = VideoReformatter()
+        streams = [vs] + ([audio] if audio is not None else [])
+        try:
+            for pkt in inp.demux(streams):
+                if cancel is not None and cancel.is_set():
+                    stop.set()
+                if stop.is_set():
+                    break
+                if pkt.stream is audio:
+                    if pkt.dts is None and pkt.size == 0:
+                        continue
+                    item = _Audio(bytes(pkt), pkt.pts, pkt.dts, pkt.duration, pkt.time_base)
+                    for w in workers:
+                        w.put(item)
+                    continue
+                # The final empty packet flushes the decoder: decoding it is what yields the last frames.
+                for frame in pkt.decode():
+                    if frame.width * frame.height > limits.max_frame_pixels:
+                        raise MediaError(f"source frame {frame.width}x{frame.height} is too large")
+                    if frame.pts is not None:
+                        first_pts = frame.pts if first_pts is None else first_pts
+                        last_pts = frame.pts
+                        if float((last_pts - first_pts) * tb) > limits.max_duration_s:
+                            raise MediaError(
+                                f"segment is longer than {limits.max_duration_s:.0f} s; send shorter segments"
+                            )
+                    if want_preview and preview is None:
+                        preview = _preview(frame, scaler)
+                    frames += 1
+                    for w in workers:
+                        w.put(frame)
+        except av.FFmpegError as exc:
+            raise MediaError(f"cannot decode the segment: {exc}") from None
+        if frames == 0 and not stop.is_set():
+            raise MediaError("the segment has no decodable video frames")
+        for w in workers:
+            w.put(None)
+        for w in workers:
+            w.thread.join()
+        if cancel is not None and cancel.is_set() and not any(w.error for w in workers):
+            raise MediaError("transcode cancelled")
+        for w in workers:
+            if w.error is not None:
+                raise MediaError(f"encoding {w.profile.name or w.profile.width} failed: {w.error}")
+        duration = float((last_pts - first_pts) * tb + 1 / src_rate) if first_pts is not None else 0.0
+        renditions = tuple(
+            Rendition(w.profile, w.data, w.frames, w.profile.width, w.profile.height) for w in workers
+        )
+        for r in renditions:
+            if len(r.data) < 25 or r.frames == 0:
+                raise MediaError(f"rendition {r.profile.name} came out empty (ZeroSegments)")
+        return TranscodedSegment(
+            renditions=renditions,
+            source_frames=frames,
+            source_width=cc.width,
+            source_height=cc.height,
+            duration_s=duration,
+            wall_s=time.perf_counter() - started,
+            preview=preview,
+        )
+    finally:
+        stop.set()
+        for w in workers:
+            if w.thread.is_alive():
+                w.thread.join()
+            elif w.thread.ident is None:  # never started: close its container
+                try:
+                    w._out.close()
+                except Exception:
+                    pass
+        inp.close()

@@ -1,0 +1,54 @@
+"""Small ASGI helpers: read a bounded request body, send plain-text and byte responses."""
+
+from __future__ import annotations
+
+
+class ClientGone(Exception):
+    """The client disconnected before the request body was complete."""
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def header(scope, name: bytes) -> bytes | None:
+    for k, v in scope["headers"]:
+        if k == name:
+            return v
+    return None
+
+
+async def read_body(receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise ClientGone()
+        body = msg.get("body", b"")
+        size += len(body)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(body)
+        if not msg.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def send_text(send, status: int, text: str) -> None:
+    """A go-style error: text/plain, the message and a newline."""
+    body = (text + "\n").encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_bytes(send, status: int, body: bytes, content_type: bytes) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,54 @@
+"""What a node is started with. Flag names of `lpc node` map one to one onto these fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SERVICE_PORT = 8935
+DEFAULT_CLI_ADDR = "127.0.0.1:7935"
+
+
+def split_host_port(addr: str, default_port: int) -> tuple[str, int]:
+    """'host:port', '[v6]:port', 'host' or ':port' -> (host, port)."""
+    addr = addr.strip()
+    if addr.startswith("["):
+        host, _, rest = addr[1:].partition("]")
+        port = rest.lstrip(":")
+    elif addr.count(":") == 1:
+        host, port = addr.split(":")
+    else:
+        host, port = addr, ""
+    try:
+        number = int(port) if port else default_port
+    except ValueError:
+        raise ValueError(f"{addr!r}: the port must be a number") from None
+    if not 0 <= number <= 65535:
+        raise ValueError(f"{addr!r}: port out of range")
+    return host, number
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    data_dir: Path
+    service_addr: str = f"127.0.0.1:{DEFAULT_SERVICE_PORT}"  # advertised to gateways (-serviceAddr)
+    http_addr: str | None = None  # bind for the service port (-httpAddr); default: all interfaces, service port
+    cli_addr: str | None = DEFAULT_CLI_ADDR  # management port with /metrics (-cliAddr); None = off
+    max_sessions: int | str = 10  # an int, or "auto" to measure this machine at start-up
+    price_per_unit: int = 0  # wei (-pricePerUnit)
+    pixels_per_unit: int = 1  # (-pixelsPerUnit)
+    offchain: bool = True
+    encoder: str = "auto"  # auto | nvenc | x264
+    x264_preset: str = "veryfast"
+    idle_timeout_s: float = 70.0  # a session with no segment for this long ends
+    session_queue: int = 4  # segments waiting per session before OrchestratorBusy
+    max_segment_bytes: int = 300 * 1024 * 1024  # 5 min x 8 Mbps, as go-livepeer
+    max_segment_seconds: float = 300.0
+    token_ttl_s: int = 30 * 60
+    rendition_ttl_s: float = 120.0  # how long finished renditions stay downloadable
+
+    def bind(self) -> tuple[str, int]:
+        _, service_port = split_host_port(self.service_addr, DEFAULT_SERVICE_PORT)
+        if self.http_addr:
+            return split_host_port(self.http_addr, service_port)
+        return "0.0.0.0", service_port

@@ -1,0 +1,277 @@
+"""`Node`: the assembled orchestrator+transcoder, run on its own event loop thread.
+
+    node = Node(NodeConfig(data_dir=..., service_addr="host:8935"))
+    node.start()          # blocks until the ports are bound; raises NodeStartError with the reason
+    node.status()         # NodeStatus snapshot, callable from any thread
+    node.stop()
+
+The console runs it in-process; `lpc node` runs the same object headless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import secrets
+import socket
+import threading
+from importlib.metadata import PackageNotFoundError, version
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config, Sockets
+
+from core.media import ladder
+from core.media.capacity import measure_max_sessions
+from core.media.encoders import EncoderChoice, probe_encoder
+from core.media.ladder import MediaLimits, TranscodedSegment
+from core.node.auth import AuthTokens
+from core.node.config import DEFAULT_SERVICE_PORT, NodeConfig, split_host_port
+from core.node.metrics import NodeMetrics
+from core.node.orchestrator_rpc import Offer, OrchestratorInfoBuilder, OrchestratorService
+from core.node.payments import OffchainPayments, PaymentPolicy
+from core.node.renditions import RenditionStore
+from core.node.segment_http import SegmentEndpoint, SegmentLimits
+from core.node.service_app import ManagementApp, ServiceApp
+from core.node.sessions import Session, SegmentJob, SessionManager
+from core.node.status import NodeStatus
+from core.node.tls import ensure_certificate
+
+log = logging.getLogger(__name__)
+
+
+class NodeStartError(RuntimeError):
+    pass
+
+
+def _version() -> str:
+    try:
+        return version("livepeer-console")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+class _BoundConfig(Config):
+    """Hypercorn config serving a socket we bound ourselves (so port 0 works and bind errors surface)."""
+
+    def __init__(self, sock: socket.socket, secure: bool):
+        super().__init__()
+        self._sock = sock
+        self._secure = secure
+
+    def create_sockets(self) -> Sockets:
+        if self._secure:
+            return Sockets(secure_sockets=[self._sock], insecure_sockets=[], quic_sockets=[])
+        return Sockets(secure_sockets=[], insecure_sockets=[self._sock], quic_sockets=[])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise NodeStartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(256)
+    sock.setblocking(False)
+    return sock
+
+
+class Node:
+    def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None):
+        if not config.offchain and payments is None:
+            raise NodeStartError("on-chain mode needs a payment policy (see the payments issue)")
+        self.config = config
+        self.payments: PaymentPolicy = payments or OffchainPayments()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._done = threading.Event()
+        self._error: str | None = None
+        self._encoder: EncoderChoice | None = None
+        self._sessions: SessionManager | None = None
+        self._metrics: NodeMetrics | None = None
+        self._listening = ""
+        self._management: str | None = None
+        self._max_sessions = config.max_sessions if isinstance(config.max_sessions, int) else 0
+        self._totals = {"done": 0, "failed": 0, "pixels": 0}
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    # ---------------------------------------------------------------- public, any thread
+    @property
+    def service_uri(self) -> str:
+        host, port = split_host_port(self.config.service_addr, DEFAULT_SERVICE_PORT)
+        if port == 0 and self._listening:
+            port = int(self._listening.rsplit(":", 1)[1])
+        return f"https://{host}:{port}"
+
+    def start(self, timeout: float = 180.0) -> NodeStatus:
+        if self._thread is not None:
+            raise NodeStartError("node already started")
+        self._thread = threading.Thread(target=self._run, name="lpc-node", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) and not self._done.is_set():
+            self.stop()
+            raise NodeStartError(f"node did not start within {timeout:.0f} s")
+        if self._error:
+            self._thread.join(5)
+            raise NodeStartError(self._error)
+        return self.status()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not self._done.is_set():
+            loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the node has stopped; True if it did."""
+        return self._done.wait(timeout)
+
+    def status(self) -> NodeStatus:
+        sessions = self._sessions.snapshot() if self._sessions else ()
+        enc = self._encoder
+        return NodeStatus(
+            running=self._ready.is_set() and not self._done.is_set() and not self._error,
+            offchain=self.config.offchain,
+            service_uri=self.service_uri,
+            listening=self._listening,
+            management=self._management,
+            encoder=enc.label if enc else "probing",
+            encoder_reason=enc.reason if enc else "",
+            max_sessions=self._max_sessions,
+            sessions_used=len(sessions),
+            segments_done=self._totals["done"],
+            segments_failed=self._totals["failed"],
+            pixels=self._totals["pixels"],
+            sessions=sessions,
+            error=self._error,
+        )
+
+    def metrics_text(self) -> bytes:
+        return self._metrics.render() if self._metrics else b""
+
+    # ---------------------------------------------------------------- the node thread
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except NodeStartError as exc:
+            self._error = str(exc)
+        except Exception as exc:  # anything else: report it rather than die silently in a thread
+            log.exception("node failed")
+            self._error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._done.set()
+            self._ready.set()
+
+    async def _main(self) -> None:
+        cfg = self.config
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        bind_host, bind_port = cfg.bind()
+        service_sock = _bind(bind_host, bind_port)
+        mgmt_sock = None
+        try:
+            if cfg.cli_addr:
+                mgmt_sock = _bind(*split_host_port(cfg.cli_addr, 7935))
+            self._listening = f"{bind_host}:{service_sock.getsockname()[1]}"
+            if mgmt_sock is not None:
+                self._management = f"{mgmt_sock.getsockname()[0]}:{mgmt_sock.getsockname()[1]}"
+            try:
+                self._encoder = await asyncio.to_thread(probe_encoder, cfg.encoder, cfg.x264_preset)
+            except RuntimeError as exc:
+                raise NodeStartError(str(exc)) from None
+            if cfg.max_sessions == "auto":
+                self._max_sessions = await asyncio.to_thread(measure_max_sessions, self._encoder)
+                log.info("measured capacity: %d sessions", self._max_sessions)
+            host = split_host_port(cfg.service_addr, DEFAULT_SERVICE_PORT)[0]
+            cert, key = await asyncio.to_thread(ensure_certificate, cfg.data_dir / "tls", host)
+            await self._serve(service_sock, mgmt_sock, str(cert), str(key))
+        finally:
+            service_sock.close()
+            if mgmt_sock is not None:
+                mgmt_sock.close()
+
+    async def _serve(self, service_sock, mgmt_sock, cert: str, key: str) -> None:
+        cfg = self.config
+        enc = self._encoder
+        assert enc is not None and self._stop is not None
+        node_id = secrets.token_hex(4)
+        self._metrics = metrics = NodeMetrics(node_id, _version(), enc.name, enc.hw_decode)
+        metrics.max_sessions.set(self._max_sessions)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max(1, self._max_sessions), thread_name_prefix="transcode")
+        tokens = AuthTokens(cfg.token_ttl_s)
+        store = RenditionStore(cfg.rendition_ttl_s)
+        limits = MediaLimits(max_duration_s=cfg.max_segment_seconds)
+        loop = asyncio.get_running_loop()
+
+        async def transcode(job: SegmentJob) -> TranscodedSegment:
+            return await loop.run_in_executor(
+                self._pool,
+                lambda: ladder.transcode(job.data, job.profiles, enc, limits, want_preview=True, cancel=job.cancel),
+            )
+
+        sessions = SessionManager(
+            self._max_sessions, transcode, self._segment_done,
+            queue_size=cfg.session_queue, idle_timeout_s=cfg.idle_timeout_s,
+        )
+        sessions.on_count_changed = metrics.current_sessions.set
+        self._sessions = sessions
+        offer = Offer(self.service_uri, cfg.price_per_unit, cfg.pixels_per_unit, _version(), enc.name)
+        info = OrchestratorInfoBuilder(offer, tokens, self.payments)
+        rpc = OrchestratorService(info, sessions)
+        segment = SegmentEndpoint(
+            tokens, self.payments, sessions, store, info, SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds)
+        )
+        service_cfg = _BoundConfig(service_sock, secure=True)
+        service_cfg.certfile, service_cfg.keyfile = cert, key
+        service_cfg.keep_alive_timeout = 75  # gateways reuse connections between 2 s segments
+        service_cfg.graceful_timeout = 2
+        service_cfg.h2_max_inbound_frame_size = 2**20
+        tasks = [
+            asyncio.create_task(
+                serve(ServiceApp(rpc.methods(), segment, store), service_cfg, shutdown_trigger=self._stop.wait)
+            )
+        ]
+        if mgmt_sock is not None:
+            mcfg = _BoundConfig(mgmt_sock, secure=False)
+            mcfg.graceful_timeout = 1
+            tasks.append(
+                asyncio.create_task(
+                    serve(ManagementApp(metrics.render, self.status), mcfg, shutdown_trigger=self._stop.wait)
+                )
+            )
+        purge = asyncio.create_task(self._purge_loop(store))
+        await asyncio.sleep(0)
+        self._ready.set()
+        log.info("node serving on %s (%s), encoder %s, max sessions %d",
+                 self._listening, self.service_uri, enc.label, self._max_sessions)
+        try:
+            await self._stop.wait()
+        finally:
+            purge.cancel()
+            await sessions.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _purge_loop(self, store: RenditionStore) -> None:
+        while True:
+            await asyncio.sleep(10)
+            store.purge()
+
+    def _segment_done(self, session: Session, job: SegmentJob, result: TranscodedSegment | None, error) -> None:
+        metrics = self._metrics
+        assert metrics is not None
+        if result is None:
+            self._totals["failed"] += 1
+            metrics.segment_failed_with(type(error).__name__)
+            return
+        pixels = sum(r.pixels for r in result.renditions)
+        self._totals["done"] += 1
+        self._totals["pixels"] += pixels
+        profiles = ",".join(p.name for p in job.profiles)
+        metrics.segment_ok(profiles, result.wall_s, result.duration_s, pixels)

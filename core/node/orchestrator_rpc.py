@@ -1,0 +1,87 @@
+"""gRPC `net.Orchestrator`: GetOrchestrator, Ping, EndTranscodingSession, and the OrchestratorInfo they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.node import capabilities
+from core.node.auth import AuthError, AuthTokens
+from core.node.grpc_unary import UNKNOWN, RpcError, UnaryMethod
+from core.node.payments import PaymentPolicy, SignatureError
+from core.node.sessions import ORCHESTRATOR_CAPPED, SessionManager
+from core.proto import net
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What this orchestrator advertises."""
+
+    service_uri: str  # https://service-addr
+    price_per_unit: int
+    pixels_per_unit: int
+    version: str
+    encoder: str  # shown to gateways in `hardware`
+
+
+class OrchestratorInfoBuilder:
+    def __init__(self, offer: Offer, tokens: AuthTokens, payments: PaymentPolicy):
+        self.offer = offer
+        self.tokens = tokens
+        self.payments = payments
+
+    def build(self, sender: bytes = b"", session_id: str | None = None, *, with_hardware: bool = True) -> net.OrchestratorInfo:
+        token = self.tokens.issue(session_id)
+        info = net.OrchestratorInfo(
+            transcoder=self.offer.service_uri,
+            address=self.payments.address,
+            capabilities=capabilities.to_wire(version=self.offer.version),
+            auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
+        )
+        if self.offer.price_per_unit > 0:
+            info.price_info.CopyFrom(
+                net.PriceInfo(pricePerUnit=self.offer.price_per_unit, pixelsPerUnit=self.offer.pixels_per_unit)
+            )
+        params = self.payments.ticket_params(sender, b"")
+        if params is not None:
+            info.ticket_params.CopyFrom(params)
+        if with_hardware:
+            info.hardware.append(net.HardwareInformation(pipeline="transcoding", model_id=self.offer.encoder))
+        return info
+
+
+class OrchestratorService:
+    def __init__(self, builder: OrchestratorInfoBuilder, sessions: SessionManager):
+        self.builder = builder
+        self.sessions = sessions
+
+    async def get_orchestrator(self, req: net.OrchestratorRequest, scope) -> net.OrchestratorInfo:
+        try:
+            self.builder.payments.verify_orchestrator_request(req.address, req.sig)
+        except SignatureError as exc:
+            raise RpcError(UNKNOWN, str(exc) or "invalid signature") from None
+        if not req.ignoreCapacityCheck and len(self.sessions) >= self.sessions.max_sessions:
+            raise RpcError(UNKNOWN, ORCHESTRATOR_CAPPED)
+        # go-livepeer fills hardware only for capability-less (discovery) requests
+        with_hw = not req.HasField("capabilities")
+        return self.builder.build(req.address, with_hardware=with_hw)
+
+    async def ping(self, req: net.PingPong, scope) -> net.PingPong:
+        return net.PingPong(value=self.builder.payments.sign(req.value))
+
+    async def end_session(self, req: net.EndTranscodingSessionRequest, scope) -> net.EndTranscodingSessionResponse:
+        t = req.auth_token
+        try:
+            sid = self.builder.tokens.verify(t.token, t.session_id, t.expiration)
+        except AuthError as exc:
+            raise RpcError(UNKNOWN, str(exc)) from None
+        await self.sessions.end(sid)
+        return net.EndTranscodingSessionResponse()
+
+    def methods(self) -> dict[str, UnaryMethod]:
+        return {
+            "/net.Orchestrator/GetOrchestrator": UnaryMethod(net.OrchestratorRequest, self.get_orchestrator),
+            "/net.Orchestrator/Ping": UnaryMethod(net.PingPong, self.ping),
+            "/net.Orchestrator/EndTranscodingSession": UnaryMethod(
+                net.EndTranscodingSessionRequest, self.end_session
+            ),
+        }

@@ -1,0 +1,200 @@
+"""HTTP `POST /segment`: a gateway's source segment in, a TranscodeResult with rendition URLs out.
+
+The checks run in go-livepeer's order with its status codes (go-livepeer.md §4a, segment-wire.md):
+Livepeer-Payment decodes (402) -> Livepeer-Segment decodes, signature, capabilities, auth token,
+profiles, capacity (403) -> payment processed (400) -> balance (400) -> body read -> keccak256 of the
+body equals SegData.hash (403 "Forbidden"). Then 200 is sent at once and the protobuf TranscodeResult
+follows as the body when the transcode ends; a transcode failure is a 200 with `error` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+
+from eth_hash.auto import keccak
+from google.protobuf.message import DecodeError
+
+from core.media.ladder import TranscodedSegment
+from core.media.profiles import ProfileError, VideoProfile, from_wire
+from core.node import capabilities
+from core.node.asgi_io import BodyTooLarge, ClientGone, header, read_body, send_text
+from core.node.auth import AuthError, AuthTokens
+from core.node.orchestrator_rpc import OrchestratorInfoBuilder
+from core.node.payments import PaymentError, PaymentPolicy, SignatureError
+from core.node.renditions import RenditionStore
+from core.node.sessions import BusyError, CapacityError, SegmentJob, SessionManager
+from core.proto import net
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DURATION_S = 2.0  # SegData.duration 0 means a 2 s segment
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SegmentLimits:
+    max_bytes: int
+    max_seconds: float
+
+
+def _b64(value: bytes | None) -> bytes:
+    return base64.b64decode(value or b"", validate=True)
+
+
+def decode_payment(raw: bytes | None) -> net.Payment:
+    try:
+        payment = net.Payment()
+        payment.ParseFromString(_b64(raw))
+        return payment
+    except (binascii.Error, ValueError, DecodeError) as exc:
+        raise Refusal(402, f"invalid Livepeer-Payment header: {exc or 'not base64 protobuf'}") from None
+
+
+def decode_seg_data(raw: bytes | None) -> net.SegData:
+    if not raw:
+        raise Refusal(403, "missing Livepeer-Segment header")
+    try:
+        seg = net.SegData()
+        seg.ParseFromString(_b64(raw))
+        return seg
+    except (binascii.Error, ValueError, DecodeError) as exc:
+        raise Refusal(403, f"invalid Livepeer-Segment header: {exc or 'not base64 protobuf'}") from None
+
+
+def ladder_of(seg: net.SegData) -> tuple[VideoProfile, ...]:
+    """fullProfiles3, else fullProfiles2, else fullProfiles (as go-livepeer reads them)."""
+    wire = seg.fullProfiles3 or seg.fullProfiles2 or seg.fullProfiles
+    if not wire:
+        if seg.profiles and seg.profiles != b"invalid":
+            raise Refusal(403, "legacy profile ids are not supported; send the ladder in fullProfiles")
+        raise Refusal(403, "no profiles requested")
+    try:
+        return tuple(from_wire(p) for p in wire)
+    except ProfileError as exc:
+        raise Refusal(403, str(exc)) from None
+
+
+class SegmentEndpoint:
+    def __init__(
+        self,
+        tokens: AuthTokens,
+        payments: PaymentPolicy,
+        sessions: SessionManager,
+        store: RenditionStore,
+        info: OrchestratorInfoBuilder,
+        limits: SegmentLimits,
+    ):
+        self.tokens = tokens
+        self.payments = payments
+        self.sessions = sessions
+        self.store = store
+        self.info = info
+        self.limits = limits
+
+    def _credentials(self, seg: net.SegData, payment: net.Payment) -> tuple[str, tuple[VideoProfile, ...]]:
+        try:
+            self.payments.verify_segment(payment.sender, seg, seg.sig)
+        except SignatureError as exc:
+            raise Refusal(403, str(exc) or "Segment sig check failed") from None
+        lacking = capabilities.missing(seg.capabilities)
+        if lacking:
+            raise Refusal(403, f"Capabilities incompatible: this node lacks {sorted(lacking)}")
+        if not seg.HasField("auth_token"):
+            raise Refusal(403, "missing auth token")
+        t = seg.auth_token
+        try:
+            session_id = self.tokens.verify(t.token, t.session_id, t.expiration)
+        except AuthError as exc:
+            raise Refusal(403, str(exc)) from None
+        profiles = ladder_of(seg)
+        if seg.duration / 1000 > self.limits.max_seconds:
+            raise Refusal(
+                413, f"segment duration {seg.duration / 1000:.0f} s exceeds this node's {self.limits.max_seconds:.0f} s limit"
+            )
+        try:
+            self.sessions.check_capacity(session_id)
+        except CapacityError as exc:
+            raise Refusal(403, str(exc)) from None
+        return session_id, profiles
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["method"] != "POST":
+            await send_text(send, 405, "method not allowed")
+            return
+        try:
+            payment = decode_payment(header(scope, b"livepeer-payment"))
+            seg = decode_seg_data(header(scope, b"livepeer-segment"))
+            session_id, profiles = self._credentials(seg, payment)
+            try:
+                self.payments.process_payment(payment, seg.manifestId)
+            except PaymentError as exc:
+                raise Refusal(400, str(exc)) from None
+            if not self.payments.has_sufficient_balance(payment.sender, seg.manifestId):
+                raise Refusal(400, "Insufficient balance")
+            length = header(scope, b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.limits.max_bytes:
+                raise Refusal(413, f"segment of {int(length)} bytes exceeds this node's {self.limits.max_bytes} byte limit")
+            try:
+                data = await read_body(receive, self.limits.max_bytes)
+            except BodyTooLarge:
+                raise Refusal(413, f"segment exceeds this node's {self.limits.max_bytes} byte limit") from None
+            if (header(scope, b"content-type") or b"").startswith(b"application/vnd+livepeer.uri"):
+                raise Refusal(400, "segments by URL (object storage) are not supported; post the bytes")
+            if keccak(data) != seg.hash:
+                raise Refusal(403, "Forbidden")
+        except Refusal as r:
+            log.info("segment refused %d: %s", r.status, r.message)
+            await send_text(send, r.status, r.message)
+            return
+        except ClientGone:
+            log.info("gateway disconnected during the upload; nothing was queued")
+            return
+
+        # Upload done: tell the gateway now (its upload deadline is max(2 s, duration / 2)).
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+
+        result = await self._transcode(scope, seg, payment, session_id, profiles, data)
+        try:
+            await send({"type": "http.response.body", "body": result.SerializeToString(), "more_body": False})
+        except OSError:
+            log.info("gateway left before the result of seq %d was sent", seg.seq)
+
+    async def _transcode(self, scope, seg, payment, session_id, profiles, data) -> net.TranscodeResult:
+        sender = bytes(payment.sender)
+        gateway = ("0x" + sender.hex()) if sender.strip(b"\0") else (scope.get("client") or ("?",))[0]
+        manifest = seg.manifestId.decode("utf-8", "replace")
+        duration = seg.duration / 1000 if seg.duration > 0 else DEFAULT_DURATION_S
+        job = SegmentJob(
+            seq=seg.seq, data=data, profiles=profiles, duration_s=duration,
+            result=asyncio.get_running_loop().create_future(),
+        )
+        result = net.TranscodeResult(seq=seg.seq)
+        try:
+            self.sessions.submit(session_id, manifest, gateway, job)
+            done: TranscodedSegment = await job.result
+        except (CapacityError, BusyError) as exc:
+            result.error = str(exc)
+        except Exception as exc:  # MediaError and friends: the message is for the gateway operator
+            result.error = str(exc) or type(exc).__name__
+        else:
+            base = self.info.offer.service_uri
+            hashes = b""
+            for i, r in enumerate(done.renditions):
+                path = self.store.put(session_id, seg.seq, i, r.data)
+                result.data.segments.append(net.TranscodedSegmentData(url=base + path, pixels=r.pixels))
+                hashes += keccak(r.data)
+            result.data.sig = self.payments.sign(hashes)
+            self.payments.debit(sender, seg.manifestId, sum(r.pixels for r in done.renditions))
+        result.info.CopyFrom(self.info.build(sender, session_id, with_hardware=False))
+        return result

@@ -1,0 +1,201 @@
+"""Transcoding sessions: one per auth-token session id, each with a bounded queue and its own loop.
+
+As go-livepeer: a session starts with its first segment, processes its segments one at a time from a
+small queue (full -> OrchestratorBusy), ends after 70 s without a segment, and the number of live
+sessions is capped (-> OrchestratorCapped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.media.ladder import TranscodedSegment
+from core.media.profiles import VideoProfile
+from core.node.status import SessionStatus
+
+ORCHESTRATOR_CAPPED = "OrchestratorCapped"
+ORCHESTRATOR_BUSY = "OrchestratorBusy"
+
+
+class CapacityError(Exception):
+    def __init__(self) -> None:
+        super().__init__(ORCHESTRATOR_CAPPED)
+
+
+class BusyError(Exception):
+    def __init__(self) -> None:
+        super().__init__(ORCHESTRATOR_BUSY)
+
+
+@dataclass
+class SegmentJob:
+    seq: int
+    data: bytes
+    profiles: tuple[VideoProfile, ...]
+    duration_s: float  # as the gateway declared it (0 = unknown)
+    result: asyncio.Future
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+# (job) -> transcoded segment; runs the blocking transcode off the event loop
+Transcoder = Callable[[SegmentJob], Awaitable[TranscodedSegment]]
+SegmentDone = Callable[["Session", SegmentJob, TranscodedSegment | None, BaseException | None], None]
+
+
+class Session:
+    def __init__(self, session_id: str, manifest_id: str, gateway: str, queue_size: int, clock):
+        self.id = session_id
+        self.manifest_id = manifest_id
+        self.gateway = gateway
+        self.queue: asyncio.Queue[SegmentJob] = asyncio.Queue(queue_size)
+        self.profiles: tuple[VideoProfile, ...] = ()
+        self.segments_done = 0
+        self.segments_failed = 0
+        self.pixels = 0
+        self.realtime_ratio: float | None = None
+        self.last_error: str | None = None
+        self.preview: np.ndarray | None = None
+        self._clock = clock
+        self.last_seen = clock()
+        self.current: SegmentJob | None = None
+        self.task: asyncio.Task | None = None
+
+    def status(self) -> SessionStatus:
+        return SessionStatus(
+            session_id=self.id,
+            gateway=self.gateway,
+            manifest_id=self.manifest_id,
+            profiles=tuple(f"{p.name} {p.width}x{p.height}" for p in self.profiles),
+            segments_done=self.segments_done,
+            segments_failed=self.segments_failed,
+            pixels=self.pixels,
+            realtime_ratio=self.realtime_ratio,
+            last_error=self.last_error,
+            queued=self.queue.qsize() + (1 if self.current else 0),
+            idle_s=max(0.0, self._clock() - self.last_seen),
+            preview=self.preview,
+        )
+
+
+class SessionManager:
+    """Lives on the node's event loop; `snapshot` may be called from any thread."""
+
+    def __init__(
+        self,
+        max_sessions: int,
+        transcoder: Transcoder,
+        on_done: SegmentDone,
+        *,
+        queue_size: int = 4,
+        idle_timeout_s: float = 70.0,
+        clock=time.monotonic,
+    ):
+        self.max_sessions = max_sessions
+        self._transcoder = transcoder
+        self._on_done = on_done
+        self._queue_size = queue_size
+        self._idle = idle_timeout_s
+        self._clock = clock
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()  # guards the dict for snapshot() from other threads
+        self.on_count_changed: Callable[[int], None] = lambda n: None
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def check_capacity(self, session_id: str) -> None:
+        """CapacityError when `session_id` is not live and every slot is taken."""
+        if session_id not in self._sessions and len(self._sessions) >= self.max_sessions:
+            raise CapacityError()
+
+    def submit(self, session_id: str, manifest_id: str, gateway: str, job: SegmentJob) -> None:
+        """Queue a segment, starting the session if needed; CapacityError / BusyError if refused."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            self.check_capacity(session_id)
+            session = Session(session_id, manifest_id, gateway, self._queue_size, self._clock)
+            with self._lock:
+                self._sessions[session_id] = session
+            session.task = asyncio.get_running_loop().create_task(self._loop(session), name=f"session-{session_id}")
+            self.on_count_changed(len(self._sessions))
+        try:
+            session.queue.put_nowait(job)
+        except asyncio.QueueFull:
+            raise BusyError() from None
+        session.last_seen = self._clock()
+        session.manifest_id = manifest_id or session.manifest_id
+
+    async def _loop(self, session: Session) -> None:
+        try:
+            while True:
+                try:
+                    job = await asyncio.wait_for(session.queue.get(), timeout=self._idle)
+                except TimeoutError:
+                    return  # idle: the session ends and frees its slot
+                session.current = job
+                session.profiles = job.profiles
+                try:
+                    result = await self._transcoder(job)
+                except asyncio.CancelledError:
+                    job.cancel.set()
+                    if not job.result.done():
+                        job.result.set_exception(RuntimeError("node shutting down"))
+                    raise
+                except Exception as exc:
+                    session.segments_failed += 1
+                    session.last_error = str(exc)
+                    self._on_done(session, job, None, exc)
+                    if not job.result.done():
+                        job.result.set_exception(exc)
+                else:
+                    session.segments_done += 1
+                    session.pixels += sum(r.pixels for r in result.renditions)
+                    if result.duration_s > 0:
+                        session.realtime_ratio = result.wall_s / result.duration_s
+                    if result.preview is not None:
+                        session.preview = result.preview
+                    session.last_error = None
+                    self._on_done(session, job, result, None)
+                    if not job.result.done():
+                        job.result.set_result(result)
+                finally:
+                    session.current = None
+                    session.last_seen = self._clock()
+        finally:
+            self._drop(session)
+
+    def _drop(self, session: Session) -> None:
+        with self._lock:
+            if self._sessions.get(session.id) is session:
+                del self._sessions[session.id]
+        while not session.queue.empty():
+            job = session.queue.get_nowait()
+            if not job.result.done():
+                job.result.set_exception(RuntimeError("session ended"))
+        self.on_count_changed(len(self._sessions))
+
+    async def end(self, session_id: str) -> bool:
+        """End a session now (EndTranscodingSession); False if it was not live."""
+        session = self._sessions.get(session_id)
+        if session is None or session.task is None:
+            return False
+        session.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await session.task
+        return True
+
+    async def close(self) -> None:
+        for sid in list(self._sessions):
+            await self.end(sid)
+
+    def snapshot(self) -> tuple[SessionStatus, ...]:
+        with self._lock:
+            sessions = list(self._sessions.values())
+        return tuple(s.status() for s in sessions)

@@ -1,0 +1,46 @@
+"""A seeded devnet for console tests (started once from the packaged state, reverted after each test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chain.devnet.anvil import free_port
+from chain.devnet.manager import Devnet
+from core.settings import load_settings
+
+
+@pytest.fixture(scope="session")
+def devnet_data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("console-data")
+    dev = Devnet(d)
+    info = dev.up(port=free_port(), block_time=0)
+    yield d, info
+    dev.down()
+
+
+@pytest.fixture
+def console_settings(devnet_data_dir, monkeypatch):
+    for key in list(__import__("os").environ):
+        if key.startswith("LPC_"):
+            monkeypatch.delenv(key)
+    data_dir, info = devnet_data_dir
+    from web3 import Web3
+
+    w3 = Web3(Web3.HTTPProvider(info.rpc_url))
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]
+    yield load_settings(data_dir)
+    w3.provider.make_request("evm_revert", [snap])
+
+
+@pytest.fixture
+def console_services(console_settings):
+    from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
+    from console.services import ConsoleServices
+    from core.composition import chain_client, network_profile
+    from web3 import Web3
+
+    profile, _ = network_profile(console_settings)
+    client = chain_client(console_settings)
+    account = Web3.to_checksum_address(client.w3.eth.accounts[DEFAULT_ACCOUNT_INDEX])
+    return ConsoleServices(settings=console_settings, profile=profile, client_factory=lambda: client,
+                           account=account)

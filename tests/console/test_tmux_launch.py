@@ -1,0 +1,59 @@
+"""`lpc` as a new user starts it: in a real terminal (tmux), with nothing configured, it starts the devnet
+with progress and opens the console on the Network screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from chain.devnet.anvil import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by the set-up command")
+
+
+def _capture(sock: str) -> str:
+    return subprocess.run(["tmux", "-L", sock, "capture-pane", "-p", "-t", "lpc"], capture_output=True,
+                          text=True).stdout
+
+
+def _wait_for(sock: str, text: str, timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _capture(sock)
+        if text in screen:
+            return screen
+        time.sleep(0.25)
+    raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
+
+
+def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
+    sock = f"lpc-test-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    data = tmp_path / "fresh"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LPC_") and k != "NO_COLOR"}
+    env.update(LPC_DEVNET__PORT=str(port), LPC_DEVNET__BLOCK_TIME="0", TERM="xterm-256color")
+    cmd = f"{sys.executable} -m console.cli --data-dir {data}"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "lpc", "-x", "160", "-y", "45", "-c",
+                    str(REPO), cmd], check=True, env=env)
+    try:
+        screen = _wait_for(sock, "orchestrators ·")
+        assert "DEVNET" in screen
+        assert "round" in screen and "atlas-video.devnet.lpc" in screen
+        subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "lpc", "q"], check=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and subprocess.run(
+                ["tmux", "-L", sock, "has-session", "-t", "lpc"], capture_output=True).returncode == 0:
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+        subprocess.run([sys.executable, "-m", "console.cli", "--data-dir", str(data), "devnet", "down"],
+                       cwd=REPO, env=env, capture_output=True)
