@@ -22,7 +22,12 @@ def run_console(ctx: CliContext) -> int:
         except DevnetError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
+    from console.first_run import ensure_devnet_account
     from core.composition import chain_client, network_profile
+
+    first = ensure_devnet_account(settings)
+    if first.note:
+        click.echo(f"note: {first.note}", err=True)
 
     try:
         profile, _rpc = network_profile(settings)
@@ -33,6 +38,6 @@ def run_console(ctx: CliContext) -> int:
     from console.services import ConsoleServices
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
-                               account=settings.account)
+                               account=first.account)
     LivepeerConsole(services).run()
     return 0

@@ -168,12 +168,12 @@ contract BondingVotes is Manager, IERC5805 {
     function getTotalActiveStakeAt(uint256 _round) public view returns (uint256) {
         uint256 current = clock();
         if (_round > current) revert FutureLookup(_round, current);
-        (bool found, uint256 at) = _upperLookup(totalStakeRounds, _round);
-        if (_round == current && !_roundsManager().currentRoundInitialized() && (!found || at != _round)) {
+        (bool found, uint256 checkpointRound) = _upperLookup(totalStakeRounds, _round);
+        if (_round == current && !_roundsManager().currentRoundInitialized() && (!found || checkpointRound != _round)) {
             // Not initialized yet: this is the stake initialization will snapshot.
             return IBondingManagerEarnings(_resolve("BondingManager")).nextRoundTotalActiveStake();
         }
-        return found ? totalStakeAt[at] : 0;
+        return found ? totalStakeAt[checkpointRound] : 0;
     }
 
     function hasCheckpoint(address _account) public view returns (bool) {
@@ -266,9 +266,9 @@ contract BondingVotes is Manager, IERC5805 {
 
     function _checkpointAt(address _account, uint256 _round) internal view returns (BondingCheckpoint memory) {
         AccountCheckpoints storage cps = bondingCheckpoints[_account];
-        (bool found, uint256 at) = _upperLookup(cps.startRounds, _round);
+        (bool found, uint256 startRound) = _upperLookup(cps.startRounds, _round);
         BondingCheckpoint memory empty;
-        return found ? cps.data[at] : empty;
+        return found ? cps.data[startRound] : empty;
     }
 
     /// The greatest element of the ascending array `_rounds` that is <= `_round`.

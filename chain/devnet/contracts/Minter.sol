@@ -101,6 +101,8 @@ contract Minter is Manager {
         onlyBondingManagerOrJobsManager
         whenSystemNotPaused
     {
+        // As on mainnet: `transfer` forwards a 2,300 gas stipend, so a recipient contract with a costly
+        // receive() fails here just as it would on Arbitrum One.
         _to.transfer(_amount);
     }
 

@@ -55,6 +55,7 @@ class NetworkScreen(ConsoleScreen):
             table.add_column(label, key=key)
         if pool is not None:
             self.show_pool(pool)
+        table.focus()
 
     def show_pool(self, pool: OrchestratorPool) -> None:
         self.pool = pool

@@ -1,0 +1,1 @@
+"""Media pipeline: profiles, encoder choice, the PyAV ladder transcoder, synthetic sources, capacity."""
