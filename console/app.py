@@ -1,23 +1,46 @@
-"""The Textual application: header, screens, the command palette and the chain poll loop."""
+"""The Textual application: screens, the command palette, the log panel and the chain poll loop."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from chain.reads import load_orchestrator_pool, load_round_info
 from console.messages import ChainUnavailable, PoolLoaded, RoundLoaded
+from console.screens.base import ConsoleScreen
 from console.screens.network.network import NetworkScreen
+from console.screens.settings.settings import SettingsScreen
 from console.services import ConsoleServices
+from console.widgets.log_panel import ConsoleLog, LogPanel
 from console.widgets.status_header import StatusHeader
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
+
+
+@dataclass(frozen=True)
+class ScreenEntry:
+    key: str
+    name: str
+    help: str
+    factory: Callable[[], Screen]
+
+
+SCREENS = (
+    ScreenEntry("network", "Network", "Every orchestrator: stake, cuts, reward calls", NetworkScreen),
+    ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", SettingsScreen),
+)
 
 
 class LivepeerConsole(App):
     TITLE = "Livepeer Console"
     BINDINGS = [
-        Binding("n", "show_network", "Network", id="app.network"),
+        Binding("n", "show('network')", "Network", id="app.network"),
+        Binding("comma", "show('settings')", "Settings", id="app.settings"),
+        Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -29,6 +52,8 @@ class LivepeerConsole(App):
         self._poll_timer = None
         self.last_round = None
         self.last_pool = None
+        self.console_log = ConsoleLog()
+        self.log_visible = False
         for theme in THEMES:
             self.register_theme(theme)
         wanted = services.settings.console.theme
@@ -38,10 +63,48 @@ class LivepeerConsole(App):
         return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
 
     def on_mount(self) -> None:
+        self.log_event("info", f"connected to {self.services.profile.label} at {self.services.client.rpc_url}")
         self.push_screen(NetworkScreen())
         self.refresh_chain()
 
-    # -- polling: one poll at a time, the next armed when the last finished ----------------------
+    # -- screens and the command palette ----------------------------------------------------
+    def action_show(self, key: str) -> None:
+        entry = next(e for e in SCREENS if e.key == key)
+        if isinstance(self.screen, entry.factory):
+            return
+        # Keep one instance of each screen on the stack: switch rather than pile up.
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(entry.factory())
+        else:
+            self.push_screen(entry.factory())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for entry in SCREENS:
+            yield SystemCommand(f"Go to {entry.name}", entry.help, lambda k=entry.key: self.action_show(k))
+        yield SystemCommand("Refresh", "Read the chain again now", self.action_refresh)
+        yield SystemCommand("Toggle log panel", "Show or hide what the console did", self.action_toggle_log)
+        for theme in THEMES:
+            yield SystemCommand(f"Theme: {theme.name}", "Switch the colour theme",
+                                lambda name=theme.name: setattr(self, "theme", name))
+        yield SystemCommand("Quit", "Quit the console (the devnet keeps running)", self.exit)
+
+    # -- log panel ------------------------------------------------------------------------
+    def log_event(self, severity: str, text: str) -> None:
+        entry = self.console_log.add(severity, text)
+        if isinstance(self.screen, ConsoleScreen):
+            for panel in self.screen.query(LogPanel):
+                panel.show(entry)
+        if severity in ("warning", "error"):
+            self.notify(text, severity="error" if severity == "error" else "warning")
+
+    def action_toggle_log(self) -> None:
+        self.log_visible = not self.log_visible
+        for panel in self.screen.query(LogPanel):
+            panel.set_class(self.log_visible, "-visible")
+
+    # -- polling: one poll at a time, the next armed when the last finished ----------------
     def action_refresh(self) -> None:
         self.refresh_chain()
 
@@ -65,10 +128,13 @@ class LivepeerConsole(App):
         self._poll_timer = self.set_timer(self.services.settings.console.refresh_seconds, self.refresh_chain)
 
     def on_round_loaded(self, message: RoundLoaded) -> None:
+        was_stale = any(h.stale_reason for h in self.screen.query(StatusHeader))
+        self.last_round = message.info
         for header in self.screen.query(StatusHeader):
             header.round_info = message.info
             header.stale_reason = None
-        self.last_round = message.info
+        if was_stale:
+            self.log_event("success", "chain reachable again")
 
     def on_pool_loaded(self, message: PoolLoaded) -> None:
         self.last_pool = message.pool
@@ -76,12 +142,11 @@ class LivepeerConsole(App):
             self.screen.show_pool(message.pool)
 
     def on_chain_unavailable(self, message: ChainUnavailable) -> None:
-        for header in self.screen.query(StatusHeader):
+        headers = list(self.screen.query(StatusHeader))
+        if not any(h.stale_reason for h in headers):
+            self.log_event("warning", f"chain unreachable, showing the last data: {message.reason}")
+        for header in headers:
             header.stale_reason = message.reason
-
-    def action_show_network(self) -> None:
-        if not isinstance(self.screen, NetworkScreen):
-            self.push_screen(NetworkScreen())
 
 
 def _describe(exc: Exception) -> str:

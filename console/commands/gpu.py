@@ -33,59 +33,69 @@ def _pct(value: object) -> str:
     return "N/A" if value is NA else f"{value:.0f}%"
 
 
-def _of(a: object, b: object, fmt) -> str:  # noqa: ANN001
-    return f"{fmt(a)} / {fmt(b)}"
+def _pair(a: object, b: object, unit: str = "") -> str:
+    return f"{a}/{b}{unit}"
 
 
-def _watts(value: object) -> str:
-    return "N/A" if value is NA else f"{value:.0f} W"
+def _gib(value: object) -> str:
+    return "N/A" if value is NA else f"{value / 2**30:.1f}"  # type: ignore[operator]
 
 
-def _rate(value: object) -> str:
-    return "N/A" if value is NA else f"{_bytes(value)}/s"
+def _mib_s(value: object) -> str:
+    return "N/A" if value is NA else f"{value / 2**20:.1f}"  # type: ignore[operator]
+
+
+def _w(value: object) -> str:
+    return "N/A" if value is NA else f"{value:.0f}"
 
 
 def _device_tables(devices: tuple[DeviceSnapshot, ...]) -> list[RenderableType]:
-    main = Table(title="GPUs", title_justify="left", expand=False)
-    for col in ("GPU", "Name", "Util", "Memory", "Temp", "Power", "Fan", "Perf"):
+    main = Table(title="GPUs", title_justify="left")
+    for col in ("GPU", "Name", "Util", "Memory GiB", "Temp", "Power W", "Fan", "Perf"):
         main.add_column(col, justify="left" if col == "Name" else "right")
-    video = Table(title="Video, clocks and bus", title_justify="left")
-    for col in ("GPU", "Enc", "Dec", "Enc sessions", "Enc FPS", "Clock (SM)", "Mem clock", "PCIe rx / tx", "Throttle", "ECC", "MIG"):
-        video.add_column(col, justify="right" if col not in ("Throttle",) else "left")
-    problems: list[RenderableType] = []
+    video = Table(title="Video, clocks, bus", title_justify="left")
+    for col in ("GPU", "Enc", "Dec", "Enc sess", "Enc FPS", "SM MHz", "Mem MHz", "PCIe rx MiB/s", "tx", "ECC", "MIG"):
+        video.add_column(col, justify="right")
+    notes: list[RenderableType] = []
     for d in devices:
         if d.status != "ok":
             main.add_row(str(d.index), str(d.name), Text("LOST", style="bold red"), *["–"] * 5)
-            problems.append(Text(f"GPU {d.index}: {d.problem}", style="red"))
+            notes.append(Text(f"GPU {d.index}: {d.problem}", style="red"))
             continue
-        mem = f"{_of(d.memory_used_bytes, d.memory_total_bytes, _bytes)} ({_pct(d.memory_pct)})"
         main.add_row(
             str(d.index),
             str(d.name),
             _pct(d.gpu_util_pct),
-            mem,
+            f"{_pair(_gib(d.memory_used_bytes), _gib(d.memory_total_bytes))} {_pct(d.memory_pct)}",
             "N/A" if d.temperature_c is NA else f"{d.temperature_c}°C",
-            _of(d.power_draw_w, d.power_limit_w, _watts),
+            _pair(_w(d.power_draw_w), _w(d.power_limit_w)),
             _pct(d.fan_pct),
             str(d.performance_state),
         )
-        throttle = "N/A" if d.throttle_reasons is NA else (", ".join(d.throttle_reasons) or "none")
-        ecc = "N/A" if d.ecc_enabled is NA else ("off" if not d.ecc_enabled else f"{d.ecc_errors_corrected} corr / {d.ecc_errors_uncorrected} uncorr")
+        if d.ecc_enabled is NA:
+            ecc = "N/A"
+        elif not d.ecc_enabled:
+            ecc = "off"
+        else:
+            ecc = f"{d.ecc_errors_corrected}/{d.ecc_errors_uncorrected}"
         video.add_row(
             str(d.index),
             _pct(d.encoder_util_pct),
             _pct(d.decoder_util_pct),
             str(d.encoder_sessions),
             str(d.encoder_fps),
-            _of(d.clock_sm_mhz, d.clock_sm_max_mhz, str) + " MHz",
-            _of(d.clock_mem_mhz, d.clock_mem_max_mhz, str) + " MHz",
-            _of(d.pcie_rx_bytes_per_s, d.pcie_tx_bytes_per_s, _rate),
-            throttle,
+            str(d.clock_sm_mhz),
+            str(d.clock_mem_mhz),
+            _mib_s(d.pcie_rx_bytes_per_s),
+            _mib_s(d.pcie_tx_bytes_per_s),
             ecc,
             "N/A" if d.mig_enabled is NA else ("on" if d.mig_enabled else "off"),
         )
+        held = [r for r in d.throttle_reasons or () if r != "idle"]
+        if held:
+            notes.append(Text(f"GPU {d.index} clocks held back: {', '.join(held)}", style="yellow"))
     procs = Table(title="GPU processes (★ = this node)", title_justify="left")
-    for col in ("GPU", "PID", "", "Name", "Type", "GPU memory", "SM", "Enc", "Dec"):
+    for col in ("GPU", "PID", "", "Name", "Type", "GPU mem", "SM", "Enc", "Dec"):
         procs.add_column(col, justify="left" if col in ("Name", "Type", "") else "right")
     for d in devices:
         for p in d.processes or ():
@@ -100,7 +110,7 @@ def _device_tables(devices: tuple[DeviceSnapshot, ...]) -> list[RenderableType]:
                 _pct(p.encoder_util_pct),
                 _pct(p.decoder_util_pct),
             )
-    out: list[RenderableType] = [main, *problems, video]
+    out: list[RenderableType] = [main, video, *notes]
     if procs.row_count:
         out.append(procs)
     return out
@@ -112,8 +122,8 @@ def _host_table(h: HostSnapshot) -> Table:
     table.add_column()
     cores = "N/A" if h.per_cpu_pct is NA else " ".join(f"{c:.0f}" for c in h.per_cpu_pct)
     table.add_row("CPU", f"{_pct(h.cpu_pct)} of {h.cpu_count} cores   per core %: {cores}")
-    table.add_row("Memory", f"{_of(h.memory_used_bytes, h.memory_total_bytes, _bytes)} ({_pct(h.memory_pct)})")
-    table.add_row("Swap", _of(h.swap_used_bytes, h.swap_total_bytes, _bytes))
+    table.add_row("Memory", f"{_bytes(h.memory_used_bytes)} / {_bytes(h.memory_total_bytes)} ({_pct(h.memory_pct)})")
+    table.add_row("Swap", f"{_bytes(h.swap_used_bytes)} / {_bytes(h.swap_total_bytes)}")
     load = "N/A" if h.load_average is NA else "  ".join(f"{x:.2f}" for x in h.load_average)
     table.add_row("Load (1/5/15 min)", load)
     return table

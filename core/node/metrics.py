@@ -10,8 +10,10 @@ from __future__ import annotations
 import platform
 import sys
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+disable_created_metrics()  # go-livepeer exports no *_created series
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

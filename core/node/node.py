@@ -228,6 +228,7 @@ class Node:
             tokens, self.payments, sessions, store, info, SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds)
         )
         service_cfg = _BoundConfig(service_sock, secure=True)
+        service_cfg.errorlog = logging.getLogger("hypercorn.error")
         service_cfg.certfile, service_cfg.keyfile = cert, key
         service_cfg.keep_alive_timeout = 75  # gateways reuse connections between 2 s segments
         service_cfg.graceful_timeout = 2
@@ -240,6 +241,7 @@ class Node:
         if mgmt_sock is not None:
             mcfg = _BoundConfig(mgmt_sock, secure=False)
             mcfg.graceful_timeout = 1
+            mcfg.errorlog = logging.getLogger("hypercorn.error")
             tasks.append(
                 asyncio.create_task(
                     serve(ManagementApp(metrics.render, self.status), mcfg, shutdown_trigger=self._stop.wait)
