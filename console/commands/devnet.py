@@ -46,8 +46,11 @@ def devnet() -> None:
 @click.option("--block-time", type=click.FloatRange(min=0), default=None,
               help="Seconds between timer-mined blocks (0: only mine on transactions).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line: rpc_url, chain_id, controller, poll_creator.")
+@click.option("--mainnet-addresses", is_flag=True,
+              help="Put the Controller (and PollCreator, AI registry) at their Arbitrum One addresses, so "
+                   "`--network arbitrum-one --rpc-url <devnet>` works against it.")
 @pass_ctx
-def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: bool) -> None:
+def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: bool, mainnet_addresses: bool) -> None:
     """Start the devnet (or reuse the one already running for this data dir); return once it is ready."""
     s = ctx.settings
     t0 = time.monotonic()
@@ -56,6 +59,7 @@ def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: boo
             port=port or s.devnet.port,
             block_time=s.devnet.block_time if block_time is None else block_time,
             progress=_progress_printer(as_json),
+            mainnet_addresses=mainnet_addresses,
         )
     except DevnetError as exc:
         raise click.ClickException(str(exc)) from None

@@ -12,7 +12,12 @@ SIZE = (150, 40)
 
 
 async def _loaded(pilot) -> None:
+    """Wait for the chain poll to finish and its results to be laid out (DataTable sizes its columns
+    on a later refresh than the one that adds the rows)."""
     await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 

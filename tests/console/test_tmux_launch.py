@@ -45,7 +45,7 @@ def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "lpc", "-x", "160", "-y", "45", "-c",
                     str(REPO), cmd], check=True, env=env)
     try:
-        screen = _wait_for(sock, "orchestrators ·")
+        screen = _wait_for(sock, "atlas-video.devnet.lpc")
         assert "DEVNET" in screen
         assert "round" in screen and "atlas-video.devnet.lpc" in screen
         subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "lpc", "q"], check=True)

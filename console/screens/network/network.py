@@ -11,10 +11,11 @@ from textual.widgets import DataTable, Input, Static
 from chain.reads import Orchestrator, OrchestratorPool
 from console.screens.base import ConsoleScreen
 
+# Fixed widths: the table looks the same whatever arrives first, and doesn't jump as rows change.
 COLUMNS = (
-    ("rank", "#"), ("address", "Orchestrator"), ("host", "Service URI"), ("active", "Active"),
-    ("stake", "Stake (LPT)"), ("share", "Share"), ("reward_cut", "Reward cut"), ("fee_cut", "Fee cut"),
-    ("last_reward", "Last reward"),
+    ("rank", "#", 3), ("address", "Orchestrator", 42), ("host", "Service URI", 30), ("active", "Active", 10),
+    ("stake", "Stake (LPT)", 12), ("share", "Share", 7), ("reward_cut", "Reward cut", 10),
+    ("fee_cut", "Fee cut", 8), ("last_reward", "Last reward", 11),
 )
 
 
@@ -51,8 +52,8 @@ class NetworkScreen(ConsoleScreen):
         super().on_mount()
         pool = getattr(self.app, "last_pool", None)
         table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
         if pool is not None:
             self.show_pool(pool)
         table.focus()
