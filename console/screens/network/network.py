@@ -13,8 +13,8 @@ from console.screens.base import ConsoleScreen
 
 # Fixed widths: the table looks the same whatever arrives first, and doesn't jump as rows change.
 COLUMNS = (
-    ("rank", "#", 3), ("address", "Orchestrator", 42), ("host", "Service URI", 30), ("active", "Active", 10),
-    ("stake", "Stake (LPT)", 12), ("share", "Share", 7), ("reward_cut", "Reward cut", 10),
+    ("rank", "#", 3), ("address", "Orchestrator", 42), ("host", "Service URI", 30), ("active", "Active", 8),
+    ("stake", "Stake (LPT)", 11), ("share", "Share", 7), ("reward_cut", "Reward cut", 10),
     ("fee_cut", "Fee cut", 8), ("last_reward", "Last reward", 11),
 )
 
