@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gpu import NA, DeviceSnapshot, GpuSnapshot, HostSnapshot, create_monitor
+from gpu import NA, DeviceSnapshot, GpuMonitor, GpuSnapshot, HostSnapshot, create_monitor
 
 
 def _bytes(value: object) -> str:
@@ -172,11 +172,13 @@ def gpu(as_json: bool, watch: bool, interval: float, simulate: int) -> None:
                 Console().print(render(snapshot))
             return
         _watch(monitor, as_json)
+    except KeyboardInterrupt:  # Ctrl-C while the first sample or the stop is under way
+        pass
     finally:
         monitor.close()
 
 
-def _watch(monitor, as_json: bool) -> None:  # noqa: ANN001
+def _watch(monitor: GpuMonitor, as_json: bool) -> None:
     done = threading.Event()
     try:
         if as_json:
