@@ -62,6 +62,9 @@ class LivepeerConsole(App):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
 
+    def on_unmount(self) -> None:
+        self.services.close()
+
     def on_mount(self) -> None:
         self.log_event("info", f"connected to {self.services.profile.label} at {self.services.client.rpc_url}")
         self.push_screen(NetworkScreen())

@@ -23,7 +23,7 @@ def run_console(ctx: CliContext) -> int:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
     from console.first_run import ensure_devnet_account
-    from core.composition import chain_client, network_profile
+    from core.composition import chain_client, gpu_monitor, network_profile
 
     first = ensure_devnet_account(settings)
     if first.note:
@@ -38,6 +38,9 @@ def run_console(ctx: CliContext) -> int:
     from console.services import ConsoleServices
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
-                               account=first.account)
-    LivepeerConsole(services).run()
+                               account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings))
+    try:
+        LivepeerConsole(services).run()
+    finally:
+        services.close()
     return 0

@@ -19,10 +19,25 @@ class ConsoleServices:
     profile: NetworkProfile
     client_factory: Callable[[], ChainClient]
     account: str | None = None
+    gpu_monitor_factory: Callable[[], object] | None = None
     _client: ChainClient | None = None
+    _gpu_monitor: object | None = None
 
     @property
     def client(self) -> ChainClient:
         if self._client is None:
             self._client = self.client_factory()
         return self._client
+
+    @property
+    def gpu_monitor(self):
+        """The shared GPU monitor (gpu.GpuMonitor), started on first use; None when not configured."""
+        if self._gpu_monitor is None and self.gpu_monitor_factory is not None:
+            self._gpu_monitor = self.gpu_monitor_factory()
+            self._gpu_monitor.start()
+        return self._gpu_monitor
+
+    def close(self) -> None:
+        if self._gpu_monitor is not None:
+            self._gpu_monitor.close()
+            self._gpu_monitor = None

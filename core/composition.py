@@ -40,3 +40,10 @@ def chain_client(settings: Settings, *, check: bool = True) -> ChainClient:
     if check:
         client.check_chain()
     return client
+
+
+def gpu_monitor(settings: Settings, node_pids: tuple[int, ...] = ()):
+    """The GPU monitor for this installation: real NVML, or the labelled double when asked for."""
+    from gpu import create_monitor
+
+    return create_monitor(simulate=settings.gpu.simulate, interval=settings.gpu.interval, node_pids=node_pids)

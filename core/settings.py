@@ -46,6 +46,16 @@ class DevnetSettings(BaseModel):
     orchestrators: int = Field(12, ge=1, le=2000, description="orchestrators in the seeded network")
 
 
+class GpuSettings(BaseModel):
+    interval: float = Field(1.0, gt=0, le=60, description="seconds between GPU samples")
+    simulate: int | None = Field(
+        None, ge=1, le=16, description="show N simulated GPUs from the NVML test double (clearly labelled)"
+    )
+    alert_temperature_c: int = Field(83, ge=30, le=120, description="alert when a GPU is at least this hot")
+    alert_memory_pct: float = Field(95.0, gt=0, le=100, description="alert when GPU memory use reaches this")
+    alert_throttling: bool = Field(True, description="alert when clocks are held back (thermal/power)")
+
+
 class ConsoleSettings(BaseModel):
     theme: str = "livepeer-dark"
     refresh_seconds: float = Field(5.0, gt=0)
@@ -62,6 +72,7 @@ class Settings(BaseSettings):
     account: str | None = Field(None, description="default account address (its key is in the keyring)")
     devnet: DevnetSettings = Field(default_factory=DevnetSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    gpu: GpuSettings = Field(default_factory=GpuSettings)
 
     @field_validator("rpc_url")
     @classmethod
