@@ -26,6 +26,7 @@ class ChainClient:
         self.rpc_url = rpc_url
         self.profile = profile
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self.w3.provider.cache_allowed_requests = True  # eth_chainId once, not before every eth_call
         self._addresses: dict[str, str] = {}
 
     def check_chain(self) -> int:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from chain.reads import load_orchestrator_pool, load_round_info
 from console.messages import ChainUnavailable, PoolLoaded, RoundLoaded
 from console.screens.base import ConsoleScreen
+from console.screens.gpu.gpu import GpuScreen
 from console.screens.network.network import NetworkScreen
 from console.screens.settings.settings import SettingsScreen
 from console.services import ConsoleServices
@@ -31,6 +32,7 @@ class ScreenEntry:
 
 SCREENS = (
     ScreenEntry("network", "Network", "Every orchestrator: stake, cuts, reward calls", NetworkScreen),
+    ScreenEntry("gpu", "GPU", "GPUs, encoder/decoder load, processes, alerts", GpuScreen),
     ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", SettingsScreen),
 )
 
@@ -39,6 +41,7 @@ class LivepeerConsole(App):
     TITLE = "Livepeer Console"
     BINDINGS = [
         Binding("n", "show('network')", "Network", id="app.network"),
+        Binding("g", "show('gpu')", "GPU", id="app.gpu"),
         Binding("comma", "show('settings')", "Settings", id="app.settings"),
         Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),

@@ -118,15 +118,22 @@ class Devnet:
         return FileLock(str(self.root / ".lock"), timeout=timeout)
 
     # -- public operations -------------------------------------------------------------------
-    def up(self, *, port: int = 8545, block_time: float = 10.0, progress: Progress = _noop) -> DevnetInfo:
+    def up(self, *, port: int = 8545, block_time: float = 10.0, progress: Progress = _noop,
+           mainnet_addresses: bool = False) -> DevnetInfo:
+        """Start (or reuse) the devnet. With `mainnet_addresses`, its Controller, PollCreator and AI
+        registry are moved to their Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
         try:
             with self._lock():
                 running = self._running_info()
                 if running is not None:
                     if running.port != port:
                         progress(f"devnet already running on port {running.port}; reusing it", 1.0)
-                    return DevnetInfo(**{**asdict(running), "reused": True})
-                return self._start(port=port, block_time=block_time, progress=progress)
+                    info = DevnetInfo(**{**asdict(running), "reused": True})
+                else:
+                    info = self._start(port=port, block_time=block_time, progress=progress)
+                if mainnet_addresses:
+                    info = self._place_at_mainnet_addresses(info, progress)
+                return info
         except Timeout:
             raise DevnetError(
                 f"another lpc is starting or stopping the devnet in {self.root}; wait for it and try again"
@@ -176,6 +183,22 @@ class Devnet:
         return None
 
     # -- internals ---------------------------------------------------------------------------
+    def _place_at_mainnet_addresses(self, info: DevnetInfo, progress: Progress) -> DevnetInfo:
+        from chain.devnet.mainnet_layout import place_at_mainnet_addresses
+        from chain.network import ARBITRUM_ONE
+
+        if info.controller.lower() == ARBITRUM_ONE.controller.lower():
+            return info
+        progress("moving the Controller, PollCreator and AI registry to their Arbitrum One addresses", 0.99)
+        w3 = Web3(Web3.HTTPProvider(info.rpc_url, request_kwargs={"timeout": 60}))
+        current = Deployment(controller=info.controller, contracts={}, poll_creator=info.poll_creator,
+                             ai_service_registry=info.ai_service_registry, multicall3=info.multicall3)
+        moved = place_at_mainnet_addresses(w3, current)
+        info = DevnetInfo(**{**asdict(info), "controller": moved.controller, "poll_creator": moved.poll_creator,
+                             "ai_service_registry": moved.ai_service_registry})
+        _atomic_write(self.running_file, json.dumps({**asdict(info), "reused": False}))
+        return info
+
     def _read_running_file(self) -> DevnetInfo | None:
         try:
             data = json.loads(self.running_file.read_text())

@@ -51,10 +51,11 @@ def _fmt_lpt(wei: int) -> str:
 
 def open_signer(ctx: CliContext, address: str):
     """The keyring wallet's signer for `address` (tests replace this with a dev-key signer)."""
-    from chain.wallet import Wallet, WalletError
+    from chain.wallet import WalletError
+    from console.commands.wallet import open_wallet
 
     try:
-        return Wallet().signer(address)
+        return open_wallet().signer(address)
     except WalletError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -389,11 +390,12 @@ def round_show(ctx, as_json):
     client = _client(ctx)
     r = load_round_info(client)
     secs = r.blocks_left * client.profile.l1_block_seconds
+    left = f"{secs / 3600:.1f} h" if secs >= 3600 else f"{secs / 60:.0f} min"
     _emit(as_json, r.to_json(), "\n".join([
         f"round {r.number} — {'initialized' if r.initialized else 'NOT initialized (`lpc round initialize`)'}"
         + ("; PROTOCOL PAUSED" if r.paused else ""),
         f"  L1 block {r.l1_block}: {r.blocks_into_round}/{r.length} blocks in ({r.progress:.0%}), "
-        f"{r.blocks_left} left (~{secs / 3600:.1f} h)",
+        f"{r.blocks_left} left (~{left})",
         f"  lock period from block {r.lock_starts_at}" + (" — LOCKED now: rate changes wait" if r.locked else ""),
     ]))
 

@@ -34,6 +34,20 @@ async def read_body(receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def drain(receive, limit: int) -> None:
+    """Read and drop the rest of a request body before answering early. Hypercorn's HTTP/2 connection
+    fails (KeyError on DataReceived) when body data arrives for a stream whose response has ended, which
+    would take every other stream on that gateway's connection down with it."""
+    size = 0
+    while size <= limit:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return
+        size += len(msg.get("body", b""))
+        if not msg.get("more_body", False):
+            return
+
+
 async def send_text(send, status: int, text: str) -> None:
     """A go-style error: text/plain, the message and a newline."""
     body = (text + "\n").encode()

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from core.node.asgi_io import ClientGone, read_body
+from core.node.asgi_io import BodyTooLarge, ClientGone, drain, read_body
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,16 @@ async def serve_unary(scope, receive, send, methods: dict[str, UnaryMethod]) -> 
     try:
         status, message, payload = OK, "", b""
         try:
+            try:
+                body = await read_body(receive, MAX_MESSAGE + 5)
+            except BodyTooLarge:
+                await drain(receive, 64 * MAX_MESSAGE)
+                raise RpcError(RESOURCE_EXHAUSTED, "request message too large") from None
             method = methods.get(scope["path"])
             if method is None:
                 raise RpcError(UNIMPLEMENTED, f"unknown method {scope['path']}")
             if scope.get("http_version") != "2":
                 raise RpcError(INTERNAL, "gRPC needs HTTP/2")
-            body = await read_body(receive, MAX_MESSAGE + 5)
             if len(body) < 5:
                 raise RpcError(INVALID_ARGUMENT, "missing request message")
             compressed, length = struct.unpack(">BI", body[:5])

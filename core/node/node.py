@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import secrets
 import socket
+import ssl
 import threading
 from importlib.metadata import PackageNotFoundError, version
 
@@ -79,6 +80,18 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _quiet_connection_errors(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """A gateway dropping its TLS connection uncleanly, or connections cut at shutdown, is routine:
+    log it at debug level instead of asyncio's 'Unhandled exception' error."""
+    exc = context.get("exception")
+    if isinstance(exc, (ssl.SSLError, ConnectionError, asyncio.CancelledError)) or (
+        isinstance(exc, BaseExceptionGroup) and exc.subgroup((ssl.SSLError, ConnectionError, KeyError)) is not None
+    ):
+        log.debug("connection closed: %s", context.get("message"), exc_info=exc)
+        return
+    loop.default_exception_handler(context)
+
+
 class Node:
     def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None):
         if not config.offchain and payments is None:
@@ -89,7 +102,8 @@ class Node:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
-        self._done = threading.Event()
+        self._done = threading.Event()  # the node thread has ended
+        self._stopped = threading.Event()  # no longer serving: ports closed, sessions ended
         self._error: str | None = None
         self._encoder: EncoderChoice | None = None
         self._sessions: SessionManager | None = None
@@ -123,20 +137,23 @@ class Node:
 
     def stop(self, timeout: float = 15.0) -> None:
         loop, stop = self._loop, self._stop
-        if loop is not None and stop is not None and not self._done.is_set():
-            loop.call_soon_threadsafe(stop.set)
+        if loop is not None and stop is not None and not self._done.is_set() and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:  # the loop closed meanwhile: already stopped
+                pass
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._stopped.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the node has stopped; True if it did."""
-        return self._done.wait(timeout)
+        """Block until the node has stopped serving; True if it did."""
+        return self._stopped.wait(timeout)
 
     def status(self) -> NodeStatus:
         sessions = self._sessions.snapshot() if self._sessions else ()
         enc = self._encoder
         return NodeStatus(
-            running=self._ready.is_set() and not self._done.is_set() and not self._error,
+            running=self._ready.is_set() and not self._stopped.is_set() and not self._error,
             offchain=self.config.offchain,
             service_uri=self.service_uri,
             listening=self._listening,
@@ -165,12 +182,14 @@ class Node:
             log.exception("node failed")
             self._error = f"{type(exc).__name__}: {exc}"
         finally:
+            self._stopped.set()
             self._done.set()
             self._ready.set()
 
     async def _main(self) -> None:
         cfg = self.config
         self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(_quiet_connection_errors)
         self._stop = asyncio.Event()
         bind_host, bind_port = cfg.bind()
         service_sock = _bind(bind_host, bind_port)
@@ -230,7 +249,7 @@ class Node:
         service_cfg = _BoundConfig(service_sock, secure=True)
         service_cfg.errorlog = logging.getLogger("hypercorn.error")
         service_cfg.certfile, service_cfg.keyfile = cert, key
-        service_cfg.keep_alive_timeout = 75  # gateways reuse connections between 2 s segments
+        service_cfg.keep_alive_timeout = 20  # gateways reuse connections between 2 s segments
         service_cfg.graceful_timeout = 2
         service_cfg.h2_max_inbound_frame_size = 2**20
         tasks = [
@@ -257,8 +276,16 @@ class Node:
         finally:
             purge.cancel()
             await sessions.close()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Hypercorn waits for every client connection to close (asyncio's Server.wait_closed), and a
+            # gateway may hold its connection open for ever: give them a moment, then cancel.
+            # The listening sockets are closed by now; idle keep-alive connections may linger until their
+            # timeout (hypercorn swallows the first cancel while closing TLS), on this daemon thread only.
+            _, pending = await asyncio.wait(tasks, timeout=1)
+            for task in pending:
+                task.cancel()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._stopped.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _purge_loop(self, store: RenditionStore) -> None:
         while True:

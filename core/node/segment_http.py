@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 from core.media.ladder import TranscodedSegment
 from core.media.profiles import ProfileError, VideoProfile, from_wire
 from core.node import capabilities
-from core.node.asgi_io import BodyTooLarge, ClientGone, header, read_body, send_text
+from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, read_body, send_text
 from core.node.auth import AuthError, AuthTokens
 from core.node.orchestrator_rpc import OrchestratorInfoBuilder
 from core.node.payments import PaymentError, PaymentPolicy, SignatureError
@@ -129,8 +129,10 @@ class SegmentEndpoint:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["method"] != "POST":
+            await drain(receive, self.limits.max_bytes)
             await send_text(send, 405, "method not allowed")
             return
+        body_read = False
         try:
             payment = decode_payment(header(scope, b"livepeer-payment"))
             seg = decode_seg_data(header(scope, b"livepeer-segment"))
@@ -146,6 +148,7 @@ class SegmentEndpoint:
                 raise Refusal(413, f"segment of {int(length)} bytes exceeds this node's {self.limits.max_bytes} byte limit")
             try:
                 data = await read_body(receive, self.limits.max_bytes)
+                body_read = True
             except BodyTooLarge:
                 raise Refusal(413, f"segment exceeds this node's {self.limits.max_bytes} byte limit") from None
             if (header(scope, b"content-type") or b"").startswith(b"application/vnd+livepeer.uri"):
@@ -154,6 +157,8 @@ class SegmentEndpoint:
                 raise Refusal(403, "Forbidden")
         except Refusal as r:
             log.info("segment refused %d: %s", r.status, r.message)
+            if not body_read:
+                await drain(receive, self.limits.max_bytes)
             await send_text(send, r.status, r.message)
             return
         except ClientGone:

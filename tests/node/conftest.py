@@ -45,4 +45,4 @@ def node_factory(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def node_and_gateway(node_factory):
-    return node_factory(price_per_unit=1200, pixels_per_unit=3)
+    return node_factory(price_per_unit=1200, pixels_per_unit=3, max_sessions=16)

@@ -99,3 +99,8 @@ def probe(ts: bytes) -> tuple[int, int, int, str]:
             frames += 1
             w, h = f.width, f.height
         return frames, w, h, s.codec_context.profile or ""
+
+
+def b_frames(ts: bytes) -> int:
+    with av.open(io.BytesIO(ts)) as c:
+        return sum(1 for f in c.decode(video=0) if int(f.pict_type) == 3)  # AV_PICTURE_TYPE_B

@@ -1,0 +1,57 @@
+"""The transaction journal in SQL: the store's implementation of chain.tx's Journal port.
+
+Every transaction is written before it is signed (status "pending") and updated as it is sent,
+mined, fails or is refused, so an interrupted run still leaves a record of what was attempted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core.store.db import Store
+from core.store.models import TxJournal
+
+_UPDATABLE = {"status", "tx_hash", "block_number", "gas_used", "fee_wei", "error", "events_json", "gas_estimate"}
+
+
+class SqlJournal:
+    def __init__(self, store: Store):
+        self._store = store
+
+    def add(self, intent: Any, *, network: str) -> int:
+        row = TxJournal(
+            network=network,
+            chain_id=intent.chain_id,
+            sender=intent.sender,
+            to=intent.to,
+            action=intent.action,
+            summary=intent.describe() if hasattr(intent, "describe") else intent.summary,
+            data=intent.data,
+            value_wei=str(intent.value),
+            gas_estimate=intent.gas,
+            status="pending",
+        )
+        with self._store.sessions.begin() as session:
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def update(self, entry_id: int, **fields: Any) -> None:
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not journal fields: {sorted(unknown)}")
+        with self._store.sessions.begin() as session:
+            row = session.get(TxJournal, entry_id)
+            if row is None:
+                raise KeyError(f"no journal entry {entry_id}")
+            for key, value in fields.items():
+                setattr(row, key, str(value) if key == "fee_wei" and value is not None else value)
+
+    def recent(self, limit: int = 50, sender: str | None = None) -> list[TxJournal]:
+        stmt = select(TxJournal).order_by(TxJournal.id.desc()).limit(limit)
+        if sender:
+            stmt = stmt.where(TxJournal.sender == sender)
+        with self._store.sessions() as session:
+            return list(session.scalars(stmt))

@@ -1,0 +1,105 @@
+"""The official Python gateway SDK (livepeer-gateway, Python >= 3.12, its own venv) fetches
+OrchestratorInfo from `lpc node --offchain` running as a separate process."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SDK_VENV = REPO / ".venv-sdk"
+SDK_PYTHON = SDK_VENV / "bin" / "python"
+
+CLIENT = r"""
+import json, sys
+from livepeer_gateway import get_orch_info
+info = get_orch_info(sys.argv[1])
+print(json.dumps({
+    "transcoder": info.transcoder,
+    "session_id": info.auth_token.session_id,
+    "token_len": len(info.auth_token.token),
+    "expiration": info.auth_token.expiration,
+    "has_ticket_params": info.HasField("ticket_params"),
+    "bitstring": list(info.capabilities.bitstring),
+}))
+"""
+
+
+def _python312() -> str | None:
+    found = shutil.which("python3.12")
+    if found:
+        return found
+    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))
+    return candidates[-1] if candidates else None
+
+
+@pytest.fixture(scope="module")
+def sdk_python() -> Path:
+    if not SDK_PYTHON.exists():
+        py = _python312()
+        if py is None:
+            pytest.skip("no python3.12 on this machine: the livepeer-gateway SDK needs Python >= 3.12")
+        subprocess.run([py, "-m", "venv", str(SDK_VENV)], check=True, capture_output=True)
+    check = subprocess.run([str(SDK_PYTHON), "-c", "import livepeer_gateway"], capture_output=True)
+    if check.returncode != 0:
+        pip = subprocess.run([str(SDK_PYTHON), "-m", "pip", "install", "-q", "livepeer-gateway"],
+                             capture_output=True, text=True, timeout=300)
+        if pip.returncode != 0:
+            pytest.skip(f"pip could not install livepeer-gateway: {pip.stderr.strip()[-400:]}")
+    return SDK_PYTHON
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def lpc_node(tmp_path):
+    port, mgmt = _free_port(), _free_port()
+    lpc = Path(sys.executable).with_name("lpc")
+    proc = subprocess.Popen(
+        [str(lpc), "--data-dir", str(tmp_path), "node", "--orchestrator", "--transcoder", "--offchain",
+         "--service-addr", f"127.0.0.1:{port}", "--cli-addr", f"127.0.0.1:{mgmt}", "--max-sessions", "2"],
+        stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "node up" in line or proc.poll() is not None:
+                break
+        assert "node up" in line, f"lpc node did not start: {line}{proc.stderr.read() if proc.poll() is not None else ''}"
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        assert rc == 0, f"lpc node exited with {rc}"
+
+
+def test_official_sdk_gets_orchestrator_info_from_lpc_node(sdk_python, lpc_node):
+    out = subprocess.run([str(sdk_python), "-c", CLIENT, f"127.0.0.1:{lpc_node}"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    assert info["transcoder"] == f"https://127.0.0.1:{lpc_node}"
+    assert info["session_id"] and info["token_len"] == 32
+    assert info["expiration"] > time.time() + 1700
+    assert info["has_ticket_params"] is False
+    assert info["bitstring"] and info["bitstring"][0] & 1  # H.264
