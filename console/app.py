@@ -10,8 +10,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chain.reads import load_orchestrator_pool, load_round_info
-from console.messages import ChainUnavailable, PoolLoaded, RoundLoaded
+from chain.intents import PreflightError, TxPlan
+from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
+from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
+from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
 from console.screens.base import ConsoleScreen
 from console.screens.gpu.gpu import GpuScreen
 from console.screens.network.network import NetworkScreen
@@ -56,6 +58,7 @@ class LivepeerConsole(App):
         self.last_round = None
         self.last_pool = None
         self.console_log = ConsoleLog()
+        self.pool_cache = PoolCache()
         self.log_visible = False
         for theme in THEMES:
             self.register_theme(theme)
@@ -110,6 +113,49 @@ class LivepeerConsole(App):
         for panel in self.screen.query(LogPanel):
             panel.set_class(self.log_visible, "-visible")
 
+    # -- on-chain actions: build the plan (preflight) off the UI thread, confirm, send -----------
+    def propose(self, build: Callable[[object], TxPlan],
+                on_done: Callable[[PlanOutcome], None] | None = None) -> None:
+        """Every on-chain action goes through here: `build(client)` makes the plan (raising
+        PreflightError with the reason and the fix), the modal shows what it will do and cost, and
+        only the user's Send signs it."""
+        self._build_plan(build, on_done)
+
+    @work(thread=True, exclusive=True, group="tx-plan")
+    def _build_plan(self, build, on_done) -> None:
+        try:
+            plan = build(self.services.client)
+        except PreflightError as exc:
+            self.post_message(PlanRefused(exc.reason, exc.fix))
+            return
+        except Exception as exc:  # noqa: BLE001 - RPC gone mid-preview: refuse with the cause
+            self.post_message(PlanRefused(f"could not prepare the transaction: {_describe(exc)}", "try again"))
+            return
+        self.call_from_thread(self._confirm, plan, on_done)
+
+    def _confirm(self, plan: TxPlan, on_done) -> None:
+        def done(outcome: PlanOutcome | None) -> None:
+            outcome = outcome or PlanOutcome(sent=False, results=[])
+            if outcome.error:
+                self.log_event("error", f"{plan.title}: {outcome.error}")
+            elif outcome.sent:
+                for r in outcome.results:
+                    self.log_event("success", f"{r.intent.summary} — tx {r.tx_hash} in block {r.block_number}")
+            else:
+                self.log_event("info", f"{plan.title}: cancelled, nothing was signed")
+            if outcome.sent:
+                self.pool_cache.invalidate()
+                self.refresh_chain()
+            if on_done is not None:
+                on_done(outcome)
+
+        self.push_screen(ConfirmTxModal(plan), done)
+
+    def on_plan_refused(self, message: PlanRefused) -> None:
+        self.log_event("error", message.reason + (f" — {message.fix}" if message.fix else ""))
+        if hasattr(self.screen, "show_refusal"):
+            self.screen.show_refusal(message.reason, message.fix)
+
     # -- polling: one poll at a time, the next armed when the last finished ----------------
     def action_refresh(self) -> None:
         self.refresh_chain()
@@ -120,7 +166,7 @@ class LivepeerConsole(App):
             client = self.services.client
             info = load_round_info(client)
             self.post_message(RoundLoaded(info))
-            pool = load_orchestrator_pool(client)
+            pool = load_orchestrator_pool(client, cache=self.pool_cache)
             self.post_message(PoolLoaded(pool))
         except Exception as exc:  # noqa: BLE001 - any RPC failure becomes a stale banner
             self.post_message(ChainUnavailable(_describe(exc)))

@@ -37,8 +37,20 @@ def run_console(ctx: CliContext) -> int:
     from console.app import LivepeerConsole
     from console.services import ConsoleServices
 
+    def signer(address: str):
+        from chain.wallet import Wallet
+
+        return Wallet().signer(address)
+
+    def journal():
+        from core.store import open_store
+        from core.store.journal import SqlJournal
+
+        return SqlJournal(open_store(settings.data_dir))
+
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
-                               account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings))
+                               account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),
+                               signer_factory=signer, journal_factory=journal)
     try:
         LivepeerConsole(services).run()
     finally:

@@ -24,3 +24,11 @@ class ChainUnavailable(Message):
     """A poll failed; the screens keep their last data and show it as stale."""
 
     reason: str
+
+
+@dataclass
+class PlanRefused(Message):
+    """A transaction was refused before signing (it would fail): why, and what to do."""
+
+    reason: str
+    fix: str = ""

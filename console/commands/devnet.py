@@ -65,6 +65,11 @@ def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: boo
         raise click.ClickException(str(exc)) from None
     if info.rebuilt_reason:
         click.echo(f"note: {info.rebuilt_reason}", err=True)
+    from console.first_run import ensure_devnet_account
+
+    first = ensure_devnet_account(s)
+    if first.note:
+        click.echo(f"note: {first.note}", err=True)
     if as_json:
         click.echo(json.dumps(info.public_json()))
         return

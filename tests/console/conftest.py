@@ -44,3 +44,23 @@ def console_services(console_settings):
     account = Web3.to_checksum_address(client.w3.eth.accounts[DEFAULT_ACCOUNT_INDEX])
     return ConsoleServices(settings=console_settings, profile=profile, client_factory=lambda: client,
                            account=account)
+
+
+@pytest.fixture
+def signing_services(console_services):
+    """Console services whose wallet signs with the anvil dev keys (the keyring wallet is tested on
+    its own in tests/wallet); the journal is the real SQL journal of the data dir."""
+    from web3 import Web3
+
+    from chain.devnet.accounts import dev_account
+    from core.store import open_store
+    from core.store.journal import SqlJournal
+
+    accounts = [Web3.to_checksum_address(a) for a in console_services.client.w3.eth.accounts]
+    keys = {a: dev_account(i) for i, a in enumerate(accounts[:60])}
+    console_services.signer_factory = lambda address: keys[Web3.to_checksum_address(address)]
+    store = open_store(console_services.settings.data_dir)
+    console_services.journal_factory = lambda: SqlJournal(store)
+    console_services.accounts = accounts
+    yield console_services
+    store.close()

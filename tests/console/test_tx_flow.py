@@ -1,0 +1,120 @@
+"""Every on-chain action in the console: preview in a modal (what it does and costs), nothing signed
+until Send, then progress, the decoded result or the reason it failed; refusals before signing."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Static
+
+from chain.services import staking
+from console.app import LivepeerConsole
+from console.modals.confirm_tx import ConfirmTxModal
+
+SIZE = (150, 40)
+LPT = 10**18
+
+
+def _text(static: Static) -> str:
+    """What a Static shows, as plain text (its content may be a Rich renderable)."""
+    from rich.console import Console
+
+    console = Console(width=120, record=True, color_system=None)
+    console.print(static.content)
+    return console.export_text()
+
+
+async def _settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
+
+
+async def test_bond_through_the_modal_changes_the_on_chain_stake(signing_services):
+    svc = signing_services
+    delegator = svc.accounts[30]
+    svc.account = delegator
+    orch = svc.accounts[2]
+    bm = svc.client.contract("BondingManager").functions
+    before = bm.getDelegator(delegator).call()[0]
+    lpt_before = svc.client.contract("LivepeerToken").functions.balanceOf(delegator).call()
+    assert lpt_before >= 100 * LPT
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        current = bm.getDelegator(delegator).call()[2]
+        app.propose(lambda c: staking.bond(c, delegator, 100 * LPT, current))
+        await _settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmTxModal)
+        text = _text(modal.query_one("#plan", Static))
+        assert "approve" in text.lower() and "bond" in text.lower() and "ETH" in text and "→" in text
+        assert bm.getDelegator(delegator).call()[0] == before  # nothing sent yet
+        await pilot.click("#send")
+        await _settle(pilot)
+        result = _text(modal.query_one("#result", Static))
+        assert "✓" in result and "Bond(" in result
+        await pilot.click("#close")
+        await _settle(pilot)
+    after = bm.getDelegator(delegator).call()[0]
+    assert after >= before + 100 * LPT
+    rows = svc.journal._store.engine.connect().exec_driver_sql(
+        "select action, status from tx_journal order by id").fetchall()
+    assert [tuple(r) for r in rows][-2:] == [("approve", "mined"), ("bond", "mined")]
+
+
+async def test_cancel_signs_nothing(signing_services):
+    svc = signing_services
+    delegator = svc.accounts[31]
+    svc.account = delegator
+    bm = svc.client.contract("BondingManager").functions
+    current = bm.getDelegator(delegator).call()[2]
+    nonce = svc.client.w3.eth.get_transaction_count(delegator)
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.propose(lambda c: staking.bond(c, delegator, 10 * LPT, current))
+        await _settle(pilot)
+        await pilot.click("#cancel")
+        await _settle(pilot)
+        assert not isinstance(app.screen, ConfirmTxModal)
+        assert any("cancelled, nothing was signed" in e.text for e in app.console_log.entries)
+    assert svc.client.w3.eth.get_transaction_count(delegator) == nonce
+
+
+async def test_refusal_before_signing_is_explained(signing_services):
+    svc = signing_services
+    delegator = svc.accounts[32]
+    svc.account = delegator
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.propose(lambda c: staking.bond(c, delegator, 10**9 * LPT, svc.accounts[2]))
+        await _settle(pilot)
+        assert not isinstance(app.screen, ConfirmTxModal)
+        [entry] = [e for e in app.console_log.entries if e.severity == "error"]
+        assert "not enough LPT" in entry.text and "bond at most" in entry.text
+
+
+async def test_revert_on_chain_shows_its_reason(signing_services):
+    """The plan was fine when previewed, but the chain moved on before Send: the round changed and
+    is not initialized, so the bond reverts; the modal says why."""
+    svc = signing_services
+    delegator = svc.accounts[33]
+    svc.account = delegator
+    bm = svc.client.contract("BondingManager").functions
+    current = bm.getDelegator(delegator).call()[2]
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        app.propose(lambda c: staking.bond(c, delegator, 0, svc.accounts[3]) if current != svc.accounts[3]
+                    else staking.bond(c, delegator, 0, svc.accounts[4]))
+        await _settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmTxModal)
+        rm = svc.client.contract("RoundsManager").functions
+        blocks = rm.currentRoundStartBlock().call() + rm.roundLength().call() - rm.blockNum().call()
+        svc.client.w3.provider.make_request("anvil_mine", [hex(blocks)])
+        await pilot.click("#send")
+        await _settle(pilot)
+        result = _text(modal.query_one("#result", Static))
+        assert "✗" in result and "initialized" in result
+        assert modal.query_one("#close", Button)
