@@ -10,7 +10,13 @@ Both read the same NVML double, so the figures compare Python-side work and the 
 on real hardware each NVML call also costs driver time (PCIe throughput ~20 ms each), which makes
 the call count the figure that matters most.
 
-The console's idle-CPU figure (the GPU screen refreshing) will be added here when that screen exists.
+Then the console's idle CPU: the real app, headless (`run_test`), on the GPU screen with 8 simulated GPUs
+sampled at 2 Hz, for ~10 s of wall time, as process CPU time (every thread: UI, sampler, psutil);
+beside it an empty Textual screen and the sampler alone (no UI) over the same time. The app has no
+chain here (its RPC URL refuses connections), so the one chain read fails at once and costs nothing
+after that. Headless means the compositor renders every refresh but nothing is written to a terminal.
+
+    .venv/bin/python bench/gpu_monitor.py [samples] [idle seconds]
 """
 
 from __future__ import annotations
@@ -139,7 +145,65 @@ def main() -> None:
     for _ in range(samples):
         host.read()
     print(f"\nhost figures (psutil), added to every sample by both: {(time.process_time() - t0) / samples * 1000:.2f} ms")
-    print("console idle CPU with the GPU screen open: not measured yet (the GPU screen does not exist yet)")
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+    console_idle_cpu(seconds)
+
+
+def console_idle_cpu(seconds: float) -> None:
+    import asyncio
+    import tempfile
+
+    from textual.app import App
+
+    from chain.client import ChainClient
+    from chain.network import ARBITRUM_ONE
+    from console.app import LivepeerConsole
+    from console.screens.gpu.gpu import GpuScreen
+    from console.services import ConsoleServices
+    from core.settings import load_settings
+    from gpu import create_monitor
+
+    async def idle(app: App, open_screen: Any) -> float:
+        async with app.run_test(size=(150, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await open_screen(pilot)
+            await asyncio.sleep(1.0)  # let the first redraws and the failed chain read settle
+            cpu0 = time.process_time()
+            await asyncio.sleep(seconds)
+            return time.process_time() - cpu0
+
+    async def nothing(pilot: Any) -> None:
+        await pilot.pause()
+
+    async def gpu_screen(pilot: Any) -> None:
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, GpuScreen)
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = load_settings(data_dir)
+        rpc = "http://127.0.0.1:9"  # nothing listens there
+        services = ConsoleServices(
+            settings=settings,
+            profile=ARBITRUM_ONE,
+            client_factory=lambda: ChainClient(rpc, ARBITRUM_ONE),
+            gpu_monitor_factory=lambda: create_monitor(simulate=DEVICES, interval=0.5),
+        )
+        empty = asyncio.run(idle(App(), nothing))
+        console = asyncio.run(idle(LivepeerConsole(services, poll=False), gpu_screen))
+
+    monitor = create_monitor(simulate=DEVICES, interval=0.5)
+    monitor.start()
+    time.sleep(1.0)
+    cpu0 = time.process_time()
+    time.sleep(seconds)
+    sampler = time.process_time() - cpu0
+    monitor.close()
+
+    print(f"\nconsole idle CPU over {seconds:g} s of wall time (process CPU time, all threads; % of one core)")
+    print(f"  {'empty Textual screen':44}{empty:>8.2f} s{100 * empty / seconds:>8.1f} %")
+    print(f"  {'sampler alone, 8 simulated GPUs at 2 Hz':44}{sampler:>8.2f} s{100 * sampler / seconds:>8.1f} %")
+    print(f"  {'GPU screen, 8 simulated GPUs at 2 Hz':44}{console:>8.2f} s{100 * console / seconds:>8.1f} %")
 
 
 if __name__ == "__main__":

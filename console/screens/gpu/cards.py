@@ -1,0 +1,242 @@
+"""The GPU screen's parts: a card per GPU, and the host figures shown instead when there is no GPU.
+
+Widgets here only display what they are given (attributes down): the screen passes each one the
+newest snapshot and the monitor's history. Layout and colours are in gpu.tcss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.content import Content
+from textual.markup import escape
+from textual.widgets import Static
+
+from console.screens.gpu.trace import TraceSparkline
+from gpu import NA, DeviceSnapshot, HostSnapshot
+
+GIB = 1024**3
+TEMPERATURE_SCALE = (20.0, 100.0)  # °C shown by the temperature trace
+
+
+def pct(value: object, digits: int = 0) -> str:
+    return "N/A" if value is NA else f"{value:.{digits}f} %"
+
+
+def gib(value: object) -> str:
+    return "N/A" if value is NA else f"{value / GIB:.1f}"
+
+
+def num(value: object) -> float | None:
+    return None if value is NA or value is None else float(value)  # type: ignore[arg-type]
+
+
+def throttle_words(reasons: object) -> str:
+    if reasons is NA:
+        return "clock limits N/A"
+    if not reasons:
+        return "clocks run free"
+    if reasons == ("idle",):
+        return "idle: clocks down"
+    return "held back: " + ", ".join(r for r in reasons if r != "idle")  # type: ignore[union-attr]
+
+
+class MetricCell(Horizontal):
+    """A label, the newest reading and its history."""
+
+    def __init__(self, label: str, *, low: float = 0.0, high: float = 100.0, id: str | None = None) -> None:
+        super().__init__(id=id, classes="metric")
+        self.label = label
+        self.low = low
+        self.high = high
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.label, classes="label")
+        yield Static("…", classes="value")
+        yield TraceSparkline(low=self.low, high=self.high)
+
+    def show(self, value: str, trace: Sequence[float | None], *, high: float | None = None) -> None:
+        self.query_one(".value", Static).update(value, layout=False)  # fixed size: no relayout per sample
+        self.query_one(TraceSparkline).set_trace(trace, high=high)
+
+
+class DeviceCard(Vertical):
+    """One GPU: utilisation, memory, temperature and power over time; codecs; clocks; alerts; loss."""
+
+    def __init__(self, index: int, *, compact: bool = False) -> None:
+        super().__init__(id=f"gpu-{index}", classes="card device")
+        self.index = index
+        self.compact = compact  # half-width card (three GPUs or more): shorter readings, no PCIe
+        self.border_title = f"GPU {index}"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="metrics"):
+            yield MetricCell("util", id="util")
+            yield MetricCell("mem" if self.compact else "memory", id="memory")
+        with Horizontal(classes="metrics"):
+            yield MetricCell("temp", low=TEMPERATURE_SCALE[0], high=TEMPERATURE_SCALE[1], id="temperature")
+            yield MetricCell("power", id="power")
+        yield Static("", id="codec", classes="line")
+        yield Static("", id="clocks", classes="line")
+        yield Static("", id="lost", classes="line")
+
+    def show(self, d: DeviceSnapshot, history: Sequence[DeviceSnapshot], alerts: dict[str, str]) -> None:
+        lost = d.status == "lost"
+        name = "" if d.name is NA else f" · {d.name}"
+        title = f"GPU {d.index}{name}" + (" · LOST" if lost else "")
+        self.set_class(lost, "-lost")
+        self.set_class(bool(alerts) and not lost, "-alert")
+        if lost:
+            subtitle = "✖ lost: no readings"
+        elif alerts:
+            subtitle = "⚠ " + " · ".join(alerts.values())
+        else:
+            subtitle = "" if d.bus_id is NA else str(d.bus_id)
+        if (title, subtitle) != (self.border_title, self.border_subtitle):
+            self.border_title, self.border_subtitle = title, subtitle
+
+        limit = next((h.power_limit_w for h in reversed(history) if h.power_limit_w is not NA), NA)
+        self.query_one("#util", MetricCell).show(
+            "—" if lost else pct(d.gpu_util_pct), [num(h.gpu_util_pct) for h in history]
+        )
+        if lost:
+            memory = "—"
+        elif d.memory_pct is NA:
+            memory = "N/A"
+        elif self.compact:
+            memory = f"{d.memory_pct:.0f} % {d.memory_used_bytes / GIB:.0f}/{d.memory_total_bytes / GIB:.0f}G"
+        else:
+            memory = f"{d.memory_pct:.0f} % {gib(d.memory_used_bytes)}/{gib(d.memory_total_bytes)} GiB"
+        self.query_one("#memory", MetricCell).show(memory, [num(h.memory_pct) for h in history])
+        self.query_one("#temperature", MetricCell).show(
+            "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C"),
+            [num(h.temperature_c) for h in history],
+        )
+        power = "—" if lost else (
+            "N/A" if d.power_draw_w is NA else f"{d.power_draw_w:.0f}" + ("" if limit is NA else f"/{limit:.0f}") + " W"
+        )
+        self.query_one("#power", MetricCell).show(
+            power, [num(h.power_draw_w) for h in history], high=None if limit is NA else float(limit)
+        )
+        if lost:
+            self.query_one("#lost", Static).update(self._lost_text(d, history), layout=False)
+            return
+        self.query_one("#codec", Static).update(self._codec_text(d, pcie=not self.compact), layout=False)
+        self.query_one("#clocks", Static).update(self._clocks_text(d, "throttling" in alerts), layout=False)
+
+    @staticmethod
+    def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
+        parts = [f"NVENC [b]{pct(d.encoder_util_pct)}[/]", f"NVDEC [b]{pct(d.decoder_util_pct)}[/]"]
+        if d.encoder_sessions is not NA:
+            latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
+            parts.append(f"{d.encoder_sessions} sessions {d.encoder_fps} fps{latency}")
+        if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
+            parts.append(f"PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s")
+        return Content.from_markup(" · ".join(parts))
+
+    @staticmethod
+    def _clocks_text(d: DeviceSnapshot, alerting: bool) -> Content:
+        # Most telling first: a narrow card cuts the end off.
+        clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
+        if d.clock_graphics_max_mhz is not NA:
+            clock += f"/{d.clock_graphics_max_mhz}"
+        words = throttle_words(d.throttle_reasons)
+        parts = [
+            f"{d.performance_state} {clock} MHz",
+            f"[$warning b]{words}[/]" if alerting else f"[$muted-text]{words}[/]",
+        ]
+        if d.ecc_errors_uncorrected:
+            parts.append(f"[$error b]ECC {d.ecc_errors_uncorrected} uncorrected[/]")
+        parts.append(f"mem {d.clock_mem_mhz} MHz")
+        if d.fan_pct is not NA:
+            parts.append(f"fan {d.fan_pct} %")
+        return Content.from_markup(" · ".join(parts))
+
+    @staticmethod
+    def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
+        last = next((h for h in reversed(history) if h.status == "ok"), None)
+        seen = ""
+        if last is not None:
+            seen = (
+                f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
+                f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
+            )
+        return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
+
+
+class CoreCell(Horizontal):
+    def __init__(self, index: int) -> None:
+        super().__init__(classes="core")
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"cpu{self.index}", classes="label")
+        yield Static("…", classes="value")
+        yield TraceSparkline()
+
+    def show(self, value: str, trace: Sequence[float | None]) -> None:
+        self.query_one(".value", Static).update(value, layout=False)
+        self.query_one(TraceSparkline).set_trace(trace)
+
+
+class HostView(Vertical):
+    """No GPU to show: why, in words, and the host's CPU (per core), memory and load over time."""
+
+    _reason: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="no-gpu", classes="card"):
+            yield Static("", id="reason")
+            yield Static(
+                "GPUs appear here as soon as NVML can see one. To try this screen with test data, start the "
+                "console with [b]LPC_GPU__SIMULATE=2[/] (shown as SIMULATED, never as real hardware).",
+                id="hint",
+            )
+        with Vertical(id="host-overview", classes="card"):
+            yield MetricCell("CPU", id="host-cpu")
+            yield MetricCell("memory", id="host-memory")
+            yield MetricCell("load 1m", id="host-load")
+            yield Static("", id="host-swap", classes="line")
+        yield Grid(id="cores", classes="card")
+
+    def on_mount(self) -> None:
+        self.query_one("#no-gpu").border_title = "No GPU"
+        self.query_one("#host-overview").border_title = "Host"
+        self.query_one("#cores").border_title = "CPU per core"
+
+    async def show(self, reason: str | None, host: HostSnapshot, history: Sequence[HostSnapshot]) -> None:
+        if reason != self._reason:
+            self._reason = reason
+            self.query_one("#reason", Static).update(Content.from_markup(f"[b]{escape(reason or 'no GPU found')}[/]"))
+        cores = 0 if host.per_cpu_pct is NA else len(host.per_cpu_pct)
+        self.query_one("#host-overview").border_title = "Host" + ("" if host.cpu_count is NA else f" · {host.cpu_count} CPUs")
+        self.query_one("#host-cpu", MetricCell).show(pct(host.cpu_pct, 1), [num(h.cpu_pct) for h in history])
+        memory = "N/A" if host.memory_pct is NA else (
+            f"{host.memory_pct:.0f} % {gib(host.memory_used_bytes)}/{gib(host.memory_total_bytes)} GiB"
+        )
+        self.query_one("#host-memory", MetricCell).show(memory, [num(h.memory_pct) for h in history])
+        load = host.load_average
+        load_text = "N/A" if load is NA else f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        self.query_one("#host-load", MetricCell).show(
+            load_text,
+            [None if h.load_average is NA else h.load_average[0] for h in history],
+            high=float(cores or 1),  # a load equal to the core count fills the trace
+        )
+        swap = "swap N/A" if host.swap_used_bytes is NA else (
+            f"swap {gib(host.swap_used_bytes)}/{gib(host.swap_total_bytes)} GiB · load averages over 1, 5 and 15 "
+            f"minutes; the load trace is full at {cores or 1} (one runnable task per CPU)"
+        )
+        self.query_one("#host-swap", Static).update(swap, layout=False)
+
+        grid = self.query_one("#cores", Grid)
+        cells = list(grid.query(CoreCell))
+        if len(cells) != cores:
+            await grid.remove_children()
+            cells = [CoreCell(i) for i in range(cores)]
+            await grid.mount_all(cells)
+        for cell in cells:
+            i = cell.index
+            trace = [None if h.per_cpu_pct is NA or i >= len(h.per_cpu_pct) else h.per_cpu_pct[i] for h in history]
+            cell.show(pct(host.per_cpu_pct[i]), trace)  # type: ignore[index]

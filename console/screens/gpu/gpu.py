@@ -1,0 +1,203 @@
+"""GPU: a card per GPU (utilisation, memory, temperature and power over time; NVENC/NVDEC; clocks and why
+they are held back), the processes on the GPUs with this node's marked ★, and alerts from settings.gpu.
+With no GPU it says why and shows the host's CPU (per core), memory and load instead.
+
+The monitor samples on its own thread; its callback only posts `GpuSampled`, which does not bubble and
+replaces a pending one, so a burst of samples costs one redraw. The screen never polls.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from console.screens.base import ConsoleScreen
+from console.screens.gpu.alerts import AlertTracker
+from console.screens.gpu.cards import DeviceCard, HostView, pct
+from gpu import NA, GpuSnapshot, ProcessSnapshot
+
+SIMULATED_BANNER = "SIMULATED — NVML test double, not real hardware"
+
+PROCESS_COLUMNS = (
+    ("node", "★", 1), ("gpu", "GPU", 3), ("pid", "PID", 8), ("name", "Process", 28), ("kind", "Type", 16),
+    ("memory", "GPU memory", 10), ("sm", "SM", 5), ("enc", "Enc", 5), ("dec", "Dec", 5),
+)
+
+# One tracker per monitor, so moving between screens neither forgets an alert nor logs it again.
+_TRACKERS: weakref.WeakKeyDictionary[Any, AlertTracker] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class GpuSampled(Message, bubble=False):
+    """The monitor took a sample. Only the newest matters: a pending one is replaced by the next."""
+
+    snapshot: GpuSnapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, GpuSampled)
+
+
+class GpuScreen(ConsoleScreen):
+    CSS_PATH = "gpu.tcss"
+
+    def __init__(self) -> None:
+        super().__init__(id="gpu")
+        self._unsubscribe = None
+        self._monitor = None
+        self._device_count: int | None = None
+        self._process_keys: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="summary-row"):
+            yield Static("starting GPU monitoring…", id="gpu-summary")
+            yield Static("", id="host-summary")
+        yield Static(SIMULATED_BANNER, id="simulated")
+        with Vertical(id="gpu-view"):
+            yield Vertical(id="devices")
+            yield Static("", id="processes-title")
+            yield DataTable(id="processes", zebra_stripes=True, cursor_type="none")
+        yield HostView(id="host")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#processes", DataTable)
+        for key, label, width in PROCESS_COLUMNS:
+            table.add_column(label, key=key, width=width)
+        monitor = self.app.services.gpu_monitor
+        if monitor is None:
+            self.add_class("-unconfigured")
+            self.query_one("#gpu-summary", Static).update("GPU monitoring is not set up for this console")
+            return
+        self._monitor = monitor
+        self._unsubscribe = monitor.subscribe(self._sampled)  # called on the sampler thread
+        latest = monitor.latest()
+        if latest is not None:
+            self.post_message(GpuSampled(latest))
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _sampled(self, snapshot: GpuSnapshot) -> None:
+        self.post_message(GpuSampled(snapshot))  # thread-safe; everything else happens on the UI side
+
+    @property
+    def alerts(self) -> AlertTracker:
+        return _TRACKERS.setdefault(self._monitor, AlertTracker())
+
+    @on(GpuSampled)
+    async def show_snapshot(self, message: GpuSampled) -> None:
+        snap = message.snapshot
+        monitor = self._monitor
+        self.set_class(snap.simulated, "-simulated")
+        self.set_class(not snap.devices, "-no-gpu")
+        if not snap.devices:
+            self._summary(snap)
+            await self.query_one(HostView).show(snap.reason, snap.host, monitor.host_history())
+            return
+
+        for change in self.alerts.update(snap, self.app.services.settings.gpu):
+            self.app.log_event(change.severity, change.text)
+        self._summary(snap)
+        await self._ensure_cards(len(snap.devices))
+        for d in snap.devices:
+            self.query_one(f"#gpu-{d.index}", DeviceCard).show(d, monitor.history(d.index), self.alerts.active(d.index))
+        self._processes(snap)
+
+    async def _ensure_cards(self, count: int) -> None:
+        if count == self._device_count:
+            return
+        self._device_count = count
+        devices = self.query_one("#devices", Vertical)
+        await devices.remove_children()
+        await devices.mount_all(DeviceCard(i, compact=count > 2) for i in range(count))
+        for cls, on_ in (("-one", count == 1), ("-two", count == 2), ("-many", count > 2)):
+            self.set_class(on_, cls)
+
+    def _summary(self, snap: GpuSnapshot) -> None:
+        g = self.app.services.settings.gpu
+        interval = self._monitor.interval
+        samples = len(self._monitor.host_history())
+        every = f" · every {interval:g} s" + (f" · traces: last {_duration(samples * interval)}" if interval and samples > 1 else "")
+        host = snap.host
+        self.query_one("#host-summary", Static).update(layout=False, content=
+            f"host CPU [b]{pct(host.cpu_pct)}[/] · memory [b]{pct(host.memory_pct)}[/]"
+            + ("" if host.load_average is NA else f" · load [b]{host.load_average[0]:.2f}[/]")
+        )
+        if not snap.devices:
+            text = f"[$warning b]No GPU[/]{every}"
+        else:
+            source = "NVML test double" if snap.simulated else "NVML"
+            driver = "" if snap.driver_version is NA else f" · driver {snap.driver_version}"
+            n = len(snap.devices)
+            lost = sum(d.status == "lost" for d in snap.devices)
+            alerting = sum(d.status == "ok" and bool(self.alerts.active(d.index)) for d in snap.devices)
+            status = []
+            if lost:
+                status.append(f"[$error b]{lost} lost[/]")
+            if alerting:
+                status.append(f"[$warning b]{alerting} alerting[/]")
+            throttling = ", slowdowns" if g.alert_throttling else ""
+            text = (
+                f"[b]{n} GPU{'s' if n != 1 else ''}[/]"
+                + "".join(f" · {s}" for s in status)
+                + f" · {source}{driver} · [$muted-text]alerts ≥ {g.alert_temperature_c} °C, ≥ {g.alert_memory_pct:g} % memory{throttling}{every}[/]"
+            )
+        self.query_one("#gpu-summary", Static).update(text, layout=False)
+
+    def _processes(self, snap: GpuSnapshot) -> None:
+        table = self.query_one("#processes", DataTable)
+        procs: list[ProcessSnapshot] = []
+        unknown = 0
+        for d in snap.devices:
+            if d.processes is NA:
+                unknown += d.status == "ok"
+            else:
+                procs.extend(d.processes)
+        procs.sort(key=lambda p: (p.device_index, not p.is_node, -(p.gpu_memory_bytes or 0), p.pid))
+        ours = sum(p.is_node for p in procs)
+        title = f"[b]Processes[/] · {len(procs)} on the GPUs · [b]★[/] this node ({ours})"
+        if unknown:
+            title += f" · [$muted-text]{unknown} GPU{'s' if unknown != 1 else ''} cannot list processes (N/A)[/]"
+        self.query_one("#processes-title", Static).update(title, layout=False)
+        keys = [f"{p.device_index}:{p.pid}" for p in procs]
+        if keys == self._process_keys:  # the same processes: new figures in place, no relayout
+            for key, p in zip(keys, procs):
+                for (column, _, _), value in zip(PROCESS_COLUMNS, self._cells(p)):
+                    table.update_cell(key, column, value)
+            return
+        self._process_keys = keys
+        table.clear()  # keeps the scroll position
+        for key, p in zip(keys, procs):
+            table.add_row(*self._cells(p), key=key)
+
+    @staticmethod
+    def _cells(p: ProcessSnapshot) -> tuple:
+        def right(s: str) -> Text:
+            return Text(s, justify="right")
+
+        memory = "N/A" if p.gpu_memory_bytes is NA else f"{p.gpu_memory_bytes / 2**20:,.0f} MiB"
+        return (
+            Text("★", style="bold") if p.is_node else "",
+            right(str(p.device_index)),
+            right(str(p.pid)),
+            Text(str(p.name), style="bold" if p.is_node else ""),
+            "+".join(p.kinds),
+            right(memory),
+            right(pct(p.sm_util_pct)),
+            right(pct(p.encoder_util_pct)),
+            right(pct(p.decoder_util_pct)),
+        )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"

@@ -1,0 +1,97 @@
+"""`TraceSparkline`: Textual's Sparkline on a fixed scale, one column per sample, newest on the right.
+
+The stock Sparkline scales every draw to the min..max of its data and stretches a short series over
+its whole width. Both mislead on a monitor: a 1 °C wobble fills the height, a GPU idling at 90 % looks
+like one idling at 0 %, and the time axis changes as history grows. This subclass keeps the widget
+(its colours still come from the `sparkline--min-color` / `sparkline--max-color` component classes in
+the stylesheet) and draws against a range the caller fixes: 0..100 %, 20..100 °C, 0..the power limit.
+`None` in the data is a gap (no reading), drawn as a blank column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.color import Color as RichColor
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import RenderResult as TextualRenderResult
+from textual.renderables._blend_colors import blend_colors
+from textual.widgets import Sparkline
+
+BARS = "▁▂▃▄▅▆▇█"
+_SHADES = 16  # colour steps between the min and max colours
+
+
+class _FixedScaleTrace:
+    def __init__(
+        self,
+        data: Sequence[float | None],
+        *,
+        width: int,
+        height: int,
+        low: float,
+        high: float,
+        min_color: RichColor,
+        max_color: RichColor,
+    ) -> None:
+        self.data = data
+        self.width = max(0, width)
+        self.height = max(1, height)
+        self.low = low
+        self.high = high if high > low else low + 1
+        self.styles = [Style(color=blend_colors(min_color, max_color, i / (_SHADES - 1))) for i in range(_SHADES)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width, height = self.width, self.height
+        levels = len(BARS) * height
+        data = list(self.data)[-width:] if width else []
+        columns: list[tuple[int, Style | None]] = [(0, None)] * (width - len(data))
+        span = self.high - self.low
+        for value in data:
+            if value is None:
+                columns.append((0, None))
+                continue
+            ratio = min(1.0, max(0.0, (value - self.low) / span))
+            # At least the lowest bar, so a reading of zero is a baseline rather than a gap.
+            columns.append((max(1, round(ratio * levels)), self.styles[round(ratio * (_SHADES - 1))]))
+        for row in reversed(range(height)):
+            floor = row * len(BARS)
+            for filled, style in columns:
+                part = filled - floor
+                if style is None or part <= 0:
+                    yield Segment(" ")
+                else:
+                    yield Segment("█" if part >= len(BARS) else BARS[part - 1], style)
+            if row:
+                yield Segment.line()
+
+
+class TraceSparkline(Sparkline):
+    """A Sparkline drawn between `low` and `high`, one sample per column, the newest at the right."""
+
+    def __init__(self, *, low: float = 0.0, high: float = 100.0, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__([], id=id, classes=classes)
+        self.low = low
+        self.high = high
+
+    def set_trace(self, data: Sequence[float | None], *, high: float | None = None) -> None:
+        if high is not None:
+            self.high = high
+        self.data = list(data)
+        self.refresh()
+
+    def render(self) -> TextualRenderResult:
+        _, base = self.background_colors
+        min_color = base + self.get_component_styles("sparkline--min-color").color
+        max_color = base + self.get_component_styles("sparkline--max-color").color
+        return _FixedScaleTrace(
+            self.data or (),
+            width=self.size.width,
+            height=self.size.height,
+            low=self.low,
+            high=self.high,
+            min_color=min_color.rich_color,
+            max_color=max_color.rich_color,
+        )
