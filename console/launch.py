@@ -23,7 +23,7 @@ def run_console(ctx: CliContext) -> int:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
     from console.first_run import ensure_devnet_account
-    from core.composition import chain_client, gpu_monitor, network_profile
+    from core.composition import build_node, chain_client, gpu_monitor, network_profile
 
     first = ensure_devnet_account(settings)
     if first.note:
@@ -50,7 +50,8 @@ def run_console(ctx: CliContext) -> int:
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
                                account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),
-                               signer_factory=signer, journal_factory=journal)
+                               signer_factory=signer, journal_factory=journal,
+                               node_factory=lambda: build_node(settings))
     try:
         LivepeerConsole(services).run()
     finally:

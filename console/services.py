@@ -21,8 +21,12 @@ class ConsoleServices:
     account: str | None = None
     gpu_monitor_factory: Callable[[], object] | None = None
     signer_factory: Callable[[str], object] | None = None  # address -> signer (keyring wallet)
+    node_factory: Callable[[], object] | None = None  # -> core.node.Node (not started)
+    node: object | None = None  # the in-process node once started
     journal_factory: Callable[[], object] | None = None  # -> chain.tx.Journal (SQL journal)
+    wallet_factory: Callable[[], object] | None = None  # -> chain.wallet.Wallet (None: the OS keyring's)
     _journal: object | None = None
+    _wallet: object | None = None
     _client: ChainClient | None = None
     _gpu_monitor: object | None = None
 
@@ -40,7 +44,21 @@ class ConsoleServices:
             self._gpu_monitor.start()
         return self._gpu_monitor
 
+    def start_node(self):
+        """Start the in-process node (blocking until it listens); returns its status."""
+        if self.node_factory is None:
+            raise RuntimeError("this console was started without a node")
+        if self.node is None:
+            self.node = self.node_factory()
+        return self.node.start()
+
+    def stop_node(self) -> None:
+        if self.node is not None:
+            self.node.stop()
+            self.node = None
+
     def close(self) -> None:
+        self.stop_node()
         if self._gpu_monitor is not None:
             self._gpu_monitor.close()
             self._gpu_monitor = None
@@ -63,3 +81,40 @@ class ConsoleServices:
             else:
                 self._journal = self.journal_factory()
         return self._journal
+
+    # -- the wallet ----------------------------------------------------------------------------
+    @property
+    def wallet(self):
+        """The keyring wallet (chain.wallet.Wallet). Its methods raise WalletError with a message for
+        the user when the keyring is locked or missing; call them from a worker."""
+        if self._wallet is None:
+            if self.wallet_factory is None:
+                from chain.wallet import Wallet
+
+                self._wallet = Wallet()
+            else:
+                self._wallet = self.wallet_factory()
+        return self._wallet
+
+    def switch_account(self, address: str) -> None:
+        """Act as `address` from now on, and remember it in settings.toml."""
+        from core.settings import write_setting
+
+        self.account = address
+        write_setting(self.settings.data_dir, "account", address)
+
+    # -- the transaction journal -------------------------------------------------------------------
+    def transactions(self, limit: int = 200) -> list:
+        """The newest journal entries (core.store.journal.JournalEntry), newest first."""
+        journal = self.journal
+        if hasattr(journal, "read"):
+            return journal.read(limit)
+        from core.store.journal import JournalEntry
+
+        entries = getattr(journal, "entries", {})
+        return [JournalEntry(id=i, created_at=None, network=e.get("network", ""), sender=e.get("sender", ""),
+                             to=e.get("to", ""), action=e.get("action", ""), summary=e.get("summary", ""),
+                             status=e.get("status", ""), tx_hash=e.get("tx_hash"),
+                             block_number=e.get("block_number"), gas_used=e.get("gas_used"),
+                             error=e.get("error"))
+                for i, e in sorted(entries.items(), reverse=True)][:limit]

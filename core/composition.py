@@ -47,3 +47,93 @@ def gpu_monitor(settings: Settings, node_pids: tuple[int, ...] = ()):
     from gpu import create_monitor
 
     return create_monitor(simulate=settings.gpu.simulate, interval=settings.gpu.interval, node_pids=node_pids)
+
+
+def build_node(settings: Settings):
+    """The orchestrator/transcoder node as configured (not started). Offchain unless payments are wired."""
+    from core.node import Node, NodeConfig
+
+    n = settings.node
+    return Node(NodeConfig(
+        data_dir=settings.data_dir,
+        service_addr=n.service_addr,
+        http_addr=n.http_addr,
+        cli_addr=n.cli_addr,
+        max_sessions=n.max_sessions,
+        price_per_unit=n.price_per_unit,
+        pixels_per_unit=n.pixels_per_unit,
+        offchain=True,
+    ))
+
+
+def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None):
+    """Everything an on-chain node needs around the servers, wired: the TicketBroker client signing with
+    `signer` (a keyring chain.wallet.Signer, or a devnet dev key), the payment policy, the ticket ledger
+    and its redemption worker, prices, the reward autopilot and the management API. Returns
+    (Node, OnchainParts)."""
+    import threading
+    from dataclasses import replace
+
+    from chain.services.tickets import BrokerClient, RewardClient
+    from core.node import Node
+    from core.node.onchain import OnchainPayments
+    from core.payments.alerts import Alerts
+    from core.payments.api import PaymentsApi
+    from core.payments.autopilot import AutopilotConfig, RewardAutopilot
+    from core.payments.config import PaymentConfig
+    from core.payments.ledger import TicketLedger
+    from core.payments.params import ParamsMaker, expiration_blocks
+    from core.payments.pricing import PriceBook, PriceEntry
+    from core.payments.redeemer import RedeemerConfig, RedemptionWorker
+    from core.store import open_store
+    from core.store.journal import SqlJournal
+
+    pc: PaymentConfig = payment_config or PaymentConfig()
+    client = chain_client(settings)
+    store = store or open_store(settings.data_dir)
+    journal = SqlJournal(store)
+    lock = threading.Lock()
+    broker = BrokerClient(client, signer, journal, tx_lock=lock)
+    view = broker.view()
+    if not view.registered:
+        raise ChainError(f"{broker.address} is not a registered orchestrator on {client.profile.name}: "
+                         "self-bond and set the reward cut and fee share first (`lpc orchestrator configure`)")
+    ledger = TicketLedger(store)
+    alerts = Alerts(store)
+    prices = PriceBook(store, default=PriceEntry("", node_config.price_per_unit, node_config.pixels_per_unit),
+                       auto_adjust=pc.auto_adjust_price)
+    exp = expiration_blocks(view.round_length, view.ticket_validity_period, pc.params_expiration_blocks)
+    params = ParamsMaker(bytes.fromhex(broker.address[2:]), ticket_ev=pc.ticket_ev, max_face_value=pc.max_face_value,
+                         redeem_gas=pc.redeem_gas, expiration=exp)
+    payments = OnchainPayments(broker, ledger, prices, params, poll_s=pc.poll_s)
+
+    def count_redeemed(entry, paid: int) -> None:
+        if hasattr(payments.metrics, "redeemed"):
+            payments.metrics.redeemed(entry.sender, paid or 0)
+
+    redeemer = RedemptionWorker(
+        ledger, broker, RedeemerConfig(max_gas_price=pc.max_gas_price, backoff_base_s=pc.redeem_backoff_s,
+                                       poll_s=pc.poll_s), alerts=alerts, on_redeemed=count_redeemed)
+    services = [payments, redeemer]
+    autopilot = None
+    if pc.reward:
+        autopilot = RewardAutopilot(
+            RewardClient(client, signer, journal, tx_lock=lock), store,
+            AutopilotConfig(transcoder=pc.reward_for, initialize_rounds=pc.initialize_rounds,
+                            max_gas_price=pc.max_gas_price, poll_s=pc.reward_poll_s), alerts=alerts)
+        services.append(autopilot)
+    api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer)
+    node = Node(replace(node_config, offchain=False), payments, services=services, api=api)
+    return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker)
+
+
+class OnchainParts:
+    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker):
+        self.payments = payments
+        self.ledger = ledger
+        self.prices = prices
+        self.redeemer = redeemer
+        self.autopilot = autopilot
+        self.alerts = alerts
+        self.store = store
+        self.broker = broker

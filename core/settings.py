@@ -56,6 +56,30 @@ class GpuSettings(BaseModel):
     alert_throttling: bool = Field(True, description="alert when clocks are held back (thermal/power)")
 
 
+class NodeSettings(BaseModel):
+    """The orchestrator/transcoder node (flag names follow go-livepeer's)."""
+
+    service_addr: str = Field("127.0.0.1:8935", description="HOST:PORT advertised to gateways (-serviceAddr)")
+    http_addr: str | None = Field(None, description="HOST:PORT to bind the service port (-httpAddr)")
+    cli_addr: str | None = Field("127.0.0.1:7935", description="management port with /metrics (-cliAddr)")
+    max_sessions: int | str = Field(10, description="concurrent sessions, or 'auto' to measure at start-up")
+    price_per_unit: int = Field(0, ge=0, description="wei per pixels_per_unit pixels (-pricePerUnit)")
+    pixels_per_unit: int = Field(1, ge=1, description="(-pixelsPerUnit)")
+    offchain: bool = Field(True, description="run without the chain (no payments)")
+    autostart: bool = Field(False, description="start the node when the console opens")
+
+    @field_validator("max_sessions")
+    @classmethod
+    def _check_sessions(cls, v: int | str) -> int | str:
+        if isinstance(v, str) and v != "auto":
+            if not v.isdigit():
+                raise ValueError("max_sessions must be a number or 'auto'")
+            v = int(v)
+        if isinstance(v, int) and v < 1:
+            raise ValueError("max_sessions must be at least 1")
+        return v
+
+
 class ConsoleSettings(BaseModel):
     theme: str = "livepeer-dark"
     refresh_seconds: float = Field(5.0, gt=0)
@@ -73,6 +97,7 @@ class Settings(BaseSettings):
     devnet: DevnetSettings = Field(default_factory=DevnetSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     gpu: GpuSettings = Field(default_factory=GpuSettings)
+    node: NodeSettings = Field(default_factory=NodeSettings)
 
     @field_validator("rpc_url")
     @classmethod

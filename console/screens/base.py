@@ -7,6 +7,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.widgets.log_panel import LogPanel
+from console.widgets.nav_bar import NavBar
 from console.widgets.status_header import StatusHeader
 
 
@@ -14,11 +15,19 @@ class ConsoleScreen(Screen):
     def compose(self) -> ComposeResult:
         svc = self.app.services
         yield StatusHeader(svc.profile.label, svc.profile.is_devnet, svc.account)
+        yield NavBar(self.nav_key())
         yield from self.compose_body()
         panel = LogPanel(self.app.console_log)
         panel.set_class(self.app.log_visible, "-visible")
         yield panel
         yield Footer()
+
+    def nav_key(self) -> str | None:
+        """The key of this screen in the app's screen registry (for the nav bar highlight)."""
+        for entry in getattr(self.app, "SCREENS_REGISTRY", ()):
+            if isinstance(self, entry.factory):
+                return entry.key
+        return None
 
     def compose_body(self) -> ComposeResult:
         return iter(())

@@ -1,0 +1,158 @@
+"""Sessions: the in-process node — listening address, encoder, capacity — and its live transcoding
+sessions with a small preview of the latest source frame of the selected session."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, ProgressBar, Static
+
+from console.screens.base import ConsoleScreen
+from console.widgets.frame_preview import FramePreview
+
+COLUMNS = (
+    ("gateway", "Gateway", 16), ("manifest", "Manifest", 12), ("profiles", "Profiles", 16),
+    ("segments", "Segs", 5), ("failed", "Fail", 4), ("pixels", "Pixels", 11), ("rt", "RT", 5),
+    ("error", "Last error", 14),
+)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class SessionsScreen(ConsoleScreen):
+    CSS_PATH = "sessions.tcss"
+    BINDINGS = [Binding("x", "toggle_node", "Start/stop node", id="sessions.toggle_node")]
+    POLL_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__(id="sessions")
+        self._last_status = None
+        self._rate: list[tuple[float, int]] = []  # (time, segments done) for segments per minute
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="node-row"):
+            yield Static("", id="node-status")
+            with Vertical(id="capacity"):
+                yield Static("capacity", id="capacity-label")
+                yield ProgressBar(total=1, show_eta=False, id="capacity-bar")
+        with Horizontal(id="body"):
+            with Vertical(id="sessions-col"):
+                yield DataTable(id="session-table", cursor_type="row", zebra_stripes=True)
+                yield Static("No sessions yet: gateways that use this node appear here.", id="empty")
+            with Vertical(id="preview-box"):
+                yield Static("latest source frame", id="preview-title")
+                yield Static("", id="preview")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one(DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        self.render_status(self._node_status())
+        self.set_interval(self.POLL_SECONDS, self._poll)
+
+    def _node_status(self):
+        node = self.app.services.node
+        return node.status() if node is not None else None
+
+    def _poll(self) -> None:
+        # Node status is an in-memory snapshot (no I/O): cheap to read on the UI thread.
+        self.render_status(self._node_status())
+
+    def render_status(self, status) -> None:
+        self._last_status = status
+        running = status is not None and status.running
+        self.set_class(not running, "-stopped")
+        info = Table.grid(padding=(0, 2))
+        info.add_column(style="bold", no_wrap=True)
+        info.add_column()
+        if status is None:
+            info.add_row("node", Text("stopped", style="bold"))
+            info.add_row("", "press x to start the orchestrator + transcoder in this console "
+                             f"(offchain, service address {self.app.services.settings.node.service_addr})")
+        else:
+            state = "running" if running else ("failed" if status.error else "stopped")
+            info.add_row("node", Text(f"{state} · {'offchain' if status.offchain else 'on-chain'}", style="bold"))
+            info.add_row("service", f"{status.service_uri}  (listening on {status.listening or '—'})")
+            info.add_row("metrics", f"http://{status.management}/metrics" if status.management else "off")
+            info.add_row("encoder", f"{status.encoder}" + (f" — {status.encoder_reason}" if status.encoder_reason else ""))
+            info.add_row("work", f"{status.segments_done} segments done · {status.segments_failed} failed · "
+                                 f"{status.pixels:,} pixels · {self._segments_per_minute(status):.1f} segments/min")
+            if status.error:
+                info.add_row("error", Text(status.error, style="bold"))
+        self.query_one("#node-status", Static).update(info)
+        used = status.sessions_used if status else 0
+        cap = status.max_sessions if status and status.max_sessions else 0
+        self.query_one("#capacity-label", Static).update(f"sessions {used}/{cap or '—'}")
+        self.query_one("#capacity-bar", ProgressBar).update(total=max(cap, 1), progress=used)
+        self._render_sessions(status.sessions if status else ())
+
+    def _segments_per_minute(self, status) -> float:
+        import time
+
+        now = time.monotonic()
+        self._rate.append((now, status.segments_done))
+        self._rate = [(t, n) for t, n in self._rate if now - t <= 60]
+        t0, n0 = self._rate[0]
+        return 0.0 if now - t0 < 1 else (status.segments_done - n0) * 60 / (now - t0)
+
+    def _render_sessions(self, sessions) -> None:
+        table = self.query_one(DataTable)
+        selected = None
+        if table.row_count and table.cursor_row < table.row_count:
+            selected = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        table.clear()
+        for s in sessions:
+            rt = "—" if s.realtime_ratio is None else f"{s.realtime_ratio:.2f}"
+            table.add_row(
+                _short(s.gateway, 16), _short(s.manifest_id, 12), _short(", ".join(p.split(" ")[0] for p in s.profiles), 16),
+                Text(str(s.segments_done), justify="right"), Text(str(s.segments_failed), justify="right"),
+                Text(f"{s.pixels:,}", justify="right"), Text(rt, justify="right"), _short(s.last_error or "", 14),
+                key=s.session_id,
+            )
+        self.set_class(not sessions, "-no-sessions")
+        keys = [s.session_id for s in sessions]
+        if selected in keys:
+            table.move_cursor(row=keys.index(selected))
+        self._render_preview(sessions, table)
+
+    def _render_preview(self, sessions, table) -> None:
+        preview = self.query_one("#preview", Static)
+        if not sessions:
+            preview.update("")
+            return
+        session = sessions[min(table.cursor_row, len(sessions) - 1)]
+        if session.preview is None:
+            preview.update(Text("no frame yet", style="dim"))
+        else:
+            self.query_one("#preview-title", Static).update(f"latest source frame · {_short(session.manifest_id, 30)}")
+            preview.update(FramePreview(session.preview, width=40))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._last_status is not None:
+            self._render_preview(self._last_status.sessions, self.query_one(DataTable))
+
+    def action_toggle_node(self) -> None:
+        self._toggle()
+
+    @work(thread=True, exclusive=True, group="node-toggle")
+    def _toggle(self) -> None:
+        services = self.app.services
+        try:
+            if services.node is not None and services.node.status().running:
+                services.stop_node()
+                self.app.call_from_thread(self.app.log_event, "info", "node stopped")
+            else:
+                status = services.start_node()
+                self.app.call_from_thread(
+                    self.app.log_event, "success", f"node listening on {status.listening} ({status.encoder})")
+        except Exception as exc:  # noqa: BLE001 - a port in use etc.: say so, keep the console alive
+            services.node = None
+            self.app.call_from_thread(self.app.log_event, "error", f"node did not start: {exc}")
+        self.app.call_from_thread(self._poll)

@@ -1,0 +1,104 @@
+"""The Sessions screen runs the node in the console process: start it, see a gateway's session with
+its counters and a preview of the source frame, stop it; a busy port is an error, not a crash."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from textual.widgets import DataTable, Static
+
+from console.app import LivepeerConsole
+from console.screens.sessions.sessions import SessionsScreen
+from console.widgets.frame_preview import FramePreview
+from core.media.profiles import lpms_preset
+from core.media.synthetic import make_segment
+from core.node import Node, NodeConfig
+from tests.node.gateway import Gateway, transcode
+
+SIZE = (150, 40)
+
+
+def _node_factory(tmp_path, service_port: int = 0):
+    def make():
+        return Node(NodeConfig(data_dir=tmp_path / "node", service_addr=f"127.0.0.1:{service_port}",
+                               http_addr=f"127.0.0.1:{service_port}", cli_addr=None, max_sessions=2,
+                               encoder="x264", x264_preset="ultrafast"))
+    return make
+
+
+async def _settle(pilot):
+    from textual.worker import WorkerCancelled
+
+    try:
+        await pilot.app.workers.wait_for_complete()
+    except WorkerCancelled:  # a screen we left had a load in flight: that's fine
+        pass
+    for _ in range(3):
+        await pilot.pause()
+
+
+async def test_node_started_in_the_console_serves_a_gateway_and_shows_the_session(console_services, tmp_path):
+    console_services.node_factory = _node_factory(tmp_path)
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("j")
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen) and screen.has_class("-stopped")
+        await pilot.press("x")
+        await _settle(pilot)
+        status = console_services.node.status()
+        assert status.running and status.encoder.startswith("libx264")
+        port = int(status.listening.rsplit(":", 1)[1])
+        gw = Gateway("127.0.0.1", port)
+        try:
+            info = gw.get_orchestrator()
+            clip = make_segment(320, 180, 1.0)
+            result = transcode(info, clip, [lpms_preset("P144p30fps16x9")], manifest=b"console-test")
+            assert len(result.data.segments) == 1
+        finally:
+            gw.close()
+        screen._poll()
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        row = table.get_row_at(0)
+        assert row[1] == "console-test" and str(row[3]) == "1"
+        preview = screen.query_one("#preview", Static)
+        assert isinstance(preview.content, FramePreview)
+        assert console_services.node.status().segments_done == 1
+        await pilot.press("x")
+        await _settle(pilot)
+        assert console_services.node is None
+        assert any("node stopped" in e.text for e in app.console_log.entries)
+
+
+async def test_a_busy_port_is_reported_and_the_console_keeps_running(console_services, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        console_services.node_factory = _node_factory(tmp_path, s.getsockname()[1])
+        app = LivepeerConsole(console_services, poll=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            await pilot.press("j")
+            await _settle(pilot)
+            await pilot.press("x")
+            await _settle(pilot)
+            errors = [e.text for e in app.console_log.entries if e.severity == "error"]
+            assert errors and "node did not start" in errors[0]
+            assert console_services.node is None
+            assert isinstance(app.screen, SessionsScreen)
+
+
+def test_sessions_screen_snapshot_node_stopped(console_services, snap_compare, tmp_path):
+    console_services.node_factory = _node_factory(tmp_path)
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("j")
+        await _settle(pilot)
+
+    assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
