@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from console.commands import chain_cmds, devnet, gpu, node, wallet
+from console.commands import chain_cmds, devnet, gpu, node, payments_cmds, wallet
 from console.context import CliContext
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -49,7 +49,7 @@ for command in (
     node.node,
     wallet.wallet,
     gpu.gpu,
-    *chain_cmds.COMMANDS,
+    *chain_cmds.COMMANDS, *payments_cmds.COMMANDS,
 ):
     cli.add_command(command)
 

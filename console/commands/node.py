@@ -40,21 +40,38 @@ def _max_sessions(value: str) -> int | str:
 @click.option("--encoder", type=click.Choice(["auto", "nvenc", "x264"]), default="auto", show_default=True,
               help="H.264 encoder: NVENC when a GPU answers, else libx264.")
 @click.option("--x264-preset", default="veryfast", show_default=True, help="libx264 preset.")
+@click.option("--account", "account", default=None,
+              help="On chain: the orchestrator account (default: settings.account); its key is in the keyring.")
+@click.option("--dev-account", type=click.IntRange(0, 999), default=None,
+              help="Devnet only: sign with anvil development account N instead of the keyring.")
+@click.option("--ticket-ev", default=str(8 * 10**9), show_default=True, help="Expected value of a ticket, wei (-ticketEV).")
+@click.option("--max-face-value", default=None, help="Cap on a ticket's face value, wei (-maxFaceValue).")
+@click.option("--max-gas-price", default=None, help="Redemptions and reward calls wait above this gas price, wei (-maxGasPrice).")
+@click.option("--auto-adjust-price/--no-auto-adjust-price", default=True, show_default=True,
+              help="Add the redemption overhead to the advertised price (-autoAdjustPrice).")
+@click.option("--reward/--no-reward", default=True, show_default=True,
+              help="Call reward once per round (the reward autopilot) (-reward).")
+@click.option("--reward-for", default=None, help="Call reward for this orchestrator as its LIP-118 reward caller.")
+@click.option("--initialize-round/--no-initialize-round", default=True, show_default=True,
+              help="Initialize the round when nobody has (-initializeRound).")
+@click.option("--block-polling-interval", default=2.0, type=click.FloatRange(min=0.05), show_default=True,
+              help="Seconds between chain polls (-blockPollingInterval).")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 @pass_ctx
 def node(
     ctx: CliContext, orchestrator: bool, transcoder: bool, offchain: bool, service_addr: str, http_addr: str | None,
     cli_addr: str, max_sessions: str, price_per_unit: int, pixels_per_unit: int, encoder: str, x264_preset: str,
-    verbose: int,
+    account: str | None, dev_account: int | None, ticket_ev: str, max_face_value: str | None, max_gas_price: str | None,
+    auto_adjust_price: bool, reward: bool, reward_for: str | None, initialize_round: bool,
+    block_polling_interval: float, verbose: int,
 ) -> None:
-    """Run the Livepeer orchestrator+transcoder node headless (for servers and systemd)."""
+    """Run the Livepeer orchestrator+transcoder node headless (for servers and systemd).
+
+    On chain (the configured network) it signs with the keyring key of --account / settings.account,
+    hands gateways ticket parameters, validates and stores their tickets, redeems the winning ones and
+    calls reward every round."""
     if not (orchestrator and transcoder):
         raise click.UsageError("only the combined orchestrator+transcoder is built: pass --orchestrator --transcoder")
-    if not offchain:
-        raise click.ClickException(
-            "on-chain mode needs the payments issue (ticket parameters and payment validation); "
-            "run with --offchain for now"
-        )
     from core.node import Node, NodeConfig
     from core.node.config import split_host_port
     from core.node.node import NodeStartError
@@ -73,11 +90,16 @@ def node(
         max_sessions=sessions,
         price_per_unit=price_per_unit,
         pixels_per_unit=pixels_per_unit,
-        offchain=True,
+        offchain=offchain,
         encoder=encoder,
         x264_preset=x264_preset,
     )
-    n = Node(config)
+    if offchain:
+        n = Node(config)
+    else:
+        n = _onchain_node(ctx, config, account, dev_account, _wei(ticket_ev, "--ticket-ev"),
+                          _wei(max_face_value, "--max-face-value"), _wei(max_gas_price, "--max-gas-price"),
+                          auto_adjust_price, reward, reward_for, initialize_round, block_polling_interval)
     if sessions == "auto":
         click.echo("measuring this machine's capacity (a few seconds)…", err=True)
     try:
@@ -85,7 +107,7 @@ def node(
     except NodeStartError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"node up (offchain): {st.service_uri} (bound {st.listening}), encoder {st.encoder}, "
+        f"node up ({'offchain' if offchain else ctx.settings.network.value}): {st.service_uri} (bound {st.listening}), encoder {st.encoder}, "
         f"max sessions {st.max_sessions}" + (f", metrics http://{st.management}/metrics" if st.management else ""),
         err=True,
     )
@@ -101,3 +123,43 @@ def node(
     n.stop()
     if n.status().error:
         raise click.ClickException(n.status().error)
+
+
+def _wei(text: str | None, flag: str) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise click.BadParameter(f"{text!r} is not a whole number of wei", param_hint=flag)
+    return int(text)
+
+
+def _onchain_node(ctx: CliContext, config, account, dev_account, ticket_ev, max_face_value, max_gas_price,
+                  auto_adjust, reward, reward_for, initialize_round, poll_s):
+    from chain.client import ChainError
+    from core.composition import onchain_node
+    from core.payments.config import PaymentConfig
+    from core.settings import Network
+
+    settings = ctx.settings
+    if dev_account is not None:
+        if settings.network is not Network.DEVNET:
+            raise click.UsageError("--dev-account signs with a public development key: devnet only")
+        from chain.devnet.accounts import dev_account as dev_key
+
+        signer = dev_key(dev_account)
+    else:
+        address = account or settings.account
+        if not address:
+            raise click.UsageError("on chain the node signs as an orchestrator: pass --account or set one with "
+                                   "`lpc wallet use ADDRESS` (or --offchain)")
+        from console.commands.chain_cmds import open_signer
+
+        signer = open_signer(ctx, address)
+    pc = PaymentConfig(ticket_ev=ticket_ev or 0, max_face_value=max_face_value, max_gas_price=max_gas_price,
+                       auto_adjust_price=auto_adjust, reward=reward, reward_for=reward_for,
+                       initialize_rounds=initialize_round, poll_s=poll_s, reward_poll_s=max(poll_s, 1.0))
+    try:
+        node, _ = onchain_node(settings, config, signer, pc)
+    except ChainError as exc:
+        raise click.ClickException(str(exc)) from None
+    return node

@@ -66,8 +66,31 @@ class NodeMetrics:
             "lpc_transcode_encoder", "H.264 encoder this node transcodes with (1 = in use)",
             names + ["encoder", "hw_decode"], registry=r,
         ).labels(**labels, encoder=encoder, hw_decode=str(hw_decode).lower()).set(1)
+        self.payment_refusals = Counter(
+            "lpc_payment_refused", "Payments or tickets refused, by reason code", names + ["code"], registry=r
+        )
+        self.ticket_value_recv = Counter(
+            "livepeer_ticket_value_recv", "Ticket EV received, wei", names + ["sender"], registry=r
+        )
+        self.winning_tickets_recv = Counter(
+            "livepeer_winning_tickets_recv", "Winning tickets received", names + ["sender"], registry=r
+        )
+        self.value_redeemed = Counter(
+            "livepeer_value_redeemed", "Winning ticket face value redeemed, wei", names + ["sender"], registry=r
+        )
         self._ok = 0
         self._failed = 0
+
+    def payment_refused(self, code: str) -> None:
+        self.payment_refusals.labels(**self._labels, code=code).inc()
+
+    def ticket_value(self, sender: str, wei: float, winners: int) -> None:
+        self.ticket_value_recv.labels(**self._labels, sender=sender).inc(wei)
+        if winners:
+            self.winning_tickets_recv.labels(**self._labels, sender=sender).inc(winners)
+
+    def redeemed(self, sender: str, wei: int) -> None:
+        self.value_redeemed.labels(**self._labels, sender=sender).inc(wei)
 
     def segment_ok(self, profiles: str, wall_s: float, duration_s: float, pixels: int) -> None:
         self._ok += 1

@@ -17,6 +17,7 @@ import secrets
 import socket
 import ssl
 import threading
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from hypercorn.asyncio import serve
@@ -33,7 +34,7 @@ from core.node.orchestrator_rpc import Offer, OrchestratorInfoBuilder, Orchestra
 from core.node.payments import OffchainPayments, PaymentPolicy
 from core.node.renditions import RenditionStore
 from core.node.segment_http import SegmentEndpoint, SegmentLimits
-from core.node.service_app import ManagementApp, ServiceApp
+from core.node.service_app import ManagementApi, ManagementApp, ServiceApp
 from core.node.sessions import Session, SegmentJob, SessionManager
 from core.node.status import NodeStatus
 from core.node.tls import ensure_certificate
@@ -93,11 +94,16 @@ def _quiet_connection_errors(loop: asyncio.AbstractEventLoop, context: dict) -> 
 
 
 class Node:
-    def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None):
+    def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None, *, services: Sequence = (),
+                 api: ManagementApi | None = None):
+        """`services` have start()/stop() and run beside the servers (on chain: the chain-state poller, the
+        redemption worker, the reward autopilot); `api` answers extra management-port paths."""
         if not config.offchain and payments is None:
-            raise NodeStartError("on-chain mode needs a payment policy (see the payments issue)")
+            raise NodeStartError("on-chain mode needs a payment policy (core.composition.onchain_node)")
         self.config = config
         self.payments: PaymentPolicy = payments or OffchainPayments()
+        self.services = tuple(services)
+        self.api = api
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -209,7 +215,18 @@ class Node:
                 log.info("measured capacity: %d sessions", self._max_sessions)
             host = split_host_port(cfg.service_addr, DEFAULT_SERVICE_PORT)[0]
             cert, key = await asyncio.to_thread(ensure_certificate, cfg.data_dir / "tls", host)
-            await self._serve(service_sock, mgmt_sock, str(cert), str(key))
+            started = []
+            try:
+                for service in self.services:
+                    try:
+                        await asyncio.to_thread(service.start)
+                    except Exception as exc:
+                        raise NodeStartError(f"cannot start {type(service).__name__}: {exc}") from None
+                    started.append(service)
+                await self._serve(service_sock, mgmt_sock, str(cert), str(key))
+            finally:
+                for service in reversed(started):
+                    service.stop()  # already stopped by _serve unless it failed early; then quick
         finally:
             service_sock.close()
             if mgmt_sock is not None:
@@ -222,6 +239,7 @@ class Node:
         node_id = secrets.token_hex(4)
         self._metrics = metrics = NodeMetrics(node_id, _version(), enc.name, enc.hw_decode)
         metrics.max_sessions.set(self._max_sessions)
+        self.payments.bind_metrics(metrics)
         self._pool = concurrent.futures.ThreadPoolExecutor(max(1, self._max_sessions), thread_name_prefix="transcode")
         tokens = AuthTokens(cfg.token_ttl_s)
         store = RenditionStore(cfg.rendition_ttl_s)
@@ -263,7 +281,7 @@ class Node:
             mcfg.errorlog = logging.getLogger("hypercorn.error")
             tasks.append(
                 asyncio.create_task(
-                    serve(ManagementApp(metrics.render, self.status), mcfg, shutdown_trigger=self._stop.wait)
+                    serve(ManagementApp(metrics.render, self.status, self.api), mcfg, shutdown_trigger=self._stop.wait)
                 )
             )
         purge = asyncio.create_task(self._purge_loop(store))
@@ -284,6 +302,8 @@ class Node:
             for task in pending:
                 task.cancel()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            for service in reversed(self.services):  # the redeemer may be mid-transaction: let it finish
+                await asyncio.to_thread(service.stop)
             self._stopped.set()
             await asyncio.gather(*tasks, return_exceptions=True)
 

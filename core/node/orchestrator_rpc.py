@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from core.node import capabilities
 from core.node.auth import AuthError, AuthTokens
 from core.node.grpc_unary import UNKNOWN, RpcError, UnaryMethod
-from core.node.payments import PaymentPolicy, SignatureError
+from core.node.payments import PaymentError, PaymentPolicy, SignatureError
 from core.node.sessions import ORCHESTRATOR_CAPPED, SessionManager
 from core.proto import net
 
@@ -37,13 +37,14 @@ class OrchestratorInfoBuilder:
             capabilities=capabilities.to_wire(version=self.offer.version),
             auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
         )
-        if self.offer.price_per_unit > 0:
-            info.price_info.CopyFrom(
-                net.PriceInfo(pricePerUnit=self.offer.price_per_unit, pixelsPerUnit=self.offer.pixels_per_unit)
-            )
-        params = self.payments.ticket_params(sender, b"")
+        params = self.payments.ticket_params(sender, b"")  # may raise PaymentError (no params for this sender)
         if params is not None:
             info.ticket_params.CopyFrom(params)
+        price = self.payments.price_info(sender)
+        if price is None and self.offer.price_per_unit > 0:
+            price = (self.offer.price_per_unit, self.offer.pixels_per_unit)
+        if price is not None:
+            info.price_info.CopyFrom(net.PriceInfo(pricePerUnit=price[0], pixelsPerUnit=price[1]))
         if with_hardware:
             info.hardware.append(net.HardwareInformation(pipeline="transcoding", model_id=self.offer.encoder))
         return info
@@ -63,7 +64,10 @@ class OrchestratorService:
             raise RpcError(UNKNOWN, ORCHESTRATOR_CAPPED)
         # go-livepeer fills hardware only for capability-less (discovery) requests
         with_hw = not req.HasField("capabilities")
-        return self.builder.build(req.address, with_hardware=with_hw)
+        try:
+            return self.builder.build(req.address, with_hardware=with_hw)
+        except PaymentError as exc:
+            raise RpcError(UNKNOWN, str(exc)) from None
 
     async def ping(self, req: net.PingPong, scope) -> net.PingPong:
         return net.PingPong(value=self.builder.payments.sign(req.value))

@@ -6,9 +6,8 @@ one ticket's expected value (400 "Insufficient balance"). After a transcode it d
 and signs the rendition hashes with the orchestrator's key.
 
 `OffchainPayments` does what an offchain go-livepeer does: no signature checks, no tickets, every
-payment accepted, an empty signature on results. The on-chain policy (ticket params, ticket validation
-and redemption, balances, signing with the orchestrator key) is filled in by the payments issue; it
-plugs in here without touching the servers.
+payment accepted, an empty signature on results. The on-chain policy (ticket params, ticket validation,
+balances, signing with the orchestrator key) is core/node/onchain.py.
 """
 
 from __future__ import annotations
@@ -50,6 +49,12 @@ class PaymentPolicy(Protocol):
     def sign(self, message: bytes) -> bytes:
         """The orchestrator's signature over keccak256(message); empty offchain."""
 
+    def price_info(self, sender: bytes) -> tuple[int, int] | None:
+        """(pricePerUnit, pixelsPerUnit) offered to this gateway, or None to advertise the node's flags."""
+
+    def bind_metrics(self, metrics) -> None:
+        """Count refusals and ticket value in the node's metrics."""
+
 
 class OffchainPayments:
     """No blockchain: every payment is accepted and nothing is signed (as offchain go-livepeer)."""
@@ -76,3 +81,9 @@ class OffchainPayments:
 
     def sign(self, message: bytes) -> bytes:
         return b""
+
+    def price_info(self, sender: bytes) -> tuple[int, int] | None:
+        return None
+
+    def bind_metrics(self, metrics) -> None:
+        return None

@@ -138,7 +138,8 @@ class SegmentEndpoint:
             seg = decode_seg_data(header(scope, b"livepeer-segment"))
             session_id, profiles = self._credentials(seg, payment)
             try:
-                self.payments.process_payment(payment, seg.manifestId)
+                # off the event loop: ticket checks may read the chain and winning tickets are fsynced
+                await asyncio.to_thread(self.payments.process_payment, payment, seg.manifestId)
             except PaymentError as exc:
                 raise Refusal(400, str(exc)) from None
             if not self.payments.has_sufficient_balance(payment.sender, seg.manifestId):
@@ -201,5 +202,8 @@ class SegmentEndpoint:
                 hashes += keccak(r.data)
             result.data.sig = self.payments.sign(hashes)
             self.payments.debit(sender, seg.manifestId, sum(r.pixels for r in done.renditions))
-        result.info.CopyFrom(self.info.build(sender, session_id, with_hardware=False))
+        try:
+            result.info.CopyFrom(self.info.build(sender, session_id, with_hardware=False))
+        except PaymentError as exc:  # no fresh ticket params for this gateway: it asks GetOrchestrator again
+            log.info("no refreshed info for %s: %s", gateway, exc)
         return result

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from core.node.asgi_io import send_bytes, send_text
+from core.node.asgi_io import read_body, send_bytes, send_text
 from core.node.grpc_unary import UnaryMethod, is_grpc, serve_unary
 from core.node.metrics import CONTENT_TYPE
 from core.node.renditions import RenditionStore
@@ -51,12 +52,18 @@ class ServiceApp:
             await send_text(send, 404, "404 page not found")
 
 
-class ManagementApp:
-    """The management port: Prometheus /metrics and a JSON /status."""
+# (method, path, JSON body or None) -> (status, JSON-able payload), or None when the path is not its own
+ManagementApi = Callable[[str, str, object], "tuple[int, object] | None"]
 
-    def __init__(self, metrics: Callable[[], bytes], status: Callable[[], NodeStatus]):
+
+class ManagementApp:
+    """The management port: Prometheus /metrics, a JSON /status, and the payments API when on chain
+    (/pricing, /tickets, /rewards, /alerts: core/payments/api.py)."""
+
+    def __init__(self, metrics: Callable[[], bytes], status: Callable[[], NodeStatus], api: ManagementApi | None = None):
         self.metrics = metrics
         self.status = status
+        self.api = api
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -71,5 +78,21 @@ class ManagementApp:
             for s in snapshot["sessions"]:
                 s.pop("preview", None)
             await send_bytes(send, 200, json.dumps(snapshot).encode(), b"application/json")
+        elif self.api is not None and (answer := await self._api(scope, receive)) is not None:
+            code, payload = answer
+            await send_bytes(send, code, json.dumps(payload).encode(), b"application/json")
         else:
             await send_text(send, 404, "404 page not found")
+
+    async def _api(self, scope, receive):
+        body = None
+        if scope["method"] in ("POST", "PUT", "DELETE"):
+            raw = await read_body(receive, 1 << 20)
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return 400, {"error": "the body is not JSON"}
+        query = scope.get("query_string", b"").decode()
+        path = scope["path"] + (f"?{query}" if query else "")
+        return await asyncio.to_thread(self.api, scope["method"], path, body)

@@ -45,3 +45,85 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------------------- payments (0002)
+
+
+class WinningTicket(Base):
+    """A winning ticket this orchestrator received, written before the gateway hears back, until it is
+    redeemed on chain or given up (with the reason). `raw_tx` is the signed redemption, kept so that a
+    restart re-sends the very same transaction instead of a second one."""
+
+    __tablename__ = "winning_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recipient: Mapped[str] = mapped_column(String(42), index=True)
+    sender: Mapped[str] = mapped_column(String(42), index=True)
+    face_value: Mapped[str] = mapped_column(String(80))
+    win_prob: Mapped[str] = mapped_column(String(80))
+    sender_nonce: Mapped[int] = mapped_column(Integer)
+    recipient_rand_hash: Mapped[str] = mapped_column(String(66))
+    creation_round: Mapped[int] = mapped_column(Integer)
+    creation_round_block_hash: Mapped[str] = mapped_column(String(66))
+    params_expiration_block: Mapped[int] = mapped_column(Integer)
+    recipient_rand: Mapped[str] = mapped_column(String(80))
+    sig: Mapped[str] = mapped_column(String(140))
+    manifest_id: Mapped[str] = mapped_column(Text, default="")
+    # pending | submitting | sent | redeemed | failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(default=0.0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    raw_tx: Mapped[str | None] = mapped_column(Text, nullable=True)
+    block_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    paid_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RewardRound(Base):
+    """One round of the reward autopilot: called (tx, LPT minted, gas), or missed / failed and why."""
+
+    __tablename__ = "reward_rounds"
+
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcoder: Mapped[str] = mapped_column(String(42), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending | called | missed | failed | inactive
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    minted_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)  # LPT (wei) the Reward event added
+    gas_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    initialized_by_us: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class Price(Base):
+    """Transcoding price: the default (sender '') and per-gateway overrides, wei per pixel as a fraction."""
+
+    __tablename__ = "prices"
+
+    sender: Mapped[str] = mapped_column(String(42), primary_key=True)
+    price_per_unit: Mapped[str] = mapped_column(String(80))
+    pixels_per_unit: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+
+class Alert(Base):
+    """Something an operator must look at (a missed reward, a ticket that cannot be redeemed)."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    source: Mapped[str] = mapped_column(String(32))  # reward | redemption | pricing
+    severity: Mapped[str] = mapped_column(String(16))  # warning | error
+    message: Mapped[str] = mapped_column(Text)

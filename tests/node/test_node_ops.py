@@ -48,10 +48,10 @@ def test_without_a_gpu_the_encoder_falls_back_to_libx264():
         assert "NVENC" in choice.reason
 
 
-def test_lpc_node_without_offchain_says_payments_are_needed(tmp_path):
+def test_lpc_node_on_chain_needs_an_orchestrator_account(tmp_path):
     result = CliRunner().invoke(node_command, ["--orchestrator", "--transcoder"], obj=CliContext(data_dir=str(tmp_path)))
     assert result.exit_code != 0
-    assert "on-chain mode needs the payments issue" in result.output
+    assert "on chain the node signs as an orchestrator: pass --account" in result.output
 
 
 def test_auth_tokens_expire_and_cannot_be_forged():

@@ -1,0 +1,175 @@
+"""The on-chain payment policy: what `PaymentPolicy` does when the node is paid in tickets.
+
+- GetOrchestrator: the gateway's signature over its own address is checked; its ticket parameters
+  (core.payments.params) and its price (core.payments.pricing, with the redemption overhead when
+  auto-adjusting) go into OrchestratorInfo.
+- /segment: the segment credentials are checked against the payment's sender; the tickets are validated
+  (core.payments.validation), winning ones stored in the ledger before the gateway is answered, and
+  their EV credited at the session's price; transcoded pixels are debited at that price.
+- results and Ping are signed with the orchestrator's key.
+Chain reads are cached (ChainState); `start()` runs the poller that refreshes them on every block.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from fractions import Fraction
+
+from core.node.payments import PaymentError, SignatureError
+from core.payments.balances import Balances
+from core.payments.ledger import TicketLedger
+from core.payments.params import ParamsMaker, ParamsRefused, max_float
+from core.payments.ports import TicketChain
+from core.payments.pricing import PriceBook, to_wire
+from core.payments.tickets import ZERO_ADDRESS, checksum, orchestrator_request_message, segment_message, verify_message
+from core.payments.validation import ChainState, PaymentTickets, TicketRefused, TicketValidator
+from core.proto import net
+
+log = logging.getLogger(__name__)
+
+
+class PaymentRefused(PaymentError):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class _NoMetrics:
+    def payment_refused(self, code: str) -> None: ...
+    def ticket_value(self, sender: str, wei: float, winners: int) -> None: ...
+
+
+class OnchainPayments:
+    def __init__(self, chain: TicketChain, ledger: TicketLedger, prices: PriceBook, params: ParamsMaker, *,
+                 state: ChainState | None = None, poll_s: float = 2.0):
+        self.chain = chain
+        self.ledger = ledger
+        self.prices = prices
+        self.params = params
+        self.state = state or ChainState(chain)
+        self.recipient = bytes.fromhex(chain.address[2:])
+        self.validator = TicketValidator(self.recipient, params, self.state, ledger)
+        self.balances = Balances()
+        self.metrics = _NoMetrics()
+        self._offered: dict[bytes, Fraction] = {}
+        self._poll_s = poll_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def bind_metrics(self, metrics) -> None:
+        self.metrics = metrics
+
+    def start(self) -> None:
+        self.state.refresh()  # fail fast at start-up when the chain is unreachable
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, name="lpc-chain-state", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._poll_s):
+            try:
+                view = self.state.refresh()
+                self.validator.purge(view.l1_block)
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - RPC hiccup: keep the last view, try again
+                self.last_error = str(exc)
+                log.warning("chain state refresh failed: %s", exc)
+
+    # ---------------------------------------------------------------- PaymentPolicy
+    @property
+    def address(self) -> bytes:
+        return self.recipient
+
+    def verify_orchestrator_request(self, address: bytes, sig: bytes) -> None:
+        if len(address) != 20 or address == ZERO_ADDRESS:
+            raise SignatureError("an on-chain orchestrator needs the gateway's ETH address in the request")
+        if not verify_message(address, orchestrator_request_message(address), sig):
+            raise SignatureError(f"invalid signature: the request is not signed by {checksum(address)}")
+
+    def verify_segment(self, sender: bytes, seg_data, sig: bytes) -> None:
+        if len(sender) != 20 or sender == ZERO_ADDRESS:
+            raise SignatureError("Segment sig check failed: the payment names no sender")
+        names = [p.name for p in (seg_data.fullProfiles3 or seg_data.fullProfiles2 or seg_data.fullProfiles)]
+        if not verify_message(sender, segment_message(seg_data.manifestId, seg_data.seq, seg_data.hash, names), sig):
+            raise SignatureError("Segment sig check failed")
+
+    def _price(self, sender: bytes, tx_cost: int = 0, face_value: int = 0) -> Fraction:
+        overhead = Fraction(tx_cost, face_value) if face_value else Fraction(1, self.params.tx_cost_multiplier)
+        return self.prices.advertised(checksum(sender) if len(sender) == 20 else "", overhead)
+
+    def price_info(self, sender: bytes) -> tuple[int, int] | None:
+        price = self._offered.get(bytes(sender)) or self._price(bytes(sender))
+        return to_wire(price) if price > 0 else None
+
+    def ticket_params(self, sender: bytes, manifest_id: bytes):
+        sender = bytes(sender)
+        if len(sender) != 20 or sender == ZERO_ADDRESS:
+            return None
+        view = self.state.view()
+        s_hex = checksum(sender)
+        funds = self.state.sender(s_hex)
+        pending = self.ledger.pending_face_value(s_hex, self.chain.address)
+        mf = max_float(funds.deposit, funds.claimable_reserve, pending)
+        try:
+            fv, tx_cost = self.params.face_value(view.gas_price, mf)
+        except ParamsRefused as exc:
+            self.metrics.payment_refused(ParamsRefused.code)
+            raise PaymentRefused(ParamsRefused.code, str(exc)) from None
+        price = to_wire(self._price(sender, tx_cost, fv))
+        price_f = Fraction(*price)
+        self._offered[sender] = price_f
+        issued = self.params.issue(sender, gas_price=view.gas_price, sender_max_float=mf, l1_block=view.l1_block,
+                                   creation_round=view.last_initialized_round,
+                                   creation_round_block_hash=view.round_block_hash, price=price_f)
+        return net.TicketParams(
+            recipient=self.recipient, face_value=_be(issued.face_value), win_prob=_be(issued.win_prob),
+            recipient_rand_hash=issued.recipient_rand_hash, seed=issued.seed,
+            expiration_block=_be(issued.expiration_block),
+            expiration_params=net.TicketExpirationParams(creation_round=issued.creation_round,
+                                                         creation_round_block_hash=issued.creation_round_block_hash),
+        )
+
+    def process_payment(self, payment, manifest_id: bytes) -> None:
+        if not payment.ticket_sender_params:
+            return None  # nothing to credit: the balance check decides (go-livepeer does the same)
+        p = PaymentTickets.from_wire(payment)
+        sender_hex = checksum(p.sender) if len(p.sender) == 20 else ""
+        try:
+            out = self.validator.validate(p, min_price=self.prices.base(sender_hex), manifest_id=manifest_id.decode(
+                "utf-8", "replace"))
+        except TicketRefused as r:
+            self.metrics.payment_refused(r.code)
+            raise PaymentRefused(r.code, r.message) from None
+        if out.credited:
+            price = self.balances.price(p.sender, bytes(manifest_id), p.price)
+            self.balances.credit(p.sender, bytes(manifest_id), out.credited, price)
+            self.metrics.ticket_value(sender_hex, float(out.credited), out.winners)
+        for r in out.refusals:
+            self.metrics.payment_refused(r.code)
+        if out.refusals:
+            first = out.refusals[0]
+            extra = f" ({len(out.refusals)} of {len(p.tickets)} tickets refused)" if len(p.tickets) > 1 else ""
+            raise PaymentRefused(first.code, first.message + extra)
+        return None
+
+    def has_sufficient_balance(self, sender: bytes, manifest_id: bytes) -> bool:
+        return self.balances.balance(bytes(sender), bytes(manifest_id)) >= self.params.ticket_ev
+
+    def debit(self, sender: bytes, manifest_id: bytes, pixels: int) -> None:
+        self.balances.debit(bytes(sender), bytes(manifest_id), pixels)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.chain.sign_message(message)
+
+
+def _be(n: int) -> bytes:
+    return n.to_bytes(max(1, (n.bit_length() + 7) // 8), "big")
+

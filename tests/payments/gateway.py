@@ -1,0 +1,54 @@
+"""An on-chain gateway for the tests: signs its GetOrchestrator request and its segments, and pays with
+tickets made by core.payments.sender (the code `lpc` gateways use)."""
+
+from __future__ import annotations
+
+import base64
+from fractions import Fraction
+
+from core.payments.sender import PaymentSession, SenderFundsView, SenderLimits, TicketSender, fee_estimate
+from core.payments.tickets import HashSigner
+from core.proto import net
+from tests.node.gateway import Gateway, post_segment, seg_data
+
+
+class PayingGateway(Gateway):
+    def __init__(self, host: str, port: int, account, limits: SenderLimits = SenderLimits(max_ticket_ev=10**30,
+                                                                                           max_total_ev=10**30)):
+        super().__init__(host, port)
+        self.sender = TicketSender(HashSigner(bytes(account.key)), limits)
+
+    def get_orchestrator(self, **kw) -> net.OrchestratorInfo:  # type: ignore[override]
+        return self._unary("GetOrchestrator", self.sender.orchestrator_request(ignoreCapacityCheck=True),
+                           net.OrchestratorInfo)
+
+    def session(self) -> PaymentSession:
+        return PaymentSession(self.get_orchestrator())
+
+    def post(self, session: PaymentSession, data: bytes, profiles, *, payment: net.Payment | None = None,
+             seq: int = 0, manifest: bytes = b"manifest", sign: bool = True, funds: SenderFundsView | None = None,
+             l1_block: int = 0, current_round: int = 0):
+        """POST one segment; pays per go-livepeer's rules unless `payment` is given. Returns the response."""
+        seg = seg_data(session.info, data, profiles, seq=seq, manifest=manifest)
+        if sign:
+            self.sender.sign_segment(seg)
+        if payment is None:
+            funds = funds or SenderFundsView(10**30, 10**30, 0)
+            payment = self.sender.pay_segment(session, profiles, 1.0, funds, l1_block, current_round)
+        headers = {"Livepeer-Segment": base64.b64encode(seg.SerializeToString()).decode(),
+                   "Livepeer-Payment": base64.b64encode(payment.SerializeToString()).decode(),
+                   "Content-Type": "video/MP2T"}
+        return post_segment(session.info, data, headers)
+
+    def transcode(self, session: PaymentSession, data: bytes, profiles, **kw) -> net.TranscodeResult:
+        r = self.post(session, data, profiles, **kw)
+        assert r.status_code == 200, r.text
+        result = net.TranscodeResult.FromString(r.content)
+        assert result.WhichOneof("result") == "data", result.error
+        self.sender.settle(session, sum(s.pixels for s in result.data.segments))
+        if result.info.HasField("ticket_params"):
+            session.info = result.info
+        return result
+
+
+__all__ = ["PayingGateway", "Fraction", "fee_estimate"]
