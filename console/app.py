@@ -12,12 +12,25 @@ from textual.screen import Screen
 
 from chain.intents import PreflightError, TxPlan
 from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
+from chain.services.network import ActivityCache
 from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
 from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
 from console.screens.base import ConsoleScreen
+from console.screens.dashboard.dashboard import DashboardScreen
+from console.screens.earnings.earnings import EarningsScreen
+from console.screens.governance.governance import GovernanceScreen
 from console.screens.gpu.gpu import GpuScreen
 from console.screens.network.network import NetworkScreen
+from console.screens.orchestrator.orchestrator import OrchestratorScreen
+from console.screens.overview.overview import OverviewScreen
+from console.screens.pricing.pricing import PricingScreen
+from console.screens.rewards.rewards import RewardsScreen
+from console.screens.sessions.sessions import SessionsScreen
 from console.screens.settings.settings import SettingsScreen
+from console.screens.staking.staking import StakingScreen
+from console.screens.tickets.tickets import TicketsScreen
+from console.screens.transactions.transactions import TransactionsScreen
+from console.screens.wallet.wallet import WalletScreen
 from console.services import ConsoleServices
 from console.widgets.log_panel import ConsoleLog, LogPanel
 from console.widgets.status_header import StatusHeader
@@ -33,18 +46,51 @@ class ScreenEntry:
 
 
 SCREENS = (
+    ScreenEntry("dashboard", "Dashboard", "Is my node healthy and earning: node, reward, earnings, GPUs, alerts",
+                DashboardScreen),
+    ScreenEntry("overview", "Overview", "Your account, the round, and what needs attention", OverviewScreen),
     ScreenEntry("network", "Network", "Every orchestrator: stake, cuts, reward calls", NetworkScreen),
+    ScreenEntry("staking", "Staking", "Bond, unbond, rebond, withdraw stake and fees, transfer bond", StakingScreen),
+    ScreenEntry("wallet", "Wallet", "Keyring accounts: balances, switch, create, import, export", WalletScreen),
+    ScreenEntry("transactions", "Transactions", "Every transaction sent: status, decoded events", TransactionsScreen),
+    ScreenEntry("sessions", "Sessions", "The node: listening address, encoder, capacity, live sessions",
+                SessionsScreen),
     ScreenEntry("gpu", "GPU", "GPUs, encoder/decoder load, processes, alerts", GpuScreen),
+    ScreenEntry("tickets", "Tickets", "Tickets received, winning, pending, redeemed, given up — per gateway",
+                TicketsScreen),
+    ScreenEntry("pricing", "Pricing", "Base and advertised price, overhead, network prices, gateway caps, edit",
+                PricingScreen),
+    ScreenEntry("earnings", "Earnings", "Per round: reward kept and distributed, fees redeemed, gas, net",
+                EarningsScreen),
+    ScreenEntry("rewards", "Rewards", "Earnings per round, reward calls made and missed, yield calculator",
+                RewardsScreen),
+    ScreenEntry("orchestrator", "Orchestrator settings", "Reward cut, fee share, service URI; lock and reward rules",
+                OrchestratorScreen),
+    ScreenEntry("governance", "Governance", "Treasury proposals and LIP polls: tallies, your vote, override",
+                GovernanceScreen),
     ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", SettingsScreen),
 )
 
 
 class LivepeerConsole(App):
     TITLE = "Livepeer Console"
+    SCREENS_REGISTRY = SCREENS
     BINDINGS = [
-        Binding("n", "show('network')", "Network", id="app.network"),
-        Binding("g", "show('gpu')", "GPU", id="app.gpu"),
-        Binding("comma", "show('settings')", "Settings", id="app.settings"),
+        Binding("h", "show('dashboard')", "Dash", id="app.dashboard", show=False),
+        Binding("o", "show('overview')", "Overview", id="app.overview", show=False),
+        Binding("n", "show('network')", "Network", id="app.network", show=False),
+        Binding("s", "show('staking')", "Stake", id="app.staking", show=False),
+        Binding("w", "show('wallet')", "Wallet", id="app.wallet", show=False),
+        Binding("t", "show('transactions')", "Txs", id="app.transactions", show=False),
+        Binding("j", "show('sessions')", "Node", id="app.sessions", show=False),
+        Binding("g", "show('gpu')", "GPU", id="app.gpu", show=False),
+        Binding("k", "show('tickets')", "Tickets", id="app.tickets", show=False),
+        Binding("p", "show('pricing')", "Pricing", id="app.pricing", show=False),
+        Binding("m", "show('earnings')", "Earn", id="app.earnings", show=False),
+        Binding("e", "show('rewards')", "Rewards", id="app.rewards", show=False),
+        Binding("c", "show('orchestrator')", "Orch", id="app.orchestrator", show=False),
+        Binding("v", "show('governance')", "Gov", id="app.governance", show=False),
+        Binding("comma", "show('settings')", "Settings", id="app.settings", show=False),
         Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -59,6 +105,7 @@ class LivepeerConsole(App):
         self.last_pool = None
         self.console_log = ConsoleLog()
         self.pool_cache = PoolCache()
+        self.activity_cache = ActivityCache()  # reward-call / fee logs for the Network screen
         self.log_visible = False
         for theme in THEMES:
             self.register_theme(theme)
@@ -73,7 +120,8 @@ class LivepeerConsole(App):
 
     def on_mount(self) -> None:
         self.log_event("info", f"connected to {self.services.profile.label} at {self.services.client.rpc_url}")
-        self.push_screen(NetworkScreen())
+        # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
+        self.push_screen(DashboardScreen() if self.services.opens_on_dashboard else OverviewScreen())
         self.refresh_chain()
 
     # -- screens and the command palette ----------------------------------------------------
@@ -187,10 +235,12 @@ class LivepeerConsole(App):
             header.stale_reason = None
         if was_stale:
             self.log_event("success", "chain reachable again")
+        if hasattr(self.screen, "chain_polled"):
+            self.screen.chain_polled(message.info)  # screens with their own reads refresh with the poll
 
     def on_pool_loaded(self, message: PoolLoaded) -> None:
         self.last_pool = message.pool
-        if isinstance(self.screen, NetworkScreen):
+        if hasattr(self.screen, "show_pool"):
             self.screen.show_pool(message.pool)
 
     def on_chain_unavailable(self, message: ChainUnavailable) -> None:

@@ -23,7 +23,7 @@ def run_console(ctx: CliContext) -> int:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
     from console.first_run import ensure_devnet_account
-    from core.composition import build_node, chain_client, gpu_monitor, network_profile
+    from core.composition import chain_client, gpu_monitor, network_profile
 
     first = ensure_devnet_account(settings)
     if first.note:
@@ -50,10 +50,74 @@ def run_console(ctx: CliContext) -> int:
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
                                account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),
-                               signer_factory=signer, journal_factory=journal,
-                               node_factory=lambda: build_node(settings))
+                               signer_factory=signer, journal_factory=journal)
+    services.node_factory = node_factory(settings, services)
+    services.opens_on_dashboard = _is_orchestrator(client, first.account)
     try:
         LivepeerConsole(services).run()
     finally:
         services.close()
     return 0
+
+
+def _is_orchestrator(client, account: str | None) -> bool:
+    """Whether the console should open on the Dashboard (a registered orchestrator) — one read at start."""
+    if not account:
+        return False
+    from chain.reads import load_orchestrator
+
+    try:
+        return load_orchestrator(client, account).registered
+    except Exception:  # noqa: BLE001 - the Overview says what is wrong with the chain
+        return False
+
+
+class NodeUnavailable(RuntimeError):
+    """The on-chain node cannot be built for this account: the message says why and what to do."""
+
+
+def node_factory(settings, services, *, payment_config=None, store_dir=None, **config):
+    """What `x` (Sessions, Dashboard) starts: the offchain node, or — with `node.offchain = false` — the
+    on-chain node of `services.account`, signing with its wallet key; it returns (Node, OnchainParts).
+    `config` overrides NodeConfig fields (tests: free ports, x264 ultrafast); `store_dir` puts the
+    node's SQL store elsewhere than the data dir."""
+
+    def make():
+        from core.node import Node, NodeConfig
+
+        n = settings.node
+        cfg = NodeConfig(**{
+            "data_dir": settings.data_dir, "service_addr": n.service_addr, "http_addr": n.http_addr,
+            "cli_addr": n.cli_addr, "max_sessions": n.max_sessions, "price_per_unit": n.price_per_unit,
+            "pixels_per_unit": n.pixels_per_unit, "offchain": n.offchain, **config})
+        if cfg.offchain:
+            return Node(cfg)
+        return _onchain(cfg)
+
+    def _onchain(cfg):
+        from chain.client import ChainError
+        from core.composition import onchain_node
+        from core.payments.config import PaymentConfig
+
+        account = services.account
+        if not account:
+            raise NodeUnavailable("the on-chain node signs as an orchestrator: pick its account on the Wallet "
+                                  "screen (or set node.offchain = true)")
+        try:
+            signer = services.signer_for(account)
+        except Exception as exc:  # noqa: BLE001 - keyring locked, no key: say so
+            raise NodeUnavailable(f"no signing key for {account}: {exc} — import its key on the Wallet screen") \
+                from None
+        store = None
+        if store_dir is not None:
+            from core.store import open_store
+
+            store = open_store(store_dir)
+        try:
+            return onchain_node(settings, cfg, signer, payment_config or PaymentConfig(), store=store)
+        except ChainError as exc:
+            if store is not None:
+                store.close()
+            raise NodeUnavailable(str(exc)) from None
+
+    return make

@@ -21,8 +21,10 @@ class ConsoleServices:
     account: str | None = None
     gpu_monitor_factory: Callable[[], object] | None = None
     signer_factory: Callable[[str], object] | None = None  # address -> signer (keyring wallet)
-    node_factory: Callable[[], object] | None = None  # -> core.node.Node (not started)
+    node_factory: Callable[[], object] | None = None  # -> Node, or (Node, OnchainParts) on chain (not started)
     node: object | None = None  # the in-process node once started
+    node_parts: object | None = None  # core.composition.OnchainParts of the running on-chain node (ledger, prices…)
+    opens_on_dashboard: bool = False  # the account is an orchestrator: the console opens on the Dashboard
     journal_factory: Callable[[], object] | None = None  # -> chain.tx.Journal (SQL journal)
     wallet_factory: Callable[[], object] | None = None  # -> chain.wallet.Wallet (None: the OS keyring's)
     _journal: object | None = None
@@ -49,13 +51,25 @@ class ConsoleServices:
         if self.node_factory is None:
             raise RuntimeError("this console was started without a node")
         if self.node is None:
-            self.node = self.node_factory()
-        return self.node.start()
+            made = self.node_factory()
+            self.node, self.node_parts = made if isinstance(made, tuple) else (made, None)
+        try:
+            return self.node.start()
+        except Exception:
+            self._close_parts()
+            raise
 
     def stop_node(self) -> None:
         if self.node is not None:
             self.node.stop()
             self.node = None
+        self._close_parts()
+
+    def _close_parts(self) -> None:
+        # the node stops its services (chain poller, redeemer, autopilot) when it stops serving
+        parts, self.node_parts = self.node_parts, None
+        if parts is not None:
+            parts.store.close()
 
     def close(self) -> None:
         self.stop_node()

@@ -67,6 +67,8 @@ class NodeSettings(BaseModel):
     pixels_per_unit: int = Field(1, ge=1, description="(-pixelsPerUnit)")
     offchain: bool = Field(True, description="run without the chain (no payments)")
     autostart: bool = Field(False, description="start the node when the console opens")
+    gateway_max_prices: dict[str, float] = Field(
+        default_factory=dict, description="known gateways' max price, wei per pixel, by address (headroom on Pricing)")
 
     @field_validator("max_sessions")
     @classmethod

@@ -41,7 +41,7 @@ from chain.devnet.artifacts import artifacts_digest
 from chain.devnet.deploy import Deployment, DevnetParams, contract_id
 
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
-SEED_FORMAT = 1  # bump when the seeded network changes shape
+SEED_FORMAT = 2  # bump when the seeded network changes shape
 PACKAGED_STATE = Path(__file__).resolve().parent / "state" / "seed-state.json.gz"
 PACKAGED_DEPLOYMENT = Path(__file__).resolve().parent / "state" / "seed-deployment.json"
 

@@ -21,7 +21,7 @@ import gzip
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +35,9 @@ from chain.devnet.deploy import Deployment, DevnetParams, deploy_protocol
 LPT = 10**18
 ETH = 10**18
 MAX_WIN_PROB = 2**256 - 1
-DEFAULT_ACCOUNT_INDEX = 1  # the account a new data dir starts with: orchestrator #1
+DEFAULT_ACCOUNT_INDEX = 1
+MAINNET_ROUND_LENGTH = 5760  # L1 blocks per round at the protocol's deployment
+SEED_ROUND_LENGTH = 100  # the account a new data dir starts with: orchestrator #1
 
 ORCHESTRATOR_NAMES = [
     "atlas-video", "blue-harbor", "cinder-transcode", "driftwood", "eastgate-gpu", "foxglove",
@@ -155,7 +157,7 @@ class Seeder:
         self.send("TicketBroker", "redeemWinningTicket", ticket, bytes(sig), rand, sender=recipient)
 
     # -- the story --------------------------------------------------------------------------------
-    def run(self) -> None:
+    def run(self, final_round_length: int | None = None) -> None:
         p = self.progress
         bm = self.c["BondingManager"].functions
         self.next_round()
@@ -222,6 +224,8 @@ class Seeder:
                 self.finish_treasury_proposal(treasury_proposal)
                 self.propose_active()
         p("opening the current round", 0.93)
+        if final_round_length:
+            self.tx.send(self.c["RoundsManager"].functions.setRoundLength(final_round_length), self.deployer)
         self.next_round()
         for i, orch in enumerate(self.orchs):
             if i % 2 == 0 and bm.isActiveTranscoder(orch).call():
@@ -301,9 +305,15 @@ def seed_network(rpc_url: str, *, orchestrators: int = 12, progress: Progress | 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
     deployer = to_checksum_address(w3.eth.accounts[0])
     progress("deploying the protocol contracts", 0.05)
-    deployment = deploy_protocol(w3, deployer, DevnetParams())
-    Seeder(w3, deployment, orchestrators, progress).run()
-    return deployment
+    # Anchor the round numbering with mainnet's original round length so round numbers look like the
+    # real network's (a few thousand), seed the history in roomy 100-block rounds (so every
+    # orchestrator's reward call fits in its round), then switch to the devnet's short live rounds.
+    live = DevnetParams()
+    deployment = deploy_protocol(w3, deployer, replace(live, round_length=MAINNET_ROUND_LENGTH))
+    seeder = Seeder(w3, deployment, orchestrators, progress)
+    seeder.tx.send(seeder.c["RoundsManager"].functions.setRoundLength(SEED_ROUND_LENGTH), deployer)
+    seeder.run(final_round_length=live.round_length)
+    return replace(deployment, params=live)
 
 
 def _package_state(orchestrators: int) -> int:

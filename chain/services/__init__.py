@@ -3,7 +3,10 @@ return a `chain.intents.TxPlan` to show, which `chain.tx.execute_plan(client, pl
 signs and sends. A write refuses with `chain.intents.PreflightError(reason, fix)` before anything is
 signed.
 
-- account:      overview(client, address) -> AccountOverview
+- account:      overview(client, address) -> AccountOverview; balances(client, addresses)
+- overview:     load_overview(client, address, pool_cache=) -> Overview (balances, delegation, attention items)
+- network:      network_activity(client, cache=ActivityCache()) -> reward calls and fees per orchestrator over
+                the last 30 rounds; forecast_yield(...) the Explorer's forecasted yield (protocol.md §4.2)
 - staking:      bond, unbond, rebond, rebond_from_unbonded, withdraw_stake, withdraw_fees, transfer_bond
 - rounds:       load_round_info(client) -> RoundInfo; initialize(client, sender)
 - orchestrator: reward(client, sender, transcoder=None, cache=None), forecast_reward, set_reward_caller,

@@ -65,3 +65,8 @@ class StatusHeader(Horizontal):
         stale = self.query_one("#stale", Static)
         stale.update("STALE: chain unreachable" if reason else "")
         stale.tooltip = reason
+
+    def set_account(self, account: str | None) -> None:
+        """The console now acts as `account` (switched on the Wallet screen)."""
+        self.account = account
+        self.query_one("#account", Static).update(f"account {short_address(account)}")

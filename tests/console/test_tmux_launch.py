@@ -1,5 +1,5 @@
 """`lpc` as a new user starts it: in a real terminal (tmux), with nothing configured, it starts the devnet
-with progress and opens the console on the Network screen."""
+with progress, opens the console on Overview, and the keys walk to Network and Staking."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def _wait_for(sock: str, text: str, timeout: float = 90.0) -> str:
     raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
 
 
+def _keys(sock: str, *keys: str) -> None:
+    subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "lpc", *keys], check=True)
+
+
 def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
     sock = f"lpc-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
@@ -45,10 +49,20 @@ def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "lpc", "-x", "160", "-y", "45", "-c",
                     str(REPO), cmd], check=True, env=env)
     try:
-        screen = _wait_for(sock, "atlas-video.devnet.lpc")
-        assert "DEVNET" in screen
-        assert "round" in screen and "atlas-video.devnet.lpc" in screen
-        subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "lpc", "q"], check=True)
+        # The default devnet account is an orchestrator, so the console opens on its Dashboard.
+        screen = _wait_for(sock, "Reward this round")
+        assert "DEVNET" in screen and "Node stopped" in screen
+        _keys(sock, "o")
+        screen = _wait_for(sock, "Needs attention")  # Overview
+        assert "round" in screen
+        assert "Pending stake" in screen and "itself (orchestrator)" in screen
+        _keys(sock, "n")
+        screen = _wait_for(sock, "atlas-video.devnet.lpc")  # Network
+        assert "Calls/30" in screen and "Yield 1y" in screen
+        _keys(sock, "s")
+        screen = _wait_for(sock, "My delegation")  # Staking
+        assert "Unbonding locks" in screen and "Review bond" in screen
+        _keys(sock, "q")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and subprocess.run(
                 ["tmux", "-L", sock, "has-session", "-t", "lpc"], capture_output=True).returncode == 0:

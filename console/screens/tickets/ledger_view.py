@@ -1,0 +1,114 @@
+"""What the node screens (Tickets, Earnings, Dashboard, Pricing) read from the in-process on-chain node:
+its ticket ledger grouped per gateway, the ticket value it received, and why there is nothing to read
+when the node is offchain or stopped. Called from workers: the ledger is SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chain.amounts import format_eth
+from core.payments.ledger import LedgerEntry, LedgerSummary
+
+OPEN = ("pending", "submitting", "sent")
+
+
+def node_unavailable(services) -> str | None:
+    """Why there is no on-chain ledger to read, or None when there is one."""
+    if services.node_parts is not None and services.node is not None:
+        return None
+    if services.settings.node.offchain:
+        running = services.node is not None
+        return ("The node runs offchain" if running else "The node is set to run offchain") + (
+            ": gateways pay nothing, so there are no tickets, fees or prices to show. To be paid, register the "
+            "account as an orchestrator and set node.offchain = false (Settings screen or settings.toml), "
+            "then start the node with x.")
+    return ("The node is stopped: press x (Dashboard, Tickets, Pricing or Sessions) to start the on-chain "
+            "node of this account; its ticket ledger, prices and reward autopilot appear once it runs.")
+
+
+def eth(wei: int | float | None, places: int = 6) -> str:
+    return "—" if wei is None else format_eth(int(wei), places).removesuffix(" ETH")
+
+
+def short(text: str | None, n: int) -> str:
+    text = text or ""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def short_hash(h: str | None) -> str:
+    return "—" if not h else (h if len(h) <= 18 else f"{h[:12]}…{h[-4:]}")
+
+
+def received_by_sender(payments) -> dict[str, int]:
+    """Ticket EV received per gateway (wei) since the node started, from the node's own counters."""
+    counter = getattr(getattr(payments, "metrics", None), "ticket_value_recv", None)
+    out: dict[str, int] = {}
+    if counter is None:
+        return out
+    for family in counter.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                sender = sample.labels.get("sender", "")
+                out[sender] = out.get(sender, 0) + int(sample.value)
+    return out
+
+
+@dataclass(frozen=True)
+class GatewayTotals:
+    sender: str
+    received_ev: int  # wei of ticket EV credited since the node started
+    won: int
+    won_face: int
+    pending: int
+    pending_face: int
+    redeemed: int
+    paid: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class TicketsView:
+    summary: LedgerSummary
+    entries: tuple[LedgerEntry, ...]
+    gateways: tuple[GatewayTotals, ...]
+    received_ev: int
+    l1_block: int | None
+    redeemer_error: str | None
+
+
+def load_tickets(parts, limit: int = 500) -> TicketsView:
+    entries = tuple(parts.ledger.entries(limit=limit))
+    received = received_by_sender(parts.payments)
+    senders = sorted(set(received) | {e.sender for e in entries})
+    gateways = []
+    for s in senders:
+        mine = [e for e in entries if e.sender == s]
+        opened = [e for e in mine if e.status in OPEN]
+        redeemed = [e for e in mine if e.status == "redeemed"]
+        gateways.append(GatewayTotals(
+            s, received.get(s, 0), len(mine), sum(e.face_value for e in mine), len(opened),
+            sum(e.face_value for e in opened), len(redeemed), sum(e.paid_wei or 0 for e in redeemed),
+            sum(e.status == "failed" for e in mine)))
+    try:
+        block = parts.payments.state.view().l1_block
+    except Exception:  # noqa: BLE001 - only used to say how long a ticket still waits
+        block = None
+    return TicketsView(parts.ledger.summary(), entries, tuple(gateways), sum(received.values()), block,
+                       getattr(parts.redeemer, "last_error", None))
+
+
+def status_words(e: LedgerEntry, l1_block: int | None) -> tuple[str, str]:
+    """(status, detail) of one winning ticket, in words."""
+    if e.status == "pending":
+        if l1_block is not None and l1_block <= e.params_expiration_block:
+            return "pending redemption", f"waits until its params expire at block {e.params_expiration_block:,} " \
+                                         f"(now {l1_block:,})"
+        return "pending redemption", e.last_error or "redeeming on the next block"
+    if e.status in ("submitting", "sent"):
+        return "redeeming", f"tx {short_hash(e.tx_hash)} sent, waiting for its receipt" if e.tx_hash \
+            else "signing the redemption"
+    if e.status == "redeemed":
+        return "redeemed", f"tx {short_hash(e.tx_hash)} · paid {eth(e.paid_wei)} ETH · gas {eth(e.fee_wei, 8)} ETH"
+    if e.status == "failed":
+        return "given up", e.last_error or "no reason recorded"
+    return e.status, e.last_error or ""

@@ -1,0 +1,85 @@
+"""The Pricing screen: a price typed on it reaches the running on-chain node (the next GetOrchestrator
+carries it) and is persisted; bad input changes nothing and says why; other orchestrators whose service
+URIs do not resolve (the devnet's) are shown as unknown with that reason."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from textual.widgets import DataTable, Input, Static
+
+from console.app import LivepeerConsole
+from console.screens.pricing.pricing import PricingScreen
+from core.payments.pricing import PriceBook
+from tests.chain.seeded import Dev
+from tests.console.test_tickets_screen import FACE, SIZE, gateway_for, onchain_factory, plain, settle
+
+
+def _offered(svc) -> Fraction:
+    gw = gateway_for(svc)
+    try:
+        p = gw.get_orchestrator().price_info
+    finally:
+        gw.close()
+    return Fraction(p.pricePerUnit, p.pixelsPerUnit)
+
+
+async def _type(pilot, selector: str, text: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.value = ""
+    field.focus()
+    await pilot.press(*text)
+
+
+async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_services, tmp_path):
+    svc = signing_services
+    Dev(svc.client).to_next_round()
+    svc.node_factory = onchain_factory(svc, tmp_path)
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "x")
+        await settle(pilot)
+        parts = svc.node_parts
+        before = _offered(svc)
+        gas = parts.payments.state.view().gas_price
+        overhead = Fraction(1_200_000 * gas, FACE)  # redemption cost ÷ the (capped) face value
+        assert before == 2 * (1 + overhead)
+        screen = app.screen
+        assert isinstance(screen, PricingScreen)
+        panel = plain(screen.query_one("#price-panel", Static))
+        assert "2 wei/px" in panel and "auto-adjust on" in panel
+
+        await _type(pilot, "#price-unit", "12USD")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "not supported" in plain(screen.query_one("#price-notice", Static)) and _offered(svc) == before
+
+        await _type(pilot, "#price-unit", "5")
+        await _type(pilot, "#price-pixels", "1")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "✓ default price now 5 wei/px" in plain(screen.query_one("#price-notice", Static))
+        assert _offered(svc) == 5 * (1 + overhead)
+        assert PriceBook(parts.store).base() == 5  # persisted: a restarted node keeps it
+        assert "5 wei/px" in plain(screen.query_one("#price-panel", Static))
+
+        network = screen.query_one("#network-prices", DataTable)
+        rows = [network.get_row_at(i) for i in range(network.row_count)]
+        assert str(rows[0][3]) == "this node (advertised)"
+        others = rows[1:]
+        assert others and all(str(r[2]) == "unknown" and "does not resolve" in str(r[3]) for r in others)
+
+
+def test_pricing_snapshot_node_stopped(console_services, snap_compare):
+    svc = console_services
+    svc.settings = svc.settings.model_copy(update={"node": svc.settings.node.model_copy(update={
+        "offchain": False, "price_per_unit": 1100, "gateway_max_prices": {"0x" + "22" * 20: 1200.0,
+                                                                         "0x" + "33" * 20: 1000.0}})})
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(LivepeerConsole(svc, poll=False), terminal_size=SIZE, run_before=run_before)
