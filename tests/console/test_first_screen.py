@@ -149,3 +149,22 @@ def test_network_screen_snapshot(console_services, snap_compare):
         await _network(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_network_screen_snapshot_no_match(console_services, snap_compare):
+    async def run_before(pilot):
+        screen = await _network(pilot)
+        screen.query_one("#filter", Input).value = "no-such-orchestrator"
+        await _loaded(pilot)
+
+    assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_network_screen_snapshot_rpc_down_keeps_data_marked_stale(console_services, snap_compare):
+    async def run_before(pilot):
+        await _network(pilot)
+        console_services.client.w3.provider.endpoint_uri = "http://127.0.0.1:9"  # nothing listens there
+        pilot.app.refresh_chain()
+        await _loaded(pilot)
+
+    assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)

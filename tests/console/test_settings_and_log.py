@@ -62,3 +62,17 @@ async def test_command_palette_lists_every_screen(console_services):
         cmd.callback()
         await pilot.pause()
         assert isinstance(app.screen, SettingsScreen)
+
+
+def test_settings_snapshot_with_an_invalid_refresh(console_services, snap_compare):
+    async def run_before(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("comma")
+        await pilot.pause()
+        pilot.app.screen.query_one("#refresh", Input).value = "0"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+    settings_file = console_services.settings.data_dir / "settings.toml"
+    assert not settings_file.exists() or "refresh_seconds" not in settings_file.read_text()
