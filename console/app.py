@@ -252,14 +252,6 @@ class LivepeerConsole(App):
 
 
 def _describe(exc: Exception) -> str:
-    """A failure in words a user can act on (not a library's exception text)."""
-    import requests
+    from console.screens.chain_view import describe_failure
 
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "the JSON-RPC endpoint did not answer in time"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "cannot connect to the JSON-RPC endpoint (connection refused or host unreachable)"
-    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
-        return f"the JSON-RPC endpoint answered HTTP {exc.response.status_code}"
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return describe_failure(exc)

@@ -22,14 +22,16 @@ _OBJECT_AT = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>")
 
 
 def describe_failure(exc: Exception) -> str:
-    """One line about a failed read, without the parts that change from run to run (object ids)."""
-    try:
-        import requests
+    """One line about a failed chain read or send, in words a user can act on, without the parts that
+    change from run to run (object ids). Used by the app's poll and by every chain-backed screen."""
+    import requests
 
-        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-            return "the RPC endpoint did not answer"
-    except ImportError:  # pragma: no cover - web3 depends on requests
-        pass
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "the RPC endpoint did not answer in time"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "the RPC endpoint did not answer (connection refused or host unreachable)"
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return f"the RPC endpoint answered HTTP {exc.response.status_code}"
     text = str(exc).strip() or type(exc).__name__
     return _OBJECT_AT.sub("…", text.splitlines()[0])[:160]
 
