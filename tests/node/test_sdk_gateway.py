@@ -36,11 +36,17 @@ print(json.dumps({
 
 
 def _python312() -> str | None:
-    found = shutil.which("python3.12")
-    if found:
-        return found
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))
-    return candidates[-1] if candidates else None
+    """A Python >= 3.12 that really runs. A pyenv shim on PATH may exist and still fail (exit 127)
+    when 3.12 is installed but not selected, so each candidate is tried before it is used."""
+    candidates = [shutil.which("python3.12"), shutil.which("python3.13")]
+    for pattern in ("~/.pyenv/versions/3.1[2-9]*/bin/python3", "/usr/bin/python3.1[2-9]"):
+        candidates += sorted(glob.glob(os.path.expanduser(pattern)), reverse=True)
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"],
+                               capture_output=True)
+        if probe.returncode == 0:
+            return candidate
+    return None
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +55,10 @@ def sdk_python() -> Path:
         py = _python312()
         if py is None:
             pytest.skip("no python3.12 on this machine: the livepeer-gateway SDK needs Python >= 3.12")
-        subprocess.run([py, "-m", "venv", str(SDK_VENV)], check=True, capture_output=True)
+        made = subprocess.run([py, "-m", "venv", str(SDK_VENV)], capture_output=True, text=True)
+        if made.returncode != 0:
+            shutil.rmtree(SDK_VENV, ignore_errors=True)
+            raise RuntimeError(f"{py} -m venv failed: {made.stderr.strip()[-400:]}")
     check = subprocess.run([str(SDK_PYTHON), "-c", "import livepeer_gateway"], capture_output=True)
     if check.returncode != 0:
         pip = subprocess.run([str(SDK_PYTHON), "-m", "pip", "install", "-q", "livepeer-gateway"],
