@@ -49,12 +49,25 @@ def gpu_monitor(settings: Settings, node_pids: tuple[int, ...] = ()):
     return create_monitor(simulate=settings.gpu.simulate, interval=settings.gpu.interval, node_pids=node_pids)
 
 
-def build_node(settings: Settings):
-    """The orchestrator/transcoder node as configured (not started). Offchain unless payments are wired."""
+def gpu_metrics(monitor):
+    """Prometheus text of the GPU monitor's latest snapshot, for the node's /metrics (go-livepeer exports
+    no GPU metrics; dashboards can put these beside the node's own)."""
+    from gpu import prometheus_text
+
+    def render() -> str:
+        snap = monitor.latest() or monitor.sample()
+        return prometheus_text(snap)
+
+    return render
+
+
+def build_node(settings: Settings, monitor=None):
+    """The orchestrator/transcoder node as configured (not started). Offchain unless payments are wired.
+    With a GPU `monitor`, its figures are added to the node's /metrics."""
     from core.node import Node, NodeConfig
 
     n = settings.node
-    return Node(NodeConfig(
+    return Node(extra_metrics=gpu_metrics(monitor) if monitor is not None else None, config=NodeConfig(
         data_dir=settings.data_dir,
         service_addr=n.service_addr,
         http_addr=n.http_addr,

@@ -102,9 +102,17 @@ def node(
                           auto_adjust_price, reward, reward_for, initialize_round, block_polling_interval)
     if sessions == "auto":
         click.echo("measuring this machine's capacity (a few seconds)…", err=True)
+    import os
+
+    from core.composition import gpu_metrics, gpu_monitor
+
+    monitor = gpu_monitor(ctx.settings, node_pids=(os.getpid(),))
+    monitor.start()
+    n.extra_metrics = gpu_metrics(monitor)  # GPU figures beside the node's own on /metrics
     try:
         st = n.start()
     except NodeStartError as exc:
+        monitor.close()
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"node up ({'offchain' if offchain else ctx.settings.network.value}): {st.service_uri} (bound {st.listening}), encoder {st.encoder}, "
@@ -121,6 +129,7 @@ def node(
     while not stopping.is_set() and not n.wait(0.5):
         pass
     n.stop()
+    monitor.close()
     if n.status().error:
         raise click.ClickException(n.status().error)
 

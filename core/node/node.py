@@ -17,7 +17,7 @@ import secrets
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from hypercorn.asyncio import serve
@@ -95,7 +95,7 @@ def _quiet_connection_errors(loop: asyncio.AbstractEventLoop, context: dict) -> 
 
 class Node:
     def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None, *, services: Sequence = (),
-                 api: ManagementApi | None = None):
+                 api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None):
         """`services` have start()/stop() and run beside the servers (on chain: the chain-state poller, the
         redemption worker, the reward autopilot); `api` answers extra management-port paths."""
         if not config.offchain and payments is None:
@@ -104,6 +104,8 @@ class Node:
         self.payments: PaymentPolicy = payments or OffchainPayments()
         self.services = tuple(services)
         self.api = api
+        # More Prometheus text for /metrics (the GPU monitor's, wired by core.composition).
+        self.extra_metrics = extra_metrics
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -176,7 +178,15 @@ class Node:
         )
 
     def metrics_text(self) -> bytes:
-        return self._metrics.render() if self._metrics else b""
+        own = self._metrics.render() if self._metrics else b""
+        if self.extra_metrics is None:
+            return own
+        try:
+            extra = self.extra_metrics()
+        except Exception:  # noqa: BLE001 - a broken add-on must not take /metrics down
+            log.exception("extra metrics failed")
+            return own
+        return own + (b"\n" if own and not own.endswith(b"\n") else b"") + extra.encode()
 
     # ---------------------------------------------------------------- the node thread
     def _run(self) -> None:
@@ -281,7 +291,7 @@ class Node:
             mcfg.errorlog = logging.getLogger("hypercorn.error")
             tasks.append(
                 asyncio.create_task(
-                    serve(ManagementApp(metrics.render, self.status, self.api), mcfg, shutdown_trigger=self._stop.wait)
+                    serve(ManagementApp(self.metrics_text, self.status, self.api), mcfg, shutdown_trigger=self._stop.wait)
                 )
             )
         purge = asyncio.create_task(self._purge_loop(store))

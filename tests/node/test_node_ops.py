@@ -64,3 +64,27 @@ def test_auth_tokens_expire_and_cannot_be_forged():
     now[0] += 61
     with pytest.raises(AuthError, match="Expired"):
         tokens.verify(t.token, t.session_id, t.expiration)
+
+
+def test_gpu_figures_are_served_beside_the_node_metrics(tmp_path):
+    """The node's /metrics carries the GPU monitor's figures (here: two labelled simulated GPUs)."""
+    import httpx
+
+    from core.composition import gpu_metrics
+    from gpu import create_monitor
+    from core.node import Node, NodeConfig
+
+    monitor = create_monitor(simulate=2)
+    node = Node(NodeConfig(data_dir=tmp_path, service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
+                           cli_addr="127.0.0.1:0", encoder="x264", x264_preset="ultrafast"),
+                extra_metrics=gpu_metrics(monitor))
+    st = node.start()
+    try:
+        text = httpx.get(f"http://{st.management}/metrics", timeout=10).text
+    finally:
+        node.stop()
+        monitor.close()
+    assert "livepeer_segment_source_appeared_total" in text or "livepeer_" in text
+    gpu_lines = [line for line in text.splitlines() if line.startswith("livepeer_gpu_")]
+    assert any('gpu="0"' in line for line in gpu_lines) and any('gpu="1"' in line for line in gpu_lines)
+    assert any(line.startswith("livepeer_gpu_temperature") for line in gpu_lines)
