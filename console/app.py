@@ -17,6 +17,7 @@ from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoa
 from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.dashboard import DashboardScreen
+from console.screens.deposit.deposit import DepositScreen
 from console.screens.earnings.earnings import EarningsScreen
 from console.screens.governance.governance import GovernanceScreen
 from console.screens.gpu.gpu import GpuScreen
@@ -68,6 +69,8 @@ SCREENS = (
                 OrchestratorScreen),
     ScreenEntry("governance", "Governance", "Treasury proposals and LIP polls: tallies, your vote, override",
                 GovernanceScreen),
+    ScreenEntry("deposit", "Deposit", "Gateway side: TicketBroker deposit and reserve — fund, unlock, withdraw",
+                DepositScreen),
     ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", SettingsScreen),
 )
 
@@ -90,6 +93,7 @@ class LivepeerConsole(App):
         Binding("e", "show('rewards')", "Rewards", id="app.rewards", show=False),
         Binding("c", "show('orchestrator')", "Orch", id="app.orchestrator", show=False),
         Binding("v", "show('governance')", "Gov", id="app.governance", show=False),
+        Binding("y", "show('deposit')", "Deposit", id="app.deposit", show=False),
         Binding("comma", "show('settings')", "Settings", id="app.settings", show=False),
         Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
