@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from textual import work
 from textual.message import Message
 from textual.widgets import Static
+
+from console.screens.base import ConsoleScreen
 
 
 @dataclass
@@ -49,3 +52,54 @@ class Notice(Static):
         for k in ("-error", "-ok"):
             self.set_class(kind == k.lstrip("-"), k)
         self.update(text)
+
+
+class ChainReadScreen(ConsoleScreen):
+    """A screen whose data is one read of the chain, done off the UI thread.
+
+    Subclasses implement `read(client, account)`, which runs in a worker and returns the message to
+    post (e.g. `OverviewLoaded`). `reload()` never runs two reads at once: a request during a read runs
+    once after it. The app's poll (`chain_polled`) and `r` (`action_reload`) trigger it, and a failure
+    posts `ReadFailed` so the screen keeps its last data and says why it is stale."""
+
+    REQUIRES_ACCOUNT = True
+    NO_ACCOUNT = "no account selected: pick or create one on the Wallet screen (w)"
+    _reading = False
+    _read_again = False
+
+    def read(self, client, account: str | None) -> Message:
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._read_worker()
+
+    @work(thread=True, group="chain-read")
+    def _read_worker(self) -> None:
+        svc = self.app.services
+        try:
+            if self.REQUIRES_ACCOUNT and not svc.account:
+                message: Message = ReadFailed(self.NO_ACCOUNT)
+            else:
+                message = self.read(svc.client, svc.account)
+        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
+            message = ReadFailed(describe_failure(exc))
+        self.post_message(message)
+        self.app.call_from_thread(self._read_done)
+
+    def _read_done(self) -> None:
+        self._reading = False
+        if self._read_again:
+            self._read_again = False
+            self.reload()
+
+    def chain_polled(self, _info) -> None:
+        """The app's poll read the round (and runs after every send): read this screen's data again."""
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+        self.app.refresh_chain()

@@ -15,8 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from chain.amounts import format_eth, parse_eth
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import Notice, ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed
 
 
 @dataclass
@@ -24,7 +23,7 @@ class SenderLoaded(Message):
     info: object  # chain.services.tickets.SenderInfo
 
 
-class DepositScreen(ConsoleScreen):
+class DepositScreen(ChainReadScreen):
     CSS_PATH = "deposit.tcss"
     AUTO_FOCUS = None  # letter keys (u, C, W and the screen keys) work until an amount field is clicked
     BINDINGS = [
@@ -57,23 +56,10 @@ class DepositScreen(ConsoleScreen):
         self.call_after_refresh(self.set_focus, None)
         self.reload()
 
-    def chain_polled(self, _info) -> None:
-        self.reload()
-
-    @work(thread=True, exclusive=True, group="deposit-load")
-    def reload(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.services.tickets import load_sender
 
-        svc = self.app.services
-        if not svc.account:
-            self.post_message(ReadFailed("no account selected: pick one on the Wallet screen (w)"))
-            return
-        try:
-            info = load_sender(svc.client, svc.account)
-        except Exception as exc:  # noqa: BLE001 - keep the last figures, say why
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(SenderLoaded(info))
+        return SenderLoaded(load_sender(client, account))
 
     def on_sender_loaded(self, message: SenderLoaded) -> None:
         self.info = info = message.info

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -18,8 +17,7 @@ from chain.amounts import format_lpt, short_address
 from chain.reads import RoundInfo
 from chain.services.ballots import Ballot
 from chain.services.governance import PollInfo, Proposal, ProposalState, Support
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import Notice, ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed
 
 PROPOSAL_COLUMNS = (
     ("state", "State", 9), ("title", "Proposal", 52), ("for", "For (LPT)", 12), ("against", "Against (LPT)", 13),
@@ -61,7 +59,7 @@ def voting_time(p: Proposal, current: int) -> str:
     return f"closed round {p.deadline}"
 
 
-class GovernanceScreen(ConsoleScreen):
+class GovernanceScreen(ChainReadScreen):
     CSS_PATH = "governance.tcss"
     BINDINGS = [
         Binding("f", "vote('for')", "Vote for", id="governance.vote_for"),
@@ -136,33 +134,18 @@ class GovernanceScreen(ConsoleScreen):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
-    def action_reload(self) -> None:
-        self.reload()
-        self.app.refresh_chain()
+    REQUIRES_ACCOUNT = False  # proposals and polls are readable without an account
 
-    def chain_polled(self, info: RoundInfo) -> None:
-        """The app's poll read the round: read this screen's data again with it."""
-        self.reload()
-
-    @work(thread=True, exclusive=True, group="governance-load")
-    def reload(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.reads import load_orchestrator_pool, load_round_info
         from chain.services import ballots, governance
 
-        svc = self.app.services
-        try:
-            client = svc.client
-            rnd = load_round_info(client)
-            proposals = governance.list_proposals(client)
-            by_id = {}
-            if svc.account:
-                by_id = {p.id: ballots.ballot(client, p, svc.account) for p in proposals}
-            polls = governance.list_polls(client)
-            total = load_orchestrator_pool(client, cache=self.app.pool_cache).total_stake
-        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(GovernanceLoaded(rnd, proposals, by_id, polls, total))
+        rnd = load_round_info(client)
+        proposals = governance.list_proposals(client)
+        by_id = {p.id: ballots.ballot(client, p, account) for p in proposals} if account else {}
+        polls = governance.list_polls(client)
+        total = load_orchestrator_pool(client, cache=self.app.pool_cache).total_stake
+        return GovernanceLoaded(rnd, proposals, by_id, polls, total)
 
     def on_governance_loaded(self, message: GovernanceLoaded) -> None:
         self.data = message

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,8 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from chain.amounts import InputError, format_lpt, format_percent, parse_percent, short_address
 from chain.reads import OrchestratorDetail, OrchestratorPool, RoundInfo
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import Notice, ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed
 
 LOCK_REVERT = "can't update transcoder params, current round is locked"
 REWARD_REVERT = "caller can't be active or must have already called reward for the current round"
@@ -62,7 +60,7 @@ def _field_label(name: str) -> str:
     return {"reward-cut": "the reward cut", "fee-share": "the fee share"}[name]
 
 
-class OrchestratorScreen(ConsoleScreen):
+class OrchestratorScreen(ChainReadScreen):
     CSS_PATH = "orchestrator.tcss"
     BINDINGS = [
         Binding("ctrl+s", "review", "Review and send", id="orchestrator.review"),
@@ -107,31 +105,13 @@ class OrchestratorScreen(ConsoleScreen):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
-    def action_reload(self) -> None:
-        self.reload()
-        self.app.refresh_chain()
-
-    def chain_polled(self, info: RoundInfo) -> None:
-        """The app's poll read the round: read this screen's data again with it."""
-        self.reload()
-
-    @work(thread=True, exclusive=True, group="orchestrator-load")
-    def reload(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.reads import load_orchestrator, load_orchestrator_pool, load_round_info
 
-        svc = self.app.services
-        if not svc.account:
-            self.post_message(ReadFailed("no account selected: pick one on the Wallet screen"))
-            return
-        try:
-            client = svc.client
-            detail = load_orchestrator(client, svc.account)
-            rnd = load_round_info(client)
-            pool = load_orchestrator_pool(client, cache=self.app.pool_cache)
-        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(OrchestratorLoaded(detail, rnd, pool))
+        detail = load_orchestrator(client, account)
+        rnd = load_round_info(client)
+        pool = load_orchestrator_pool(client, cache=self.app.pool_cache)
+        return OrchestratorLoaded(detail, rnd, pool)
 
     def on_read_failed(self, message: ReadFailed) -> None:
         self.add_class("-stale")

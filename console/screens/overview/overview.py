@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,8 +16,7 @@ from textual.widgets import ProgressBar, Static
 from chain.amounts import format_eth, format_lpt, format_percent
 from chain.reads import DelegatorStatus
 from chain.services.overview import Overview
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, ReadFailed
 
 
 @dataclass
@@ -37,7 +35,7 @@ def _grid() -> Table:
     return table
 
 
-class OverviewScreen(ConsoleScreen):
+class OverviewScreen(ChainReadScreen):
     CSS_PATH = "overview.tcss"
     BINDINGS = [
         Binding("i", "initialize_round", "Initialize round", id="overview.initialize_round"),
@@ -45,8 +43,6 @@ class OverviewScreen(ConsoleScreen):
     ]
 
     def __init__(self) -> None:
-        self._loading = False
-        self._again = False
         super().__init__(id="overview")
         self.data: Overview | None = None
 
@@ -70,47 +66,17 @@ class OverviewScreen(ConsoleScreen):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
-    def chain_polled(self, _info) -> None:
-        """The app's poll finished a round read: read the account again (after a send too)."""
-        self.reload()
-
-    def reload(self) -> None:
-        """Read again; never two reads at once (a request during one runs once it has finished)."""
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self._load()
-
-    def _loaded(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.reload()
-
-    @work(thread=True, group="overview-load")
-    def _load(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.services.overview import load_overview
 
-        svc = self.app.services
-        if not svc.account:
-            self.post_message(ReadFailed("no account selected: pick or create one on the Wallet screen (w)"))
-            return
-        try:
-            data = load_overview(svc.client, svc.account, pool_cache=self.app.pool_cache)
-        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(OverviewLoaded(data))
+        return OverviewLoaded(load_overview(client, account, pool_cache=self.app.pool_cache))
 
     def on_read_failed(self, message: ReadFailed) -> None:
-        self._loaded()
         self.add_class("-stale")
         shown = "showing the last data" if self.data else "nothing loaded yet"
         self.query_one("#summary", Static).update(Text(f"⚠ {message.reason} ({shown}; r retries)"))
 
     def on_overview_loaded(self, message: OverviewLoaded) -> None:
-        self._loaded()
         self.data = d = message.overview
         self.remove_class("-stale")
         self.set_class(d.is_empty, "-empty")

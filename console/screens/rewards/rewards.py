@@ -20,8 +20,7 @@ from chain.amounts import InputError, format_eth, format_lpt, format_percent, pa
 from chain.reads import RoundInfo
 from chain.services.earnings import Earnings
 from chain.services.reward_calls import BondForecast, RewardCalls, YieldInputs
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import Notice, ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed, describe_failure
 
 EARNING_COLUMNS = (("round", "Round", 17), ("reward", "Reward (LPT)", 14), ("fees", "Fees (ETH)", 12),
                    ("called", "Reward called", 13))
@@ -53,7 +52,7 @@ def _num(wei: int, places: int = 6) -> str:
     return format_lpt(wei, places).removesuffix(" LPT")
 
 
-class RewardsScreen(ConsoleScreen):
+class RewardsScreen(ChainReadScreen):
     CSS_PATH = "rewards.tcss"
     BINDINGS = [
         Binding("R", "call_reward", "Call reward", id="rewards.call_reward"),
@@ -114,33 +113,15 @@ class RewardsScreen(ConsoleScreen):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
-    def action_reload(self) -> None:
-        self.reload()
-        self.app.refresh_chain()
-
-    def chain_polled(self, info: RoundInfo) -> None:
-        """The app's poll read the round: read this screen's data again with it."""
-        self.reload()
-
-    @work(thread=True, exclusive=True, group="rewards-load")
-    def reload(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.reads import load_orchestrator, load_round_info
         from chain.services import earnings, reward_calls
 
-        svc = self.app.services
-        if not svc.account:
-            self.post_message(ReadFailed("no account selected: pick one on the Wallet screen"))
-            return
-        try:
-            client = svc.client
-            rnd = load_round_info(client)
-            e = earnings.earnings(client, svc.account)
-            detail = load_orchestrator(client, svc.account)
-            calls = reward_calls.reward_calls(client, svc.account) if detail.registered else None
-        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(RewardsLoaded(rnd, e, calls, e.delegate))
+        rnd = load_round_info(client)
+        e = earnings.earnings(client, account)
+        detail = load_orchestrator(client, account)
+        calls = reward_calls.reward_calls(client, account) if detail.registered else None
+        return RewardsLoaded(rnd, e, calls, e.delegate)
 
     def on_read_failed(self, message: ReadFailed) -> None:
         self.add_class("-stale")

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,8 +17,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static, TabbedCont
 
 from chain.amounts import format_eth, format_lpt, short_address
 from chain.reads import AccountOverview, DelegatorStatus
-from console.screens.base import ConsoleScreen
-from console.screens.chain_view import Notice, ReadFailed, describe_failure
+from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed
 from console.screens.staking import forms
 
 LOCK_COLUMNS = (("id", "Lock", 5), ("amount", "Amount (LPT)", 15), ("round", "Withdraw round", 14),
@@ -41,7 +39,7 @@ class AccountLoaded(Message):
     account: AccountOverview
 
 
-class StakingScreen(ConsoleScreen):
+class StakingScreen(ChainReadScreen):
     CSS_PATH = "staking.tcss"
     BINDINGS = [
         Binding("1", "form('bond')", "Bond", id="staking.bond"),
@@ -54,8 +52,6 @@ class StakingScreen(ConsoleScreen):
     ]
 
     def __init__(self) -> None:
-        self._loading = False
-        self._again = False
         super().__init__(id="staking")
         self.account: AccountOverview | None = None
         self._refill = True
@@ -127,40 +123,12 @@ class StakingScreen(ConsoleScreen):
         self.reload()
 
     # -- loading ------------------------------------------------------------------------------
-    def chain_polled(self, _info) -> None:
-        self.reload()
-
-    def reload(self) -> None:
-        """Read again; never two reads at once (a request during one runs once it has finished)."""
-        if self._loading:
-            self._again = True
-            return
-        self._loading = True
-        self._load()
-
-    def _loaded(self) -> None:
-        self._loading = False
-        if self._again:
-            self._again = False
-            self.reload()
-
-    @work(thread=True, group="staking-load")
-    def _load(self) -> None:
+    def read(self, client, account: str | None) -> Message:
         from chain.services.account import overview
 
-        svc = self.app.services
-        if not svc.account:
-            self.post_message(ReadFailed("no account selected: pick or create one on the Wallet screen (w)"))
-            return
-        try:
-            acct = overview(svc.client, svc.account)
-        except Exception as exc:  # noqa: BLE001 - keep the last data, say why it is stale
-            self.post_message(ReadFailed(describe_failure(exc)))
-            return
-        self.post_message(AccountLoaded(acct))
+        return AccountLoaded(overview(client, account))
 
     def on_read_failed(self, message: ReadFailed) -> None:
-        self._loaded()
         self.add_class("-stale")
         shown = "showing the last data" if self.account else "nothing loaded yet"
         self.query_one("#summary", Static).update(Text(f"⚠ {message.reason} ({shown}; r retries)"))
@@ -169,7 +137,6 @@ class StakingScreen(ConsoleScreen):
                 self.query_one(f"#{form}-submit", Button).disabled = True
 
     def on_account_loaded(self, message: AccountLoaded) -> None:
-        self._loaded()
         self.account = a = message.account
         self.remove_class("-stale")
         self.query_one("#summary", Static).update(
