@@ -38,7 +38,7 @@ from chain.devnet.anvil import (
     stop_pid,
 )
 from chain.devnet.artifacts import artifacts_digest
-from chain.devnet.deploy import Deployment, DevnetParams, contract_id
+from chain.devnet.deploy import Deployment, contract_id
 
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
 SEED_FORMAT = 2  # bump when the seeded network changes shape

@@ -19,10 +19,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Callable
 
 from eth_account.messages import encode_defunct

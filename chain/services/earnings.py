@@ -80,10 +80,8 @@ def earnings(client: ChainClient, address: str, *, with_history: bool = True) ->
     c = acct.last_claim_round
     first = max(c, current - MAX_ROUNDS)
     rounds = list(range(first, current + 1))
-    values = aggregate(client.w3, client.profile.multicall3,
-                       [Call.of(bm.functions.getTranscoder(acct.delegate))]
-                       + [Call.of(bm.functions.getTranscoderEarningsPoolForRound(acct.delegate, r)) for r in rounds])
-    t, pools = values[0], values[1:]
+    pools = aggregate(client.w3, client.profile.multicall3,
+                      [Call.of(bm.functions.getTranscoderEarningsPoolForRound(acct.delegate, r)) for r in rounds])
     start_pool = pools[0]
     start_crf = start_pool[3] or pm.FACTOR_ONE
     start_cff = start_pool[4]

@@ -8,20 +8,10 @@ from textual.widgets import Input
 from console.app import LivepeerConsole
 from console.screens.chain_view import Notice
 from console.screens.deposit.deposit import DepositScreen
+from tests.console.pilot import settle as _settle
 
 SIZE = (150, 40)
 ETH = 10**18
-
-
-async def _settle(pilot):
-    from textual.worker import WorkerCancelled
-
-    try:
-        await pilot.app.workers.wait_for_complete()
-    except WorkerCancelled:
-        pass
-    for _ in range(3):
-        await pilot.pause()
 
 
 async def test_funding_the_deposit_through_the_ui(signing_services):

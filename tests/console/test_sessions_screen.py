@@ -4,7 +4,6 @@ its counters and a preview of the source frame, stop it; a busy port is an error
 from __future__ import annotations
 
 import socket
-import time
 
 from textual.widgets import DataTable, Static
 
@@ -15,6 +14,7 @@ from core.media.profiles import lpms_preset
 from core.media.synthetic import make_segment
 from core.node import Node, NodeConfig
 from tests.node.gateway import Gateway, transcode
+from tests.console.pilot import settle as _settle
 
 SIZE = (150, 40)
 
@@ -25,17 +25,6 @@ def _node_factory(tmp_path, service_port: int = 0):
                                http_addr=f"127.0.0.1:{service_port}", cli_addr=None, max_sessions=2,
                                encoder="x264", x264_preset="ultrafast"))
     return make
-
-
-async def _settle(pilot):
-    from textual.worker import WorkerCancelled
-
-    try:
-        await pilot.app.workers.wait_for_complete()
-    except WorkerCancelled:  # a screen we left had a load in flight: that's fine
-        pass
-    for _ in range(3):
-        await pilot.pause()
 
 
 async def test_node_started_in_the_console_serves_a_gateway_and_shows_the_session(console_services, tmp_path):

@@ -11,18 +11,10 @@ from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.chain_view import Notice
 from console.screens.network.network import NetworkScreen
 from console.screens.staking.staking import StakingScreen
+from tests.console.pilot import settle
 
 SIZE = (150, 40)
 LPT = 10**18
-
-
-async def settle(pilot) -> None:
-    """Wait until no worker runs and the messages they posted are handled."""
-    for _ in range(6):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
 
 
 def _plain(static: Static) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 from textual.widgets import DataTable, Static
-from textual.worker import WorkerCancelled
 
 from chain.devnet.accounts import dev_account
 from console.app import LivepeerConsole
@@ -20,6 +19,7 @@ from core.payments.config import PaymentConfig
 from tests.chain.seeded import Dev
 from tests.payments.conftest import GATEWAY
 from tests.payments.gateway import PayingGateway
+from tests.console.pilot import settle
 
 SIZE = (150, 40)
 FACE = 10**17  # ticket EV = max face value: every ticket wins
@@ -41,15 +41,6 @@ def onchain_factory(services, tmp_path, **payment):
 def gateway_for(services) -> PayingGateway:
     port = int(services.node.status().listening.rsplit(":", 1)[1])
     return PayingGateway("127.0.0.1", port, dev_account(GATEWAY))
-
-
-async def settle(pilot) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
 
 
 async def wait_until(pilot, cond, what: str, timeout: float = 20.0):

@@ -8,31 +8,17 @@ from textual.widgets import Button, Static
 from chain.services import staking
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
+from tests.console.pilot import settle as _settle
+from tests.console.pilot import text as _text
 
 SIZE = (150, 40)
 LPT = 10**18
-
-
-def _text(static: Static) -> str:
-    """What a Static shows, as plain text (its content may be a Rich renderable)."""
-    from rich.console import Console
-
-    console = Console(width=120, record=True, color_system=None)
-    console.print(static.content)
-    return console.export_text()
-
-
-async def _settle(pilot):
-    await pilot.app.workers.wait_for_complete()
-    for _ in range(3):
-        await pilot.pause()
 
 
 async def test_bond_through_the_modal_changes_the_on_chain_stake(signing_services):
     svc = signing_services
     delegator = svc.accounts[30]
     svc.account = delegator
-    orch = svc.accounts[2]
     bm = svc.client.contract("BondingManager").functions
     before = bm.getDelegator(delegator).call()[0]
     lpt_before = svc.client.contract("LivepeerToken").functions.balanceOf(delegator).call()

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.table import Table
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
