@@ -30,6 +30,7 @@ def network_profile(settings: Settings) -> tuple[NetworkProfile, str]:
         ai_service_registry=info["ai_service_registry"],
         chain_id=info["chain_id"],
         multicall3=info.get("multicall3", ARBITRUM_ONE.multicall3),
+        price_feed=info.get("price_feed"),
     )
     return profile, settings.rpc_url or info["rpc_url"]
 
@@ -96,7 +97,8 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     from core.payments.config import PaymentConfig
     from core.payments.ledger import TicketLedger
     from core.payments.params import ParamsMaker, expiration_blocks
-    from core.payments.pricing import PriceBook, PriceEntry
+    from core.payments.feed import NoFeed, PriceFeedWatcher
+    from core.payments.pricing import PriceBook, PriceEntry, parse_price
     from core.payments.redeemer import RedeemerConfig, RedemptionWorker
     from core.store import open_store
     from core.store.journal import SqlJournal
@@ -113,8 +115,21 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
                          "self-bond and set the reward cut and fee share first (`lpc orchestrator configure`)")
     ledger = TicketLedger(store)
     alerts = Alerts(store)
-    prices = PriceBook(store, default=PriceEntry("", node_config.price_per_unit, node_config.pixels_per_unit),
+    given = parse_price(node_config.price_per_unit)
+    prices = PriceBook(store, default=PriceEntry("", given.value, node_config.pixels_per_unit, given.currency),
                        auto_adjust=pc.auto_adjust_price)
+    feed = None
+    feed_address = pc.price_feed or settings.node.price_feed or client.profile.price_feed
+    if feed_address:
+        from chain.services.price_feed import PriceFeedReader
+
+        feed = PriceFeedWatcher(PriceFeedReader(client, feed_address), alerts=alerts,
+                                poll_s=pc.price_feed_poll_s or settings.node.price_feed_poll_s,
+                                required=prices.currencies)
+        prices.rates = feed
+    else:
+        prices.rates = NoFeed(f"none is configured for {client.profile.name}: set node.price_feed to the feed's "
+                              "address (go-livepeer's -priceFeedAddr)")
     exp = expiration_blocks(view.round_length, view.ticket_validity_period, pc.params_expiration_blocks)
     params = ParamsMaker(bytes.fromhex(broker.address[2:]), ticket_ev=pc.ticket_ev, max_face_value=pc.max_face_value,
                          redeem_gas=pc.redeem_gas, expiration=exp)
@@ -127,7 +142,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     redeemer = RedemptionWorker(
         ledger, broker, RedeemerConfig(max_gas_price=pc.max_gas_price, backoff_base_s=pc.redeem_backoff_s,
                                        poll_s=pc.poll_s), alerts=alerts, on_redeemed=count_redeemed)
-    services = [payments, redeemer]
+    services = ([feed] if feed is not None else []) + [payments, redeemer]  # the feed first: a USD price needs it
     autopilot = None
     if pc.reward:
         autopilot = RewardAutopilot(
@@ -137,11 +152,12 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
         services.append(autopilot)
     api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer)
     node = Node(replace(node_config, offchain=False), payments, services=services, api=api)
-    return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker)
+    return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed)
 
 
 class OnchainParts:
-    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker):
+    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed=None):
+        self.feed = feed  # the PriceFeedWatcher, or None when the network has no price feed
         self.payments = payments
         self.ledger = ledger
         self.prices = prices

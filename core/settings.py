@@ -63,12 +63,34 @@ class NodeSettings(BaseModel):
     http_addr: str | None = Field(None, description="HOST:PORT to bind the service port (-httpAddr)")
     cli_addr: str | None = Field("127.0.0.1:7935", description="management port with /metrics (-cliAddr)")
     max_sessions: int | str = Field(10, description="concurrent sessions, or 'auto' to measure at start-up")
-    price_per_unit: int = Field(0, ge=0, description="wei per pixels_per_unit pixels (-pricePerUnit)")
+    price_per_unit: int | str = Field(0, description="per pixels_per_unit pixels: wei (1200), or an amount in the "
+                                                     "price feed's currency ('0.5USD') (-pricePerUnit)")
     pixels_per_unit: int = Field(1, ge=1, description="(-pixelsPerUnit)")
+    price_feed: str | None = Field(None, description="ETH/<currency> Chainlink feed for currency prices "
+                                                     "(-priceFeedAddr); default: the network's (ETH/USD)")
+    price_feed_poll_s: float = Field(60.0, gt=0, description="seconds between price feed reads")
     offchain: bool = Field(True, description="run without the chain (no payments)")
     autostart: bool = Field(False, description="start the node when the console opens")
     gateway_max_prices: dict[str, float] = Field(
         default_factory=dict, description="known gateways' max price, wei per pixel, by address (headroom on Pricing)")
+
+    @field_validator("price_per_unit")
+    @classmethod
+    def _check_price(cls, v: int | str) -> int | str:
+        from core.payments.pricing import PriceError, parse_price
+
+        try:
+            amount = parse_price(v)
+        except PriceError as exc:
+            raise ValueError(str(exc)) from None
+        return int(amount.value) if amount.currency == "WEI" else str(amount)
+
+    @field_validator("price_feed")
+    @classmethod
+    def _check_feed(cls, v: str | None) -> str | None:
+        if v is not None and not (v.startswith("0x") and len(v) == 42 and all(c in "0123456789abcdefABCDEF" for c in v[2:])):
+            raise ValueError(f"{v!r} is not a 0x address (40 hex digits)")
+        return v
 
     @field_validator("max_sessions")
     @classmethod

@@ -12,6 +12,7 @@ ABI_DIR = Path(__file__).resolve().parent
 CLIENT_ABIS = (
     "Controller", "LivepeerToken", "BondingManager", "RoundsManager", "Minter", "TicketBroker",
     "ServiceRegistry", "BondingVotes", "LivepeerGovernor", "Treasury", "PollCreator", "Poll", "Multicall3",
+    "AggregatorV3",
 )
 
 

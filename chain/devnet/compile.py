@@ -27,7 +27,11 @@ SOLC_VERSION = "0.8.37"
 CLIENT_ABIS = (
     "Controller", "LivepeerToken", "BondingManager", "RoundsManager", "Minter", "TicketBroker",
     "ServiceRegistry", "BondingVotes", "LivepeerGovernor", "Treasury", "PollCreator", "Poll", "Multicall3",
+    "AggregatorV3",
 )
+# Client ABIs taken from a Solidity interface rather than from a deployed contract's artifact, so they
+# hold only what every implementation has (the devnet's price feed also has an owner-only setter).
+INTERFACE_ABIS = {"AggregatorV3": "IAggregatorV3"}
 SETTINGS = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
@@ -54,8 +58,9 @@ def sources_digest(sources: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def compile_all() -> tuple[dict[str, dict], dict[str, str]]:
-    """Compile each top-level source on its own. Returns (artifacts by contract, errors by file)."""
+def compile_all() -> tuple[dict[str, dict], dict[str, str], dict[str, list]]:
+    """Compile each top-level source on its own. Returns (artifacts by contract, errors by file, the
+    ABIs of the interfaces named in INTERFACE_ABIS)."""
     script = DEVTOOLS / "compile.js"
     if not (DEVTOOLS / "node_modules" / "solc").exists():
         raise CompileError(
@@ -77,11 +82,16 @@ def compile_all() -> tuple[dict[str, dict], dict[str, str]]:
     digest = sources_digest(sources)
     artifacts: dict[str, dict] = {}
     failures: dict[str, str] = {}
+    interfaces: dict[str, list] = {}
     for root, out in zip(roots, outputs):
         errors = [e for e in out.get("errors", []) if e.get("severity") == "error"]
         if errors:
             failures[root] = "\n".join(e.get("formattedMessage", e.get("message", "")) for e in errors)
             continue
+        for per_source in out.get("contracts", {}).values():
+            for name, data in per_source.items():
+                if name in INTERFACE_ABIS.values():
+                    interfaces[name] = data["abi"]
         for name, data in out.get("contracts", {}).get(root, {}).items():
             bytecode = data["evm"]["bytecode"]["object"]
             if not bytecode:  # interfaces and abstract contracts
@@ -95,7 +105,19 @@ def compile_all() -> tuple[dict[str, dict], dict[str, str]]:
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
             }
-    return artifacts, failures
+    return artifacts, failures, interfaces
+
+
+def client_abis(artifacts: dict[str, dict], interfaces: dict[str, list]) -> dict[str, list]:
+    """The client ABIs (chain/abi/<name>.json) these compiled sources produce."""
+    out = {}
+    for name in CLIENT_ABIS:
+        source = INTERFACE_ABIS.get(name)
+        if source is not None and source in interfaces:
+            out[name] = interfaces[source]
+        elif source is None and name in artifacts:
+            out[name] = artifacts[name]["abi"]
+    return out
 
 
 def render(artifact: dict) -> str:
@@ -107,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed artifacts")
     args = parser.parse_args(argv)
     try:
-        artifacts, failures = compile_all()
+        artifacts, failures, interfaces = compile_all()
     except CompileError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -122,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             path = ARTIFACTS / f"{name}.json"
             if not path.exists() or path.read_text() != render(art):
                 stale.append(name)
-        for name in CLIENT_ABIS:
+        for name, client_abi in client_abis(artifacts, interfaces).items():
             path = REPO / "chain" / "abi" / f"{name}.json"
-            if name in artifacts and (not path.exists() or json.loads(path.read_text()) != artifacts[name]["abi"]):
+            if not path.exists() or json.loads(path.read_text()) != client_abi:
                 stale.append(f"abi/{name}")
         extra = committed - set(artifacts)
         if stale or extra:
@@ -141,9 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, art in artifacts.items():
         (ARTIFACTS / f"{name}.json").write_text(render(art))
     abi_dir = REPO / "chain" / "abi"
-    for name in CLIENT_ABIS:
-        if name in artifacts:
-            (abi_dir / f"{name}.json").write_text(json.dumps(artifacts[name]["abi"], indent=1, sort_keys=True) + "\n")
+    for name, client_abi in client_abis(artifacts, interfaces).items():
+        (abi_dir / f"{name}.json").write_text(json.dumps(client_abi, indent=1, sort_keys=True) + "\n")
     print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS} and the client ABIs to {abi_dir}")
     return 2 if failures else 0
 

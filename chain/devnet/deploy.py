@@ -2,7 +2,9 @@
 
 Everything is registered in the Controller by keccak256(name), as on Arbitrum One, so clients only
 ever need the Controller address. Two contracts that mainnet does not register (the PollCreator and
-the AI service registry) are returned separately. Multicall3 is placed at its usual address.
+the AI service registry) are returned separately. Multicall3 is placed at its usual address. Last comes
+an ETH/USD price feed with Chainlink's ABI (not part of the protocol; go-livepeer's `-priceFeedAddr`),
+deployed after everything else so that adding it moved no other contract's address.
 
 Constructor conventions (every protocol contract):
 - `Controller()`; `LivepeerToken()` (AccessControl: MINTER_ROLE / BURNER_ROLE granted to the Minter);
@@ -12,7 +14,8 @@ Constructor conventions (every protocol contract):
 - `Treasury(minDelay, proposers[], executors[], admin)` (OpenZeppelin 4.9 TimelockController);
 - `LivepeerGovernor(controller, votingDelay, votingPeriod, proposalThreshold, quorumNumerator, quota)`,
   which reads BondingVotes and Treasury from the Controller when constructed;
-- parameters are then set by the Controller owner with the deployed setters.
+- parameters are then set by the Controller owner with the deployed setters;
+- `EthUsdPriceFeed(initialAnswer)` (USD per ETH, 8 decimals), owned by the deployer.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class DevnetParams:
     quorum_numerator: int = 333_300
     quota: int = 500_000
     treasury_min_delay: int = 0
+    eth_usd_answer: int = 3_000 * 10**8  # the price feed's first answer: 3,000.00 USD per ETH (8 decimals)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Deployment:
     multicall3: str = MULTICALL3_ADDRESS
     deployer: str = ""
     params: DevnetParams = field(default_factory=DevnetParams)
+    price_feed: str | None = None  # the ETH/USD feed (None in deployments from before it existed)
 
     def address(self, name: str) -> str:
         if name == "Controller":
@@ -68,6 +73,10 @@ class Deployment:
             return self.ai_service_registry
         if name == "Multicall3":
             return self.multicall3
+        if name == "PriceFeed":
+            if self.price_feed is None:
+                raise KeyError("this deployment has no price feed")
+            return self.price_feed
         return self.contracts[name]
 
     def contract(self, w3: Web3, name: str, artifact: str | None = None):
@@ -82,6 +91,7 @@ class Deployment:
             "ai_service_registry": self.ai_service_registry,
             "multicall3": self.multicall3,
             "deployer": self.deployer,
+            "price_feed": self.price_feed,
         }
 
     @classmethod
@@ -94,10 +104,11 @@ class Deployment:
             multicall3=data.get("multicall3", MULTICALL3_ADDRESS),
             deployer=data.get("deployer", ""),
             params=params or DevnetParams(),
+            price_feed=data.get("price_feed"),
         )
 
 
-_ARTIFACT_FOR = {"AIServiceRegistry": "ServiceRegistry", "JobsManager": "TicketBroker"}
+_ARTIFACT_FOR = {"AIServiceRegistry": "ServiceRegistry", "JobsManager": "TicketBroker", "PriceFeed": "EthUsdPriceFeed"}
 
 
 def contract_id(name: str) -> bytes:
@@ -181,6 +192,8 @@ def deploy_protocol(w3: Web3, deployer: str, params: DevnetParams | None = None)
     d.send(bonding.functions.setTreasuryBalanceCeiling(p.treasury_balance_ceiling))
     d.send(broker.functions.setUnlockPeriod(p.unlock_period))
     d.send(broker.functions.setTicketValidityPeriod(p.ticket_validity_period))
+    # Off-protocol, and last: every contract above keeps the address it had before the feed existed.
+    price_feed = d.deploy("EthUsdPriceFeed", p.eth_usd_answer)
 
     install_multicall3(w3)
     return Deployment(
@@ -190,6 +203,7 @@ def deploy_protocol(w3: Web3, deployer: str, params: DevnetParams | None = None)
         ai_service_registry=ai_registry.address,
         deployer=d.sender,
         params=p,
+        price_feed=price_feed.address,
     )
 
 

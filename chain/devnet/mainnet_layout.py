@@ -1,12 +1,13 @@
 """Move the devnet's entry points to their Arbitrum One addresses, so the `arbitrum-one` profile runs
 unchanged against a local anvil and no code path is tested only on devnet addresses.
 
-The Controller, the PollCreator and the AI service registry (the addresses the arbitrum-one profile
-hard-codes; Multicall3 is already at its usual address) are copied with their storage to the mainnet
-addresses through anvil's `anvil_setCode` / `anvil_setStorageAt` / `anvil_setNonce`. Every reference
-to the old addresses is rewritten, in storage values (e.g. each Manager's `controller` slot) and in
-contract code (immutables such as the PollCreator's and the governor's controller). The old addresses
-are then emptied, so anything that still used them would fail loudly instead of passing by accident.
+The Controller, the PollCreator, the AI service registry and the ETH/USD price feed (the addresses the
+arbitrum-one profile hard-codes; Multicall3 is already at its usual address) are copied with their
+storage to the mainnet addresses through anvil's `anvil_setCode` / `anvil_setStorageAt` /
+`anvil_setNonce`. Every reference to the old addresses is rewritten, in storage values (e.g. each
+Manager's `controller` slot) and in contract code (immutables such as the PollCreator's and the
+governor's controller). The old addresses are then emptied, so anything that still used them would fail
+loudly instead of passing by accident.
 """
 
 from __future__ import annotations
@@ -43,13 +44,15 @@ def _storage(account: dict) -> dict[str, str]:
 
 
 def place_at_mainnet_addresses(w3: Web3, deployment: Deployment) -> Deployment:
-    """Relocate the deployment's Controller, PollCreator and AI registry to their Arbitrum One
-    addresses on this anvil; returns the deployment with the new addresses."""
+    """Relocate the deployment's Controller, PollCreator, AI registry and price feed (when it has one) to
+    their Arbitrum One addresses on this anvil; returns the deployment with the new addresses."""
     moves = {
         deployment.controller: ARBITRUM_ONE.controller,
         deployment.poll_creator: ARBITRUM_ONE.poll_creator,
         deployment.ai_service_registry: ARBITRUM_ONE.ai_service_registry,
     }
+    if deployment.price_feed:
+        moves[deployment.price_feed] = ARBITRUM_ONE.price_feed
     moves = {to_checksum_address(a): to_checksum_address(b) for a, b in moves.items() if a.lower() != b.lower()}
     if not moves:
         return deployment
@@ -93,6 +96,7 @@ def place_at_mainnet_addresses(w3: Web3, deployment: Deployment) -> Deployment:
         controller=to_checksum_address(ARBITRUM_ONE.controller),
         poll_creator=to_checksum_address(ARBITRUM_ONE.poll_creator),
         ai_service_registry=to_checksum_address(ARBITRUM_ONE.ai_service_registry),
+        price_feed=to_checksum_address(ARBITRUM_ONE.price_feed) if deployment.price_feed else None,
     )
 
 

@@ -41,7 +41,7 @@ from chain.devnet.artifacts import artifacts_digest
 from chain.devnet.deploy import Deployment, contract_id
 
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
-SEED_FORMAT = 2  # bump when the seeded network changes shape
+SEED_FORMAT = 3  # bump when the seeded network changes shape
 PACKAGED_STATE = Path(__file__).resolve().parent / "state" / "seed-state.json.gz"
 PACKAGED_DEPLOYMENT = Path(__file__).resolve().parent / "state" / "seed-deployment.json"
 
@@ -63,6 +63,7 @@ class DevnetInfo:
     started_at: float
     reused: bool = False
     rebuilt_reason: str | None = None
+    price_feed: str | None = None  # the ETH/USD feed (None in a devnet.json written before it existed)
 
     def public_json(self) -> dict:
         """The one-line summary `lpc devnet up --json` prints."""
@@ -72,6 +73,7 @@ class DevnetInfo:
             "controller": self.controller,
             "poll_creator": self.poll_creator,
             "ai_service_registry": self.ai_service_registry,
+            "price_feed": self.price_feed,
         }
 
 
@@ -120,8 +122,8 @@ class Devnet:
     # -- public operations -------------------------------------------------------------------
     def up(self, *, port: int = 8545, block_time: float = 10.0, progress: Progress = _noop,
            mainnet_addresses: bool = False) -> DevnetInfo:
-        """Start (or reuse) the devnet. With `mainnet_addresses`, its Controller, PollCreator and AI
-        registry are moved to their Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
+        """Start (or reuse) the devnet. With `mainnet_addresses`, its Controller, PollCreator, AI registry
+        and price feed are moved to their Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
         try:
             with self._lock():
                 running = self._running_info()
@@ -189,13 +191,15 @@ class Devnet:
 
         if info.controller.lower() == ARBITRUM_ONE.controller.lower():
             return info
-        progress("moving the Controller, PollCreator and AI registry to their Arbitrum One addresses", 0.99)
+        progress("moving the Controller, PollCreator, AI registry and price feed to their Arbitrum One addresses",
+                 0.99)
         w3 = Web3(Web3.HTTPProvider(info.rpc_url, request_kwargs={"timeout": 60}))
         current = Deployment(controller=info.controller, contracts={}, poll_creator=info.poll_creator,
-                             ai_service_registry=info.ai_service_registry, multicall3=info.multicall3)
+                             ai_service_registry=info.ai_service_registry, multicall3=info.multicall3,
+                             price_feed=info.price_feed)
         moved = place_at_mainnet_addresses(w3, current)
         info = DevnetInfo(**{**asdict(info), "controller": moved.controller, "poll_creator": moved.poll_creator,
-                             "ai_service_registry": moved.ai_service_registry})
+                             "ai_service_registry": moved.ai_service_registry, "price_feed": moved.price_feed})
         _atomic_write(self.running_file, json.dumps({**asdict(info), "reused": False}))
         return info
 
@@ -268,6 +272,10 @@ class Devnet:
         except Exception as exc:  # noqa: BLE001 - any failure here means the state is bad
             proc.stop()
             raise _UnusableState(str(exc)) from None
+        try:
+            _freshen_price_feed(proc.rpc_url, state)
+        except Exception as exc:  # noqa: BLE001 - a stale devnet price is a warning on the node, not a failure
+            progress(f"the devnet price feed was not refreshed ({exc})", 0.99)
         progress("devnet ready", 1.0)
         return self._record(proc, state, rebuilt_reason)
 
@@ -321,6 +329,8 @@ class Devnet:
         if rounds.address != deployment.contracts.get("RoundsManager"):
             raise DevnetError("the Controller does not resolve the saved RoundsManager")
         rounds.functions.currentRound().call()
+        if deployment.price_feed and not w3.eth.get_code(deployment.price_feed):
+            raise DevnetError("no price feed code at the saved address")
 
     def _save_state(self, proc: AnvilProcess, deployment: Deployment) -> None:
         dumped = rpc_call(proc.rpc_url, "anvil_dumpState", timeout=120)
@@ -343,6 +353,7 @@ class Devnet:
             port=proc.port,
             started_at=time.time(),
             rebuilt_reason=rebuilt_reason,
+            price_feed=deployment.price_feed,
         )
         _atomic_write(self.running_file, json.dumps(asdict(info)))
         return info
@@ -393,3 +404,31 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def remove_devnet_dir(data_dir: Path) -> None:
     shutil.rmtree(Path(data_dir) / "devnet", ignore_errors=True)
+
+
+FEED_FRESH_S = 3600  # how old the devnet feed's answer may be once the devnet is up
+
+
+def _freshen_price_feed(rpc_url: str, deployment: Deployment) -> None:
+    """A saved state's feed answer is as old as the state (the packaged one: weeks). A real Chainlink feed
+    re-posts at least every heartbeat, so the devnet's deployer re-posts the last answer whenever the
+    devnet starts from a saved state (always, so that a fresh devnet is the same block for block whatever
+    the state's age); otherwise every node pricing in USD on the devnet would warn of a stale feed."""
+    if not deployment.price_feed:
+        return
+    from chain.devnet.accounts import dev_account
+    from chain.devnet.artifacts import load_artifact
+
+    owner = dev_account(0)
+    if deployment.deployer and deployment.deployer.lower() != owner.address.lower():
+        return  # not deployed by the public development account: nothing we may sign for
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
+    feed = w3.eth.contract(address=deployment.price_feed, abi=load_artifact("EthUsdPriceFeed").abi)
+    answer = feed.functions.latestRoundData().call()[1]
+    if answer <= 0:
+        return
+    tx = feed.functions.updateAnswer(answer).build_transaction({
+        "from": owner.address, "nonce": w3.eth.get_transaction_count(owner.address, "pending"),
+        "chainId": w3.eth.chain_id})
+    tx_hash = w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction)
+    w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)

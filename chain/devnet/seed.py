@@ -8,6 +8,9 @@ The seeded network (deterministic, so screenshots and tests are stable):
 - about 14 rounds of history: reward calls (some missed), fees from redeemed winning tickets,
   unbonding locks in flight, a withdrawal, a rebond;
 - one decided (executed) treasury proposal, one active proposal, one LIP poll still open;
+- an ETH/USD price feed that moved over the history (a new round every few protocol rounds) and ends
+  at its deployed answer, 3,000.00 USD (the seeding mines blocks but does not advance the clock, so
+  these feed rounds are seconds apart);
 - the last round initialized with only part of the orchestrators having called reward.
 
 Run `python -m chain.devnet.seed --package` to rebuild the seeded state shipped in the package
@@ -48,6 +51,10 @@ ORCHESTRATOR_PROFILES = [
     (21_000, 9, 45), (9_000, 30, 65),
 ]
 
+# ETH/USD answers (USD cents per ETH) set at the start of some history rounds; the seed ends with the
+# feed's deployed answer (DevnetParams.eth_usd_answer).
+ETH_USD_HISTORY_CENTS = {0: 291_240, 3: 310_475, 6: 298_710, 9: 305_125}
+
 Progress = Callable[[str, float], None]
 
 
@@ -87,7 +94,7 @@ class Seeder:
         self.gateway_keys = [dev_account(i) for i in (50, 51, 52)]
         self.c = {n: deployment.contract(w3, n) for n in (
             "LivepeerToken", "BondingManager", "RoundsManager", "TicketBroker", "ServiceRegistry",
-            "LivepeerGovernor", "Treasury", "PollCreator", "AIServiceRegistry", "Minter",
+            "LivepeerGovernor", "Treasury", "PollCreator", "AIServiceRegistry", "Minter", "PriceFeed",
         )}
         self.nonces: dict[str, int] = {}
 
@@ -187,6 +194,10 @@ class Seeder:
         for k in range(history_rounds):
             rnd = self.next_round()
             p(f"seeding round {rnd} ({k + 1}/{history_rounds})", 0.45 + 0.45 * k / history_rounds)
+            if k in ETH_USD_HISTORY_CENTS:
+                self.send("PriceFeed", "updateAnswer", ETH_USD_HISTORY_CENTS[k] * 10**6, sender=self.deployer)
+            if k == history_rounds - 1:
+                self.send("PriceFeed", "updateAnswer", self.d.params.eth_usd_answer, sender=self.deployer)
             for i, orch in enumerate(self.orchs):
                 if not bm.isActiveTranscoder(orch).call():
                     continue

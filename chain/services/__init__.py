@@ -14,5 +14,7 @@ signed.
 - governance:   list_proposals, find_proposal, voting_power, vote(client, sender, id, support, reason),
                 list_polls, poll_vote(client, sender, poll, "yes"|"no")
 - earnings:     earnings(client, address) -> Earnings (per round since the last claim, claimed spans before)
+- price_feed:   PriceFeedReader(client, address=None).latest() -> FeedRound (a Chainlink AggregatorV3 feed;
+                the profile's ETH/USD feed by default)
 The orchestrator pool is `chain.reads.load_orchestrator_pool(client, cache=PoolCache())`.
 """

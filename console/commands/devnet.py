@@ -1,4 +1,4 @@
-"""`lpc devnet up|status|down|reset`: the embedded Livepeer devnet of this data dir."""
+"""`lpc devnet up|status|down|reset|eth-price`: the embedded Livepeer devnet of this data dir."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: boo
     click.echo(f"  Controller   {info.controller}")
     click.echo(f"  PollCreator  {info.poll_creator}")
     click.echo(f"  AI registry  {info.ai_service_registry}")
+    if info.price_feed:
+        click.echo(f"  ETH/USD feed {info.price_feed}")
 
 
 @devnet.command()
@@ -130,3 +132,67 @@ def reset(ctx: CliContext, yes: bool) -> None:
     except DevnetError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("devnet reset" + (f"; running again at {info.rpc_url}" if info else "; start it with `lpc devnet up`"))
+
+
+def _feed_price(_ctx, _param, text: str | None) -> int | None:
+    """Click callback: the PRICE argument as the feed's integer answer (8 decimals)."""
+    if text is None:
+        return None
+    from chain.devnet.price_feed import parse_price
+
+    try:
+        return parse_price(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _usd(price_text: str) -> str:
+    """'2500.5' -> '2,500.50': thousands separated, at least two decimals, never rounded."""
+    from decimal import Decimal
+
+    places = max(2, len(price_text.partition(".")[2]))
+    return f"{Decimal(price_text):,.{places}f}"
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
+
+
+@devnet.command("eth-price")
+@click.argument("price", required=False, callback=_feed_price)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the feed's latest round).")
+@pass_ctx
+def eth_price(ctx: CliContext, price: int | None, as_json: bool) -> None:
+    """Show the devnet's ETH/USD price feed, or set it: `lpc devnet eth-price 2500.50` (USD per ETH).
+
+    The feed has Chainlink's ABI, so a node pricing in USD (go-livepeer's `-pricePerUnit 0.5USD`) converts
+    with it. Setting a price starts a new feed round, signed with the devnet deployer's public anvil key;
+    it works only on this data dir's running devnet."""
+    from chain.client import ChainError
+    from chain.devnet import price_feed
+
+    st = _devnet(ctx).status()
+    if not st.running or st.info is None:
+        raise click.ClickException(f"{st.message}; start it with `lpc devnet up`")
+    try:
+        feed_round = (price_feed.read_eth_price(st.info) if price is None
+                      else price_feed.set_eth_price(st.info, price))
+    except (ChainError, DevnetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    age = max(0, int(time.time() - feed_round.updated_at))
+    if as_json:
+        click.echo(json.dumps({**feed_round.to_json(), "age_s": age}))
+        return
+    pair = f"{feed_round.base}/{feed_round.quote}" if feed_round.base else feed_round.description
+    shown = f"{_usd(feed_round.price_text())} {feed_round.quote}".rstrip()
+    where = f"devnet feed {feed_round.address}, round {feed_round.round_id}"
+    if price is None:
+        click.echo(f"{pair} {shown} ({where}, updated {_ago(age)} ago)")
+    else:
+        click.echo(f"{pair} set to {shown} ({where})")

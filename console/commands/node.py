@@ -34,9 +34,13 @@ def _max_sessions(value: str) -> int | str:
               help="Management HOST:PORT with Prometheus /metrics and /status (-cliAddr); 'none' turns it off.")
 @click.option("--max-sessions", default="10", show_default=True,
               help="Concurrent transcoding sessions, or 'auto' to measure this machine at start-up (-maxSessions).")
-@click.option("--price-per-unit", default=0, type=click.IntRange(min=0), show_default=True,
-              help="Price in wei per pixels-per-unit pixels (-pricePerUnit).")
-@click.option("--pixels-per-unit", default=1, type=click.IntRange(min=1), show_default=True, help="(-pixelsPerUnit)")
+@click.option("--price-per-unit", default="0", show_default=True,
+              help="Price per pixels-per-unit pixels: wei (1200), or an amount in the price feed's currency "
+                   "(0.5USD), converted with the feed as ETH moves (-pricePerUnit).")
+@click.option("--pixels-per-unit", default="1", show_default=True, help="Whole number, e.g. 1 or 1e6 (-pixelsPerUnit).")
+@click.option("--price-feed", default=None,
+              help="ETH/<currency> Chainlink feed address for currency prices (-priceFeedAddr); default: the network's.")
+@click.option("--price-feed-poll", default=None, type=click.FloatRange(min=1), help="Seconds between price feed reads (default 60).")
 @click.option("--encoder", type=click.Choice(["auto", "nvenc", "x264"]), default="auto", show_default=True,
               help="H.264 encoder: NVENC when a GPU answers, else libx264.")
 @click.option("--x264-preset", default="veryfast", show_default=True, help="libx264 preset.")
@@ -60,7 +64,8 @@ def _max_sessions(value: str) -> int | str:
 @pass_ctx
 def node(
     ctx: CliContext, orchestrator: bool, transcoder: bool, offchain: bool, service_addr: str, http_addr: str | None,
-    cli_addr: str, max_sessions: str, price_per_unit: int, pixels_per_unit: int, encoder: str, x264_preset: str,
+    cli_addr: str, max_sessions: str, price_per_unit: str, pixels_per_unit: str, price_feed: str | None,
+    price_feed_poll: float | None, encoder: str, x264_preset: str,
     account: str | None, dev_account: int | None, ticket_ev: str, max_face_value: str | None, max_gas_price: str | None,
     auto_adjust_price: bool, reward: bool, reward_for: str | None, initialize_round: bool,
     block_polling_interval: float, verbose: int,
@@ -81,6 +86,26 @@ def node(
         sessions = _max_sessions(max_sessions)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    from core.payments.pricing import PriceError, parse_pixels, parse_price
+
+    try:
+        price = parse_price(price_per_unit)
+    except PriceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--price-per-unit") from None
+    try:
+        pixels = parse_pixels(pixels_per_unit)
+    except PriceError as exc:
+        raise click.BadParameter(str(exc), param_hint="--pixels-per-unit") from None
+    if price.currency != "WEI" and offchain:
+        raise click.BadParameter(f"{price}: an offchain node has no price feed to convert {price.currency} to wei; "
+                                 "give wei, or run on chain", param_hint="--price-per-unit")
+    if price_feed is not None:
+        from chain.amounts import InputError, parse_address
+
+        try:
+            price_feed = parse_address(price_feed, "--price-feed")
+        except (InputError, ValueError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--price-feed") from None
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose + 1, 2), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = NodeConfig(
         data_dir=ctx.data_path / "node",
@@ -88,8 +113,8 @@ def node(
         http_addr=http_addr,
         cli_addr=None if cli_addr.lower() == "none" else cli_addr,
         max_sessions=sessions,
-        price_per_unit=price_per_unit,
-        pixels_per_unit=pixels_per_unit,
+        price_per_unit=int(price.value) if price.currency == "WEI" else str(price),
+        pixels_per_unit=pixels,
         offchain=offchain,
         encoder=encoder,
         x264_preset=x264_preset,
@@ -99,7 +124,8 @@ def node(
     else:
         n = _onchain_node(ctx, config, account, dev_account, _wei(ticket_ev, "--ticket-ev"),
                           _wei(max_face_value, "--max-face-value"), _wei(max_gas_price, "--max-gas-price"),
-                          auto_adjust_price, reward, reward_for, initialize_round, block_polling_interval)
+                          auto_adjust_price, reward, reward_for, initialize_round, block_polling_interval,
+                          price_feed, price_feed_poll)
     if sessions == "auto":
         click.echo("measuring this machine's capacity (a few seconds)…", err=True)
     import os
@@ -143,7 +169,7 @@ def _wei(text: str | None, flag: str) -> int | None:
 
 
 def _onchain_node(ctx: CliContext, config, account, dev_account, ticket_ev, max_face_value, max_gas_price,
-                  auto_adjust, reward, reward_for, initialize_round, poll_s):
+                  auto_adjust, reward, reward_for, initialize_round, poll_s, price_feed=None, price_feed_poll=None):
     from chain.client import ChainError
     from core.composition import onchain_node
     from core.payments.config import PaymentConfig
@@ -166,7 +192,8 @@ def _onchain_node(ctx: CliContext, config, account, dev_account, ticket_ev, max_
         signer = open_signer(ctx, address)
     pc = PaymentConfig(ticket_ev=ticket_ev or 0, max_face_value=max_face_value, max_gas_price=max_gas_price,
                        auto_adjust_price=auto_adjust, reward=reward, reward_for=reward_for,
-                       initialize_rounds=initialize_round, poll_s=poll_s, reward_poll_s=max(poll_s, 1.0))
+                       initialize_rounds=initialize_round, poll_s=poll_s, reward_poll_s=max(poll_s, 1.0),
+                       price_feed=price_feed, price_feed_poll_s=price_feed_poll)
     try:
         node, _ = onchain_node(settings, config, signer, pc)
     except ChainError as exc:

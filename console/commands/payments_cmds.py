@@ -124,8 +124,27 @@ def _print_prices(data: dict, as_json: bool, where: str) -> None:
         click.echo("  no price set (the node's --price-per-unit applies)")
     for p in data["prices"]:
         who = p["sender"] or "default"
-        click.echo(f"  {who:<44} {p['price_per_unit']} wei / {p['pixels_per_unit']} pixels "
-                   f"= {p['wei_per_pixel']:g} wei per pixel")
+        unit = "wei" if p.get("currency", "WEI") == "WEI" else p["currency"]
+        if p.get("wei_per_pixel") is not None:
+            then = f"= {p['wei_per_pixel']:g} wei per pixel"
+        elif unit != "wei" and "feed" not in data:
+            then = f"(converted to wei with the node's ETH/{unit} price feed when it runs)"
+        else:
+            then = f"✗ {p.get('error', 'cannot be converted now')}"
+        click.echo(f"  {who:<44} {p['price_per_unit']} {unit} / {p['pixels_per_unit']} pixels {then}")
+    feed = data.get("feed")
+    if feed and feed.get("configured") and feed.get("price"):
+        click.echo(f"  ETH/{feed['quote']} {float(feed['price']):,.2f} from the feed at {feed['address']} "
+                   f"(answer {_ago(feed['age_s'])} old{', STALE' if feed.get('stale') else ''}; read every "
+                   f"{feed['poll_s']:g} s)" + (f"; last read failed: {feed['last_error']}" if feed.get("last_error") else ""))
+    elif feed and feed.get("configured"):
+        click.echo(f"  price feed {feed['address']}: no answer yet ({feed.get('last_error')})")
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{seconds // 60} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _pricing_call(ctx: CliContext, node: str, method: str, path: str, body: dict | None, local, as_json: bool) -> None:
@@ -140,7 +159,7 @@ def _pricing_call(ctx: CliContext, node: str, method: str, path: str, body: dict
 
 @click.group()
 def pricing() -> None:
-    """The node's transcoding prices (wei per pixel; per gateway; the auto-adjusted overhead)."""
+    """The node's transcoding prices (wei or USD per pixel; per gateway; the auto-adjusted overhead)."""
 
 
 _node_opt = click.option("--node", default=DEFAULT_NODE, show_default=True, help="The node's management address.")
@@ -164,16 +183,18 @@ def pricing_show(ctx: CliContext, node: str, as_json: bool) -> None:
 @pass_ctx
 def pricing_set(ctx: CliContext, price_per_unit: str, pixels_per_unit: str, sender: str | None, node: str,
                 as_json: bool) -> None:
-    """Set a price: PRICE_PER_UNIT wei for every --pixels-per-unit pixels."""
-    from core.payments.pricing import DEFAULT, PriceError, parse_price
+    """Set a price: PRICE_PER_UNIT for every --pixels-per-unit pixels, in wei (1200) or in a currency
+    (0.5USD: converted to wei with the node's ETH/USD price feed, following ETH; 1.5gwei and 2e-15ETH are
+    exact)."""
+    from core.payments.pricing import DEFAULT, PriceError, parse_pixels, parse_price
 
     try:
-        ppu, px = parse_price(price_per_unit), parse_price(pixels_per_unit)
+        ppu, px = parse_price(price_per_unit), parse_pixels(pixels_per_unit)
         addr = parse_address(sender, "--sender") if sender else None
     except (PriceError, ValueError) as exc:
         raise click.BadParameter(str(exc)) from None
     body = {"price_per_unit": str(ppu), "pixels_per_unit": str(px)} | ({"sender": addr} if addr else {})
-    _pricing_call(ctx, node, "POST", "/pricing", body, lambda book: book.set(ppu, px or 1, addr or DEFAULT), as_json)
+    _pricing_call(ctx, node, "POST", "/pricing", body, lambda book: book.set(ppu, px, addr or DEFAULT), as_json)
 
 
 @pricing.command("clear")

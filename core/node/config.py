@@ -35,7 +35,7 @@ class NodeConfig:
     http_addr: str | None = None  # bind for the service port (-httpAddr); default: all interfaces, service port
     cli_addr: str | None = DEFAULT_CLI_ADDR  # management port with /metrics (-cliAddr); None = off
     max_sessions: int | str = 10  # an int, or "auto" to measure this machine at start-up
-    price_per_unit: int = 0  # wei (-pricePerUnit)
+    price_per_unit: int | str = 0  # wei, or '0.5USD' on chain (-pricePerUnit)
     pixels_per_unit: int = 1  # (-pixelsPerUnit)
     offchain: bool = True
     encoder: str = "auto"  # auto | nvenc | x264

@@ -268,7 +268,7 @@ class Node:
         )
         sessions.on_count_changed = metrics.current_sessions.set
         self._sessions = sessions
-        offer = Offer(self.service_uri, cfg.price_per_unit, cfg.pixels_per_unit, _version(), enc.name)
+        offer = Offer(self.service_uri, *_flag_price(cfg), _version(), enc.name)
         info = OrchestratorInfoBuilder(offer, tokens, self.payments)
         rpc = OrchestratorService(info, sessions)
         segment = SegmentEndpoint(
@@ -334,3 +334,20 @@ class Node:
         self._totals["pixels"] += pixels
         profiles = ",".join(p.name for p in job.profiles)
         metrics.segment_ok(profiles, result.wall_s, result.duration_s, pixels)
+
+
+def _flag_price(cfg: NodeConfig) -> tuple[int, int]:
+    """(wei per unit, pixels per unit) from the flags, advertised when no payment policy prices (offchain).
+    An offchain node has no price feed, so a currency price is refused at start."""
+    from core.payments.pricing import PriceError, parse_price
+
+    try:
+        amount = parse_price(cfg.price_per_unit)
+    except PriceError as exc:
+        raise NodeStartError(f"--price-per-unit: {exc}") from None
+    if amount.currency != "WEI" and not cfg.offchain:
+        return 0, 1  # on chain the payment policy's price book converts it
+    if amount.currency != "WEI":
+        raise NodeStartError(f"--price-per-unit {amount}: an offchain node has no price feed to convert "
+                             f"{amount.currency} to wei; give the price in wei, or run on chain")
+    return int(amount.value), cfg.pixels_per_unit

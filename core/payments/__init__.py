@@ -7,7 +7,8 @@ redemption worker, pricing, the gateway's ticket sender and the reward autopilot
 - ledger.py      winning tickets in SQLite, written before the gateway is answered
 - redeemer.py    redeems stored tickets after their parameters expire, exactly once
 - balances.py    credit per (sender, manifest)
-- pricing.py     price per pixel, per-gateway prices, auto-adjusted overhead, persisted
+- pricing.py     price per pixel (wei, or USD …), per-gateway prices, auto-adjusted overhead, persisted
+- feed.py        the ETH price feed watcher that converts currency prices to wei
 - sender.py      the gateway side: tickets and payments per segment, nonce state
 - autopilot.py   initialize rounds and call reward once per round, with history and alerts
 - api.py         the management API endpoints (/pricing, /tickets, /rewards, /alerts)

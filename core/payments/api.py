@@ -1,8 +1,11 @@
 """The payments part of the node's management API (JSON on the management port, e.g. 127.0.0.1:7935):
 
-  GET  /pricing                       {"auto_adjust": bool, "prices": [{sender|null, price_per_unit, pixels_per_unit, wei_per_pixel}]}
-  POST /pricing                       {"price_per_unit": "1200", "pixels_per_unit": "1", "sender": "0x…" (optional)}
-                                      or {"auto_adjust": false}; applies at once, persisted
+  GET  /pricing                       {"auto_adjust": bool, "prices": [{sender|null, price_per_unit, pixels_per_unit,
+                                       currency, wei_per_pixel}], "feed": {address, quote, price, updated_at, age_s, …}}
+  POST /pricing                       {"price_per_unit": "1200" | "0.5USD", "pixels_per_unit": "1",
+                                       "currency": "USD" (optional, as go-livepeer's form), "sender": "0x…" (optional)}
+                                      or {"auto_adjust": false}; applies at once, persisted; a currency price
+                                      the feed cannot convert now is refused (400) and nothing changes
   DELETE /pricing?sender=0x…          drop a gateway's own price
   GET  /tickets[?status=pending]      the winning-ticket ledger, newest first, and a summary
   GET  /rewards                       the reward autopilot's per-round outcomes and its last error
@@ -15,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from core.payments.alerts import Alerts
 from core.payments.ledger import TicketLedger
-from core.payments.pricing import DEFAULT, PriceBook, PriceError, parse_price
+from core.payments.pricing import DEFAULT, PriceBook, PriceError, parse_pixels, parse_price
 
 
 def _address(text: str) -> str:
@@ -65,11 +68,17 @@ class PaymentsApi:
             self.prices.clear(_address(query.get("sender", "")))
             return 200, self.prices.to_json()
         if method != "POST" or not isinstance(body, dict):
-            return 400, {"error": "POST a JSON object: {price_per_unit, pixels_per_unit, sender?} or {auto_adjust}"}
+            return 400, {"error": "POST a JSON object: {price_per_unit, pixels_per_unit, currency?, sender?} or "
+                                  "{auto_adjust}"}
         if "auto_adjust" in body:
             self.prices.set_auto_adjust(bool(body["auto_adjust"]))
         if "price_per_unit" in body:
             sender = _address(body["sender"]) if body.get("sender") else DEFAULT
-            self.prices.set(parse_price(body["price_per_unit"]), parse_price(body.get("pixels_per_unit", 1)) or 1,
-                            sender)
+            text = str(body["price_per_unit"]).strip()
+            if body.get("currency"):
+                if any(c.isalpha() for c in text.lower().replace("e", "")):
+                    raise PriceError(f"give the currency once: {text!r} already names one")
+                text += str(body["currency"]).strip()
+            amount, pixels = parse_price(text), parse_pixels(body.get("pixels_per_unit", 1))
+            self.prices.set(amount, pixels, sender)
         return 200, self.prices.to_json()

@@ -21,3 +21,5 @@ class PaymentConfig:
     poll_s: float = 2.0  # chain polling (-blockPollingInterval)
     reward_poll_s: float = 15.0
     redeem_backoff_s: float = 2.0
+    price_feed: str | None = None  # ETH/<currency> feed address (-priceFeedAddr); default: the network's
+    price_feed_poll_s: float | None = None  # seconds between feed reads; default: settings node.price_feed_poll_s

@@ -100,3 +100,26 @@ class RedeemRefused(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class FeedRound(Protocol):
+    """One answer of a Chainlink AggregatorV3 feed (chain.services.price_feed.FeedRound)."""
+
+    address: str
+    description: str  # "ETH / USD"
+    base: str  # "ETH"
+    quote: str  # "USD"
+    round_id: int
+    updated_at: int  # unix seconds of the answer
+
+    @property
+    def price(self): ...  # Fraction: quote units per 1 base unit
+
+
+class PriceFeed(Protocol):
+    """An ETH price feed (go-livepeer's -priceFeedAddr): its latest answer in one read."""
+
+    @property
+    def address(self) -> str: ...
+
+    def latest(self) -> FeedRound: ...

@@ -113,6 +113,7 @@ class Price(Base):
     sender: Mapped[str] = mapped_column(String(42), primary_key=True)
     price_per_unit: Mapped[str] = mapped_column(String(80))
     pixels_per_unit: Mapped[str] = mapped_column(String(80))
+    currency: Mapped[str] = mapped_column(String(10), default="WEI", server_default="WEI")  # or the feed's, e.g. USD
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                                  onupdate=func.now())
 

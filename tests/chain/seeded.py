@@ -36,7 +36,7 @@ def seeded_devnet(tmp_path_factory):
 
 def make_client(info) -> ChainClient:
     profile = devnet_profile(info.controller, info.poll_creator, info.ai_service_registry,
-                             chain_id=info.chain_id, multicall3=info.multicall3)
+                             chain_id=info.chain_id, multicall3=info.multicall3, price_feed=info.price_feed)
     client = ChainClient(info.rpc_url, profile)
     client.check_chain()
     return client

@@ -1,5 +1,5 @@
-"""The Pricing screen: a price typed on it reaches the running on-chain node (the next GetOrchestrator
-carries it) and is persisted; bad input changes nothing and says why; other orchestrators whose service
+"""The Pricing screen: a price typed on it, in wei or in USD through the ETH/USD feed, reaches the running
+on-chain node (the next GetOrchestrator carries it) and is persisted; bad input changes nothing and says why; other orchestrators whose service
 URIs do not resolve (the devnet's) are shown as unknown with that reason."""
 
 from __future__ import annotations
@@ -50,10 +50,20 @@ async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_servic
         panel = plain(screen.query_one("#price-panel", Static))
         assert "2 wei/px" in panel and "auto-adjust on" in panel
 
-        await _type(pilot, "#price-unit", "12USD")
+        await _type(pilot, "#price-unit", "12EUR")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "not supported" in plain(screen.query_one("#price-notice", Static)) and _offered(svc) == before
+        assert "quotes ETH in USD, not EUR" in plain(screen.query_one("#price-notice", Static))
+        assert _offered(svc) == before
+
+        await _type(pilot, "#price-unit", "0.000003USD")  # 1,000 wei at the devnet's 3,000 USD/ETH
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        rate = parts.feed.rate("USD")
+        assert "✓ default price now 0.000003 USD per pixel = " in plain(screen.query_one("#price-notice", Static))
+        assert _offered(svc) == Fraction(3, 10**6) * 10**18 / rate * (1 + overhead)
+        panel = plain(screen.query_one("#price-panel", Static))
+        assert f"ETH/USD {float(rate):,.2f}" in panel and "0.000003 USD per pixel" in panel
 
         await _type(pilot, "#price-unit", "5")
         await _type(pilot, "#price-pixels", "1")

@@ -193,3 +193,47 @@ def test_anvil_killed_behind_our_back_is_restarted(data_dir):
     out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json")
     assert out.returncode == 0, out.stderr
     assert len(anvil_pids_on(port)) == 1 and anvil_pids_on(port) != [pid]
+
+
+def test_eth_price_shows_and_sets_the_devnet_feed(data_dir, monkeypatch):
+    from fractions import Fraction
+
+    from chain.client import ChainClient
+    from chain.services.price_feed import PriceFeedReader
+    from core.composition import network_profile
+    from core.settings import load_settings
+
+    up = lpc(data_dir, "devnet", "up", "--port", str(free_port()), "--block-time", "0", "--json")
+    assert up.returncode == 0, up.stderr
+    feed = json.loads(up.stdout)["price_feed"]
+    shown = lpc(data_dir, "devnet", "eth-price")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"ETH/USD 3,000.00 USD (devnet feed {feed}, round 7, updated ")
+
+    out = lpc(data_dir, "devnet", "eth-price", "2500.5", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["price"] == "2500.5" and json.loads(out.stdout)["round_id"] == 8
+    # read back as lpc itself reads it: the devnet profile built from devnet.json carries the feed
+    for key in [k for k in os.environ if k.startswith("LPC_")]:
+        monkeypatch.delenv(key)
+    profile, rpc_url = network_profile(load_settings(data_dir))
+    assert profile.price_feed == feed
+    assert PriceFeedReader(ChainClient(rpc_url, profile)).latest().price == Fraction(25005, 10)
+    again = lpc(data_dir, "devnet", "eth-price")
+    assert "ETH/USD 2,500.50 USD" in again.stdout and "round 8" in again.stdout
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("abc", "'abc' is not a number"), ("0", "must be above 0"), ("12.123456789", "more than 8 decimals"),
+])
+def test_eth_price_refuses_a_bad_value(tmp_path, value, words):
+    out = lpc(tmp_path, "devnet", "eth-price", value)
+    assert out.returncode == 2
+    assert "Invalid value for '[PRICE]'" in out.stderr and words in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_eth_price_without_a_running_devnet_says_to_start_it(tmp_path):
+    out = lpc(tmp_path, "devnet", "eth-price", "2500")
+    assert out.returncode == 1
+    assert "no devnet is running" in out.stderr and "lpc devnet up" in out.stderr

@@ -102,5 +102,10 @@ def test_pricing_without_a_node_is_saved_for_its_next_start(lpc, devnet_dir):
     r = lpc("pricing", "set", "7", "--node", "http://127.0.0.1:9", "--json")
     data = json.loads(r.output)
     assert "applies at its next start" in data["source"] and data["prices"][0]["price_per_unit"] == "7"
-    r = lpc("pricing", "set", "0.5USD", "--node", "http://127.0.0.1:9")
-    assert r.exit_code == 2 and "not supported yet" in r.output
+    r = lpc("pricing", "set", "0.5USD", "--pixels-per-unit", "1e6", "--node", "http://127.0.0.1:9")
+    assert r.exit_code == 0 and "0.5 USD / 1000000 pixels (converted to wei with the node's ETH/USD price feed" \
+        in r.output
+    r = lpc("pricing", "set", "12,5USD", "--node", "http://127.0.0.1:9")
+    assert r.exit_code == 2 and "is not a price" in r.output
+    shown = json.loads(lpc("pricing", "show", "--node", "http://127.0.0.1:9", "--json").output)["prices"][0]
+    assert (shown["price_per_unit"], shown["currency"], shown["pixels_per_unit"]) == ("0.5", "USD", "1000000")

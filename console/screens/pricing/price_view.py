@@ -33,7 +33,7 @@ class Overhead:
 @dataclass(frozen=True)
 class GatewayPrice:
     sender: str
-    base: Fraction
+    base: Fraction | None
     advertised: Fraction | None
     overhead: Overhead | None
     max_price: Fraction | None  # the gateway's known cap, wei per pixel
@@ -42,7 +42,7 @@ class GatewayPrice:
     @property
     def headroom(self) -> Fraction | None:
         ours = self.advertised if self.advertised is not None else self.base
-        if self.max_price is None or self.max_price == 0:
+        if ours is None or self.max_price is None or self.max_price == 0:
             return None
         return (self.max_price - ours) / self.max_price
 
@@ -51,13 +51,35 @@ class GatewayPrice:
 class PricingView:
     running: bool
     auto_adjust: bool
-    base: Fraction
-    advertised: Fraction
+    base: Fraction | None  # None: a currency price with no rate to convert it now
+    advertised: Fraction | None
     default_overhead: Overhead | None
     ticket_ev: int | None
     redeem_gas: int | None
     max_face_value: int | None
     gateways: tuple[GatewayPrice, ...]
+    given: str = ""  # the default price as set: "0.5 USD per 1,000,000 pixels"
+    feed: dict | None = None  # the price feed watcher's state (address, quote, price, age_s, stale, last_error)
+
+
+def given_text(entry) -> str:
+    """A price as the operator set it: "1,200 wei per pixel", "0.5 USD per 1,000,000 pixels"."""
+    from core.payments.pricing import decimal_text
+
+    if entry is None:
+        return "not set"
+    value = Fraction(entry.price_per_unit)
+    amount = f"{value.numerator:,} wei" if entry.currency == "WEI" else f"{decimal_text(value)} {entry.currency}"
+    return f"{amount} per {'pixel' if entry.pixels_per_unit == 1 else f'{entry.pixels_per_unit:,} pixels'}"
+
+
+def _base(book, sender: str = "") -> Fraction | None:
+    from core.payments.pricing import PriceError
+
+    try:
+        return book.base(sender)
+    except PriceError:
+        return None
 
 
 def overhead_for(params, gas_price: int, sender_max_float: int | None) -> Overhead:
@@ -82,10 +104,14 @@ def overhead_for(params, gas_price: int, sender_max_float: int | None) -> Overhe
 def load_pricing(parts, settings) -> PricingView:
     caps = {k.lower(): Fraction(str(v)) for k, v in settings.node.gateway_max_prices.items()}
     if parts is None:
+        from core.payments.pricing import PriceEntry, parse_price
+
         n = settings.node
-        base = Fraction(n.price_per_unit, n.pixels_per_unit)
+        amount = parse_price(n.price_per_unit)
+        entry = PriceEntry("", amount.value, n.pixels_per_unit, amount.currency)
+        base = entry.per_pixel if amount.currency == "WEI" else None
         gateways = tuple(GatewayPrice(s, base, None, None, cap, False) for s, cap in sorted(caps.items()))
-        return PricingView(False, True, base, base, None, None, None, None, gateways)
+        return PricingView(False, True, base, base, None, None, None, None, gateways, given_text(entry))
     prices, payments = parts.prices, parts.payments
     params = payments.params
     view = payments.state.view()
@@ -102,11 +128,14 @@ def load_pricing(parts, settings) -> PricingView:
             oh = overhead_for(params, view.gas_price, max_float(funds.deposit, funds.claimable_reserve, pending))
         except Exception:  # noqa: BLE001 - not a funded sender (or RPC hiccup): no overhead to show
             oh = None
-        base = prices.base(sender)
-        advertised = prices.advertised(sender, oh.overhead) if oh and oh.face_value else None
+        base = _base(prices, sender)
+        advertised = prices.advertised(sender, oh.overhead) if oh and oh.face_value and base is not None else None
         own = any(e.sender == sender for e in prices.entries())
         gateways.append(GatewayPrice(sender, base, advertised, oh, caps.get(low), own))
     # what a gateway with ample funds is offered: GetOrchestrator issues its ticket params, then prices them
     overhead = default.overhead if default.face_value else Fraction(1, params.tx_cost_multiplier)
-    return PricingView(True, prices.auto_adjust, prices.base(), prices.advertised("", overhead),
-                       default, params.ticket_ev, params.redeem_gas, params.max_face_value, tuple(gateways))
+    base = _base(prices)
+    feed = prices.rates.to_json() if hasattr(prices.rates, "to_json") else None
+    return PricingView(True, prices.auto_adjust, base, prices.advertised("", overhead) if base is not None else None,
+                       default, params.ticket_ev, params.redeem_gas, params.max_face_value, tuple(gateways),
+                       given_text(prices.entry()), feed)

@@ -1,4 +1,5 @@
-"""Pricing: the base and advertised price (wei per pixel and in gwei), the auto-adjust overhead now and
+"""Pricing: the price as set (wei, or USD converted with the ETH price feed, whose rate and age are shown),
+the base and advertised price (wei per pixel and in gwei), the auto-adjust overhead now and
 why (redemption cost against face value), where the price sits among the other orchestrators' prices,
 the headroom under known gateways' max prices, and changing the default or a gateway's price at runtime
 (the running node's price book: applied at once, persisted)."""
@@ -52,6 +53,22 @@ def _right(text: str) -> Text:
     return Text(text, justify="right")
 
 
+def _feed_text(feed: dict) -> Text:
+    """ "ETH/USD 3,000.00 · feed 0x639F…a612 · answer 4 min old" (bold when stale or failing)."""
+    if not feed.get("configured"):
+        return Text(f"no price feed: {feed.get('reason')}", style="bold")
+    if not feed.get("price"):
+        return Text(f"feed {short(feed['address'], 13)} has not answered: {feed.get('last_error')}", style="bold")
+    age = feed["age_s"]
+    old = f"{age} s" if age < 120 else f"{age // 60} min" if age < 7200 else f"{age / 3600:.1f} h"
+    text = Text(f"ETH/{feed['quote']} {float(feed['price']):,.2f} · feed {short(feed['address'], 13)} · answer {old} old")
+    if feed.get("stale"):
+        text.append("  STALE", style="bold reverse")
+    if feed.get("last_error"):
+        text.append(f"  last read failed: {feed['last_error']}", style="bold")
+    return text
+
+
 def _wei_px(price: Fraction | None) -> str:
     if price is None:
         return "unknown"
@@ -79,7 +96,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                 yield Static("Change a price (applied at once, persisted)", classes="title")
                 yield Input(placeholder="gateway 0x… (empty: the default price)", id="price-sender")
                 with Horizontal(classes="pair"):
-                    yield Input(placeholder="wei per unit", id="price-unit")
+                    yield Input(placeholder="wei or 0.5USD", id="price-unit")
                     yield Input(value="1", placeholder="pixels per unit", id="price-pixels")
                 with Horizontal(classes="pair"):
                     yield Button("Set price  ^s", id="set-price", variant="primary")
@@ -163,8 +180,13 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         t.add_column()
         if not v.running:
             t.add_row("node", Text(node_unavailable(self.app.services) or "stopped", style="italic"))
-            t.add_row("configured", per_pixel(v.base) + "  (settings node.price_per_unit ÷ pixels_per_unit)")
+            t.add_row("configured", f"{v.given} (settings node.price_per_unit ÷ pixels_per_unit)")
+            if v.base is None:
+                t.add_row("", "converted to wei with the network's ETH price feed when the node runs")
         else:
+            t.add_row("price", v.given)
+            if v.feed is not None and (v.feed.get("configured") or v.base is None):
+                t.add_row("ETH rate", _feed_text(v.feed))
             t.add_row("base", per_pixel(v.base))
             t.add_row("advertised", per_pixel(v.advertised) + (
                 "  = base × (1 + overhead)" if v.auto_adjust else "  = base (auto-adjust off)"))
@@ -245,7 +267,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
 
     def action_set_price(self) -> None:
         from core.payments.api import _address
-        from core.payments.pricing import DEFAULT, PriceError, parse_price
+        from core.payments.pricing import DEFAULT, PriceError, parse_pixels, parse_price
 
         notice = self.query_one("#price-notice", Notice)
         services = self.app.services
@@ -257,9 +279,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         try:
             sender = _address(raw_sender) if raw_sender else DEFAULT
             unit = parse_price(self.query_one("#price-unit", Input).value)
-            pixels = parse_price(self.query_one("#price-pixels", Input).value or "1")
-            if pixels < 1:
-                raise PriceError("pixels per unit must be at least 1")
+            pixels = parse_pixels(self.query_one("#price-pixels", Input).value or "1")
         except PriceError as exc:
             notice.say(f"✗ {exc}", "error")
             return
@@ -274,15 +294,20 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         self._apply_auto(not parts.prices.auto_adjust)
 
     @work(thread=True, exclusive=True, group="pricing-apply")
-    def _apply(self, sender: str, unit: int, pixels: int) -> None:
+    def _apply(self, sender: str, unit, pixels: int) -> None:
+        from console.screens.pricing.price_view import given_text
+
+        prices = self.app.services.node_parts.prices
         try:
-            entry = self.app.services.node_parts.prices.set(unit, pixels, sender)
+            entry = prices.set(unit, pixels, sender)
+            wei = per_pixel(entry.wei_per_pixel(prices.rates))
         except Exception as exc:  # noqa: BLE001 - PriceError or the store: say why nothing changed
             self.post_message(PriceApplied(False, f"✗ not changed: {exc}"))
             return
         who = f"for {sender}" if sender else "default"
-        self.post_message(PriceApplied(True, f"✓ {who} price now {per_pixel(entry.per_pixel)} — gateways see it "
-                                             "on their next GetOrchestrator"))
+        now = wei if entry.currency == "WEI" else f"{given_text(entry)} = {wei} at today's rate"
+        self.post_message(PriceApplied(True, f"✓ {who} price now {now} — gateways see it on their next "
+                                             "GetOrchestrator"))
 
     @work(thread=True, exclusive=True, group="pricing-apply")
     def _apply_auto(self, on: bool) -> None:
