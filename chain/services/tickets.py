@@ -295,6 +295,10 @@ class BrokerClient:
     def is_used(self, ticket_hash: bytes) -> bool:
         return is_used(self.client, ticket_hash)
 
+    def round_at(self, block_number: int) -> int:
+        """The round as of a past block (an archive read; recent blocks on any full node)."""
+        return self.client.contract("RoundsManager").functions.currentRound().call(block_identifier=block_number)
+
     def _fn(self, ticket: tuple, sig: bytes, rand: int):
         return self._tb.functions.redeemWinningTicket(ticket, sig, rand)
 

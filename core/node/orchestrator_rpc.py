@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass
 
 from core.node import capabilities
@@ -65,7 +67,8 @@ class OrchestratorService:
         # go-livepeer fills hardware only for capability-less (discovery) requests
         with_hw = not req.HasField("capabilities")
         try:
-            return self.builder.build(req.address, with_hardware=with_hw)
+            # off the event loop: the first request of a gateway in a round reads its TicketBroker funds
+            return await asyncio.to_thread(self.builder.build, req.address, with_hardware=with_hw)
         except PaymentError as exc:
             raise RpcError(UNKNOWN, str(exc)) from None
 

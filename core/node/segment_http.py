@@ -203,7 +203,8 @@ class SegmentEndpoint:
             result.data.sig = self.payments.sign(hashes)
             self.payments.debit(sender, seg.manifestId, sum(r.pixels for r in done.renditions))
         try:
-            result.info.CopyFrom(self.info.build(sender, session_id, with_hardware=False))
+            info = await asyncio.to_thread(self.info.build, sender, session_id, with_hardware=False)
+            result.info.CopyFrom(info)
         except PaymentError as exc:  # no fresh ticket params for this gateway: it asks GetOrchestrator again
             log.info("no refreshed info for %s: %s", gateway, exc)
         return result

@@ -49,6 +49,7 @@ class LedgerEntry:
     gas_used: int | None
     fee_wei: int | None
     paid_wei: int | None
+    redeemed_round: int | None  # the round the redemption was mined in (None: unknown or not redeemed)
     next_attempt_at: float
     raw_tx: str | None
     # what a redemption needs
@@ -65,7 +66,7 @@ class LedgerEntry:
             "manifest_id": self.manifest_id, "status": self.status, "attempts": self.attempts,
             "last_error": self.last_error, "tx_hash": self.tx_hash, "block_number": self.block_number,
             "gas_used": self.gas_used, "fee_wei": None if self.fee_wei is None else str(self.fee_wei),
-            "paid_wei": None if self.paid_wei is None else str(self.paid_wei),
+            "paid_wei": None if self.paid_wei is None else str(self.paid_wei), "redeemed_round": self.redeemed_round,
         }
 
 
@@ -81,7 +82,8 @@ def _entry(r: WinningTicket) -> LedgerEntry:
         params_expiration_block=r.params_expiration_block, manifest_id=r.manifest_id, status=r.status,
         attempts=r.attempts, last_error=r.last_error, tx_hash=r.tx_hash, block_number=r.block_number,
         gas_used=r.gas_used, fee_wei=None if r.fee_wei is None else int(r.fee_wei),
-        paid_wei=None if r.paid_wei is None else int(r.paid_wei), next_attempt_at=r.next_attempt_at,
+        paid_wei=None if r.paid_wei is None else int(r.paid_wei), redeemed_round=r.redeemed_round,
+        next_attempt_at=r.next_attempt_at,
         raw_tx=r.raw_tx, ticket=t, sig=bytes.fromhex(r.sig[2:]), recipient_rand=int(r.recipient_rand),
     )
 
@@ -149,8 +151,10 @@ class TicketLedger:
         self._set(entry_id, status="sent", tx_hash=tx_hash, raw_tx="0x" + raw.hex())
 
     def mark_redeemed(self, entry_id: int, *, tx_hash: str | None, block_number: int | None, gas_used: int | None,
-                      fee_wei: int | None, paid_wei: int | None, note: str | None = None) -> None:
+                      fee_wei: int | None, paid_wei: int | None, note: str | None = None,
+                      redeemed_round: int | None = None) -> None:
         self._set(entry_id, status="redeemed", tx_hash=tx_hash, block_number=block_number, gas_used=gas_used,
+                  redeemed_round=redeemed_round,
                   fee_wei=None if fee_wei is None else str(fee_wei), paid_wei=None if paid_wei is None else str(paid_wei),
                   last_error=note, raw_tx=None, finished_at=datetime.now(timezone.utc))
 

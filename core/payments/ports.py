@@ -60,6 +60,9 @@ class TicketChain(Protocol):
 
     def is_used(self, ticket_hash: bytes) -> bool: ...
 
+    def round_at(self, block_number: int) -> int:
+        """RoundsManager.currentRound() as of `block_number` (the round a redemption's fees were booked in)."""
+
     def redeem_gas(self, ticket: tuple, sig: bytes, recipient_rand: int) -> int:
         """eth_estimateGas of redeemWinningTicket; raises RedeemRefused(reason) when it would revert."""
 

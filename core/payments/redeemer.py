@@ -167,13 +167,24 @@ class RedemptionWorker:
         log.info("ticket %s: redemption sent in %s", entry.ticket_hash[:10], signed.tx_hash)
         self._settle(self.ledger.get(entry.id))
 
+    def _round_at(self, block_number: int | None) -> int | None:
+        """The round the fees were booked in (Earnings groups fees by it); None if it cannot be read now."""
+        if block_number is None or not hasattr(self.chain, "round_at"):
+            return None
+        try:
+            return self.chain.round_at(block_number)
+        except Exception as exc:  # noqa: BLE001 - an RPC without that block's state: the round stays unknown
+            log.info("round of block %s unknown: %s", block_number, exc)
+            return None
+
     def _settle(self, entry: LedgerEntry) -> None:
         assert entry.tx_hash is not None
         rc = self.chain.receipt(entry.tx_hash)
         if rc is not None:
             if rc.ok:
                 self.ledger.mark_redeemed(entry.id, tx_hash=rc.tx_hash, block_number=rc.block_number,
-                                          gas_used=rc.gas_used, fee_wei=rc.fee_wei, paid_wei=rc.paid_wei)
+                                          gas_used=rc.gas_used, fee_wei=rc.fee_wei, paid_wei=rc.paid_wei,
+                                          redeemed_round=self._round_at(rc.block_number))
                 self._on_redeemed(entry, rc.paid_wei)
                 log.info("ticket %s redeemed: %d wei in block %d", entry.ticket_hash[:10], rc.paid_wei, rc.block_number)
             elif never_pays(rc.error or ""):

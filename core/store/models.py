@@ -83,6 +83,7 @@ class WinningTicket(Base):
     gas_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fee_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)
     paid_wei: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    redeemed_round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the round its fees were booked in
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 

@@ -1,6 +1,7 @@
 """The Earnings screen: for the orchestrator account, per round — the reward its autopilot called (LPT
-minted, kept as commission, passed to delegators), the fees its redeemed ticket brought, the gas both
-cost and the net — agree with the chain's events and the node's ledger."""
+minted, kept as commission, passed to delegators), the fees its redeemed ticket brought (in the round the
+redemption was mined, whose pool they entered — not the round the ticket was won), the gas both cost and the
+net — agree with the chain's events and the node's ledger."""
 
 from __future__ import annotations
 
@@ -39,21 +40,34 @@ async def test_a_round_with_a_reward_call_and_a_redeemed_ticket(signing_services
             gw.transcode(gw.session(), make_segment(320, 180, 1.0), COMMON_LADDER[:1])
         finally:
             gw.close()
+        # the ticket of round rnd is redeemed in the next round: its fees belong to that round's pool
+        nxt = dev.to_next_round()
+        called2 = await wait_until(pilot, lambda: next((r for r in parts.autopilot.history()
+                                                        if r.round == nxt and r.status == "called"), None),
+                                   "the next round's reward call")
         dev.mine(parts.payments.params.expiration + 1)
         await wait_until(pilot, lambda: [e.status for e in parts.ledger.entries()] == ["redeemed"], "the redemption")
         ticket = parts.ledger.entries()[0]
+        rm = svc.client.contract("RoundsManager").functions
+        assert ticket.creation_round == rnd
+        assert ticket.redeemed_round == nxt == rm.currentRound().call(block_identifier=ticket.block_number)
         await pilot.press("m")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, EarningsScreen)
-        row = screen.query_one("#rounds", DataTable).get_row_at(0)
+        table = screen.query_one("#rounds", DataTable)
         bm = svc.client.contract("BondingManager")
-        minted = bm.events.Reward().get_logs(from_block=0)[-1].args.amount
         cut = bm.functions.getTranscoder(svc.account).call()[1]
-        kept = minted * cut // 1_000_000
-        gas = called.fee_wei + ticket.fee_wei
-        assert [str(c) for c in row] == [str(rnd), "✓ autopilot", _lpt(minted), _lpt(kept), _lpt(minted - kept),
-                                         eth(FACE), eth(gas, 8), eth(FACE - gas)]
+        rewards = [ev for ev in bm.events.Reward().get_logs(from_block=0) if ev.args.transcoder == svc.account]
+        later, earlier = rewards[-1].args.amount, rewards[-2].args.amount
+        rows = [[str(c) for c in table.get_row_at(i)] for i in (0, 1)]
+        gas = called2.fee_wei + ticket.fee_wei
+        kept = later * cut // 1_000_000
+        assert rows[0] == [str(nxt), "✓ autopilot", _lpt(later), _lpt(kept), _lpt(later - kept),
+                           eth(FACE), eth(gas, 8), eth(FACE - gas)]
+        kept = earlier * cut // 1_000_000
+        assert rows[1] == [str(rnd), "✓ autopilot", _lpt(earlier), _lpt(kept), _lpt(earlier - kept),
+                           eth(0), eth(called.fee_wei, 8), eth(-called.fee_wei)]
 
 
 def test_earnings_snapshot_node_stopped(console_services, snap_compare):

@@ -37,7 +37,7 @@ class RoundRow:
     minted: int
     kept: int
     delegators: int
-    fees: int | None  # ETH wei redeemed from tickets of this round (None: no ledger)
+    fees: int | None  # ETH wei redeemed by transactions mined in this round (None: no ledger)
     gas: int | None  # ETH wei: reward call + redemptions (None: no record)
 
     @property
@@ -66,10 +66,12 @@ def load_rounds(client, account: str, parts, rounds: int = ROUNDS) -> tuple[tupl
     gas: dict[int, int] = {}
     if parts is not None:
         for e in parts.ledger.entries(limit=5000):
+            # fees land in the pool of the round the redemption was mined in (older rows: the ticket's round)
+            booked = e.redeemed_round if e.redeemed_round is not None else e.creation_round
             if e.status == "redeemed":
-                fees[e.creation_round] = fees.get(e.creation_round, 0) + (e.paid_wei or 0)
+                fees[booked] = fees.get(booked, 0) + (e.paid_wei or 0)
             if e.fee_wei:
-                gas[e.creation_round] = gas.get(e.creation_round, 0) + e.fee_wei
+                gas[booked] = gas.get(booked, 0) + e.fee_wei
     rows = []
     for c in reversed(calls.rounds):
         h = history.get(c.round)
