@@ -143,8 +143,7 @@ class OnchainPayments:
         p = PaymentTickets.from_wire(payment)
         sender_hex = checksum(p.sender) if len(p.sender) == 20 else ""
         try:
-            out = self.validator.validate(p, min_price=self.prices.base(sender_hex), manifest_id=manifest_id.decode(
-                "utf-8", "replace"))
+            out = self.validator.validate(p, manifest_id=manifest_id.decode("utf-8", "replace"))
         except TicketRefused as r:
             self.metrics.payment_refused(r.code)
             raise PaymentRefused(r.code, r.message) from None

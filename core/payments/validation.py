@@ -6,7 +6,6 @@ with the numbers involved:
   inactive             this orchestrator is not in the active set this round
   sender_unlocked      the sender's withdraw round is at most the current round + 1
   unfunded             the sender has neither deposit nor reserve
-  price_too_low        the price the gateway expects is below ours
   wrong_recipient      the ticket is made out to another orchestrator
   no_sender            the sender is the zero address
   bad_recipient_rand   the parameters were not issued by this node (or were altered)
@@ -15,6 +14,11 @@ with the numbers involved:
   too_many_nonces      more than 600 tickets with one set of parameters
   params_expired       the parameters expired (go-livepeer: "TicketParams expired")
 A winning ticket is written to the ledger before this returns, i.e. before the gateway is answered.
+
+The price a gateway expects is bound into recipientRand, so it can only be a price this node quoted
+(anything else fails as bad_recipient_rand); that quote is honoured until its parameters expire, so a
+price change — a USD price following ETH, a price raised at runtime — never refuses a gateway
+mid-session: its next OrchestratorInfo (every segment reply carries one) has the new price.
 
 Chain state comes from a `ChainState` cache: the protocol view is refreshed in the background and
 a sender's funds once per round (and at most every `sender_ttl_s`), never per ticket.
@@ -148,7 +152,7 @@ class TicketValidator:
             for k in [k for k, (exp, _) in self._nonces.items() if exp < l1_block]:
                 del self._nonces[k]
 
-    def validate(self, p: PaymentTickets, *, min_price: Fraction = Fraction(0), manifest_id: str = "") -> Outcome:
+    def validate(self, p: PaymentTickets, *, manifest_id: str = "") -> Outcome:
         sender_hex = checksum(p.sender) if len(p.sender) == 20 else "0x" + p.sender.hex()
         out = Outcome(sender_hex)
         if not p.tickets:
@@ -167,9 +171,6 @@ class TicketValidator:
                                                    f"{funds.withdraw_round} is not after round {view.round + 1}")
         if funds.deposit == 0 and funds.reserve == 0:
             raise TicketRefused("unfunded", f"sender {sender_hex} has no deposit and no reserve on the TicketBroker")
-        if p.price < min_price:
-            raise TicketRefused("price_too_low", f"expected price {float(p.price):g} wei/pixel is below this "
-                                                 f"orchestrator's price {float(min_price):g} wei/pixel for {sender_hex}")
         if p.recipient != self.recipient:
             raise TicketRefused("wrong_recipient", f"invalid ticket recipient 0x{p.recipient.hex()}: this "
                                                    f"orchestrator is {checksum(self.recipient)}")

@@ -1,6 +1,7 @@
 """Prices in USD through the ETH/USD price feed (go-livepeer's `-pricePerUnit 0.5USD -priceFeedAddr …`), on
 the seeded devnet and its Chainlink-compatible feed: the wei price a gateway is offered follows the feed
-while the node runs; a paid segment at that price goes through; a currency the feed does not quote is
+while the node runs; a paid segment at that price goes through, and a session quoted before the price
+moved is not refused; a currency the feed does not quote is
 refused and nothing changes; the price survives a restart; a node whose USD price has no readable feed
 does not start; a feed outage keeps the last rate and raises one alert; a stale answer is flagged."""
 
@@ -56,14 +57,20 @@ def test_a_usd_price_follows_the_feed_and_pays_for_segments(onchain_node, client
     # a gateway pays for a segment at the converted price
     gw = gateway_for(node)
     session = gw.session()
-    result = gw.transcode(session, make_segment(320, 180, 1.0), COMMON_LADDER[:1], seq=0)
+    clip = make_segment(320, 180, 1.0)
+    result = gw.transcode(session, clip, COMMON_LADDER[:1], seq=0)
     assert result.WhichOneof("result") == "data", result.error
-    gw.close()
+    quoted = Fraction(session.info.price_info.pricePerUnit, session.info.price_info.pixelsPerUnit)
 
     set_eth_price(devnet_dir[1], 250050000000)  # ETH falls to 2,500.50 USD: each pixel costs more wei
     want = expected(USD_PER_PIXEL, Fraction(250050, 100), parts)
     wait_for(lambda: offered(node) == want, timeout=10, what=lambda: f"{offered(node)} == {want} after the feed moved")
-    assert want > expected(USD_PER_PIXEL, start.price, parts)
+    assert want > quoted == expected(USD_PER_PIXEL, start.price, parts)
+    # mid-session the gateway still pays the price it was quoted (bound into its ticket parameters) and is
+    # not refused; the reply carries the new price for its next segment
+    result = gw.transcode(session, clip, COMMON_LADDER[:1], seq=1)
+    assert Fraction(result.info.price_info.pricePerUnit, result.info.price_info.pixelsPerUnit) == want
+    gw.close()
     shown = httpx.get(f"http://{node.status().management}/pricing").json()
     assert shown["prices"][0]["currency"] == "USD" and shown["prices"][0]["price_per_unit"] == "0.000003"
     assert shown["feed"]["price"] == "2500.5" and shown["feed"]["address"] == feed.address
