@@ -99,6 +99,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     from core.payments.params import ParamsMaker, expiration_blocks
     from core.payments.feed import NoFeed, PriceFeedWatcher
     from core.payments.pricing import PriceBook, PriceEntry, parse_price
+    from core.payments.receipts import TicketReceipts
     from core.payments.redeemer import RedeemerConfig, RedemptionWorker
     from core.store import open_store
     from core.store.journal import SqlJournal
@@ -134,6 +135,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     params = ParamsMaker(bytes.fromhex(broker.address[2:]), ticket_ev=pc.ticket_ev, max_face_value=pc.max_face_value,
                          redeem_gas=pc.redeem_gas, expiration=exp)
     payments = OnchainPayments(broker, ledger, prices, params, poll_s=pc.poll_s)
+    payments.receipts = receipts = TicketReceipts(store)
 
     def count_redeemed(entry, paid: int) -> None:
         if hasattr(payments.metrics, "redeemed"):
@@ -142,7 +144,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     redeemer = RedemptionWorker(
         ledger, broker, RedeemerConfig(max_gas_price=pc.max_gas_price, backoff_base_s=pc.redeem_backoff_s,
                                        poll_s=pc.poll_s), alerts=alerts, on_redeemed=count_redeemed)
-    services = ([feed] if feed is not None else []) + [payments, redeemer]  # the feed first: a USD price needs it
+    services = ([feed] if feed is not None else []) + [payments, redeemer, receipts]  # the feed first: USD needs it
     autopilot = None
     if pc.reward:
         autopilot = RewardAutopilot(
@@ -150,14 +152,16 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
             AutopilotConfig(transcoder=pc.reward_for, initialize_rounds=pc.initialize_rounds,
                             max_gas_price=pc.max_gas_price, poll_s=pc.reward_poll_s), alerts=alerts)
         services.append(autopilot)
-    api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer)
+    api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer, receipts)
     node = Node(replace(node_config, offchain=False), payments, services=services, api=api)
-    return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed)
+    return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed, receipts)
 
 
 class OnchainParts:
-    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed=None):
+    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed=None,
+                 receipts=None):
         self.feed = feed  # the PriceFeedWatcher, or None when the network has no price feed
+        self.receipts = receipts  # tickets received per gateway and round (TicketReceipts)
         self.payments = payments
         self.ledger = ledger
         self.prices = prices

@@ -52,6 +52,7 @@ class OnchainPayments:
         self.validator = TicketValidator(self.recipient, params, self.state, ledger)
         self.balances = Balances()
         self.metrics = _NoMetrics()
+        self.receipts = None  # core.payments.receipts.TicketReceipts: tickets per gateway and round, persisted
         self._offered: dict[bytes, Fraction] = {}
         self._poll_s = poll_s
         self._stop = threading.Event()
@@ -147,6 +148,8 @@ class OnchainPayments:
         except TicketRefused as r:
             self.metrics.payment_refused(r.code)
             raise PaymentRefused(r.code, r.message) from None
+        if self.receipts is not None and out.accepted:
+            self.receipts.record(sender_hex, self.state.view().round, out.accepted, out.credited, out.winners)
         if out.credited:
             price = self.balances.price(p.sender, bytes(manifest_id), p.price)
             self.balances.credit(p.sender, bytes(manifest_id), out.credited, price)

@@ -9,6 +9,7 @@ redemption worker, pricing, the gateway's ticket sender and the reward autopilot
 - balances.py    credit per (sender, manifest)
 - pricing.py     price per pixel (wei, or USD …), per-gateway prices, auto-adjusted overhead, persisted
 - feed.py        the ETH price feed watcher that converts currency prices to wei
+- receipts.py    tickets received per gateway and round (count, EV, winners), kept across restarts
 - sender.py      the gateway side: tickets and payments per segment, nonce state
 - autopilot.py   initialize rounds and call reward once per round, with history and alerts
 - api.py         the management API endpoints (/pricing, /tickets, /rewards, /alerts)

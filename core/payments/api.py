@@ -7,7 +7,8 @@
                                       or {"auto_adjust": false}; applies at once, persisted; a currency price
                                       the feed cannot convert now is refused (400) and nothing changes
   DELETE /pricing?sender=0x…          drop a gateway's own price
-  GET  /tickets[?status=pending]      the winning-ticket ledger, newest first, and a summary
+  GET  /tickets[?status=pending]      the winning-ticket ledger, newest first, a summary, and per gateway the
+                                      tickets received (count, EV wei, winners; kept across restarts)
   GET  /rewards                       the reward autopilot's per-round outcomes and its last error
   GET  /alerts                        recent alerts
 """
@@ -35,7 +36,8 @@ def _address(text: str) -> str:
 
 class PaymentsApi:
     def __init__(self, prices: PriceBook, ledger: TicketLedger | None = None, autopilot=None,
-                 alerts: Alerts | None = None, redeemer=None):
+                 alerts: Alerts | None = None, redeemer=None, receipts=None):
+        self.receipts = receipts
         self.prices = prices
         self.ledger = ledger
         self.autopilot = autopilot
@@ -50,8 +52,10 @@ class PaymentsApi:
                 return self._pricing(method, body, query)
             if url.path == "/tickets" and method == "GET" and self.ledger is not None:
                 entries = self.ledger.entries(status=query.get("status"), limit=int(query.get("limit", 200)))
+                received = {k: {"tickets": t.tickets, "ev_wei": str(t.ev_wei), "winners": t.winners}
+                            for k, t in self.receipts.totals().items()} if self.receipts is not None else {}
                 return 200, {"summary": self.ledger.summary().to_json(), "tickets": [e.to_json() for e in entries],
-                             "redeemer_error": getattr(self.redeemer, "last_error", None)}
+                             "received": received, "redeemer_error": getattr(self.redeemer, "last_error", None)}
             if url.path == "/rewards" and method == "GET" and self.autopilot is not None:
                 return 200, {"transcoder": self.autopilot.transcoder, "last_error": self.autopilot.last_error,
                              "rounds": [r.to_json() for r in self.autopilot.history(int(query.get("limit", 50)))]}

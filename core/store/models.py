@@ -87,6 +87,18 @@ class WinningTicket(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class TicketReceipt(Base):
+    """Tickets received from a gateway in a round: count, expected value credited (wei), winners."""
+
+    __tablename__ = "ticket_receipts"
+
+    sender: Mapped[str] = mapped_column(String(42), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    ev_wei: Mapped[str] = mapped_column(String(80), default="0")
+    winners: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RewardRound(Base):
     """One round of the reward autopilot: called (tx, LPT minted, gas), or missed / failed and why."""
 

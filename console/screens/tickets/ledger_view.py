@@ -56,7 +56,7 @@ def received_by_sender(payments) -> dict[str, int]:
 @dataclass(frozen=True)
 class GatewayTotals:
     sender: str
-    received_ev: int  # wei of ticket EV credited since the node started
+    received_ev: int  # wei of ticket EV credited (all time with the node's receipts table)
     won: int
     won_face: int
     pending: int
@@ -78,7 +78,11 @@ class TicketsView:
 
 def load_tickets(parts, limit: int = 500) -> TicketsView:
     entries = tuple(parts.ledger.entries(limit=limit))
-    received = received_by_sender(parts.payments)
+    receipts = getattr(parts, "receipts", None)
+    if receipts is not None:  # kept across restarts
+        received = {s: t.ev_wei for s, t in receipts.totals().items()}
+    else:
+        received = received_by_sender(parts.payments)
     senders = sorted(set(received) | {e.sender for e in entries})
     gateways = []
     for s in senders:

@@ -109,7 +109,7 @@ class TicketsScreen(NodeToggle, ConsoleScreen):
         pending_face = sum(faces.get(k, 0) for k in ("pending", "submitting", "sent"))
         line = Text()
         line.append("Received ", style="bold")
-        line.append(f"{eth(view.received_ev, 9)} ETH of ticket value since the node started · ")
+        line.append(f"{eth(view.received_ev, 9)} ETH of ticket value · ")
         line.append(f"winning {won}", style="bold")
         line.append(f" ({eth(sum(faces.values()))} ETH face) · ")
         line.append(f"pending redemption {pending}", style="bold")
