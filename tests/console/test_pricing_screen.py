@@ -93,3 +93,20 @@ def test_pricing_snapshot_node_stopped(console_services, snap_compare):
         await settle(pilot)
 
     assert snap_compare(LivepeerConsole(svc, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_usd_price_is_shown_as_set_while_the_node_is_stopped(console_services):
+    svc = console_services
+    svc.settings = svc.settings.model_copy(update={"node": svc.settings.node.model_copy(update={
+        "offchain": False, "price_per_unit": "0.5USD", "pixels_per_unit": 10**6,
+        "gateway_max_prices": {"0x" + "22" * 20: 1200.0}})})
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        panel = plain(app.screen.query_one("#price-panel", Static))
+        assert "0.5 USD per 1,000,000 pixels" in panel
+        assert "converted to wei with the network's ETH price feed when the node runs" in panel
+        caps = app.screen.query_one("#caps", DataTable)
+        assert [str(c) for c in caps.get_row_at(0)][2:] == ["unknown", "unknown"]  # no wei price until it runs
