@@ -13,10 +13,10 @@ Chain reads are cached (ChainState); `start()` runs the poller that refreshes th
 from __future__ import annotations
 
 import logging
-import threading
 from fractions import Fraction
 
 from core.node.payments import PaymentError, SignatureError
+from core.payments.background import Background
 from core.payments.balances import Balances
 from core.payments.ledger import TicketLedger
 from core.payments.params import ParamsMaker, ParamsRefused, max_float
@@ -40,9 +40,13 @@ class _NoMetrics:
     def ticket_value(self, sender: str, wei: float, winners: int) -> None: ...
 
 
-class OnchainPayments:
+class OnchainPayments(Background):
+    thread_name = "lpc-chain-state"
+    join_s = 10
+
     def __init__(self, chain: TicketChain, ledger: TicketLedger, prices: PriceBook, params: ParamsMaker, *,
                  state: ChainState | None = None, poll_s: float = 2.0):
+        super().__init__()
         self.chain = chain
         self.ledger = ledger
         self.prices = prices
@@ -55,8 +59,6 @@ class OnchainPayments:
         self.receipts = None  # core.payments.receipts.TicketReceipts: tickets per gateway and round, persisted
         self._offered: dict[bytes, Fraction] = {}
         self._poll_s = poll_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_error: str | None = None
 
     # ---------------------------------------------------------------- lifecycle
@@ -65,16 +67,9 @@ class OnchainPayments:
 
     def start(self) -> None:
         self.state.refresh()  # fail fast at start-up when the chain is unreachable
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll, name="lpc-chain-state", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _poll(self) -> None:
+    def _run(self) -> None:
         while not self._stop.wait(self._poll_s):
             try:
                 view = self.state.refresh()

@@ -10,7 +10,6 @@ round" (lastRewardRound), so a restart mid-round, or a call made by another tool
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.payments.alerts import Alerts
+from core.payments.background import Background
 from core.payments.ports import RewardChain
 from core.store.db import Store
 from core.store.models import RewardRound
@@ -67,9 +67,13 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "reason", None) or str(exc) or type(exc).__name__
 
 
-class RewardAutopilot:
+class RewardAutopilot(Background):
+    thread_name = "lpc-reward"
+    join_s = 30
+
     def __init__(self, chain: RewardChain, store: Store, config: AutopilotConfig = AutopilotConfig(), *,
                  alerts: Alerts | None = None, clock=time.monotonic):
+        super().__init__()
         self.chain = chain
         self.store = store
         self.config = config
@@ -79,20 +83,8 @@ class RewardAutopilot:
         self._next_try = 0.0
         self._failures = 0
         self.last_error: str | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="lpc-reward", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
     def _run(self) -> None:
         while not self._stop.is_set():
             try:

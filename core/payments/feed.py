@@ -22,6 +22,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from core.payments.alerts import Alerts
+from core.payments.background import Background
 from core.payments.ports import FeedRound, PriceFeed
 from core.payments.pricing import PriceError, decimal_text
 
@@ -44,10 +45,14 @@ class NoFeed:
         return {"configured": False, "reason": self.why}
 
 
-class PriceFeedWatcher:
+class PriceFeedWatcher(Background):
+    thread_name = "lpc-price-feed"
+    join_s = 10
+
     def __init__(self, feed: PriceFeed, *, poll_s: float = DEFAULT_POLL_S,
                  stale_after_s: float = DEFAULT_STALE_AFTER_S, alerts: Alerts | None = None,
                  required: Callable[[], set[str]] = set, clock: Callable[[], float] = time.time):
+        super().__init__()
         self.feed = feed
         self.poll_s = poll_s
         self.stale_after_s = stale_after_s
@@ -60,8 +65,6 @@ class PriceFeedWatcher:
         self.last_error: str | None = None
         self._alerted_outage = False
         self._alerted_stale_round: int | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # ---------------------------------------------------------------- reading
     @property
@@ -142,16 +145,9 @@ class PriceFeedWatcher:
                                  f"{self.feed.address}, which cannot be read: {self.last_error or exc}") from None
         if needed:
             self.require(needed)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._poll, name="lpc-price-feed", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _poll(self) -> None:
+    def _run(self) -> None:
         while not self._stop.wait(self.poll_s):
             try:
                 self.refresh()

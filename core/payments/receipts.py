@@ -15,6 +15,7 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from core.store.db import Store
+from core.payments.background import Background
 from core.store.models import TicketReceipt
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,16 @@ class ReceiptTotals:
     winners: int
 
 
-class TicketReceipts:
+class TicketReceipts(Background):
+    thread_name = "lpc-ticket-receipts"
+    join_s = 10
+
     def __init__(self, store: Store, *, flush_s: float = 5.0):
+        super().__init__()
         self._store = store
         self.flush_s = flush_s
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, int], list] = {}  # (sender, round) -> [tickets, ev Fraction, winners]
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def record(self, sender: str, round_: int, tickets: int, ev: Fraction, winners: int) -> None:
         if not tickets:
@@ -99,15 +102,8 @@ class TicketReceipts:
         return {k: ReceiptTotals(t, int(e), w) for k, (t, e, w) in sums.items()}
 
     # ---------------------------------------------------------------- service
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="lpc-ticket-receipts", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
+        super().stop()
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - the store is closing: statistics only

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
 from core.payments.alerts import Alerts
+from core.payments.background import Background
 from core.payments.ledger import LedgerEntry, TicketLedger
 from core.payments.ports import TicketChain
 
@@ -50,9 +50,13 @@ class RedeemerConfig:
     poll_s: float = 2.0
 
 
-class RedemptionWorker:
+class RedemptionWorker(Background):
+    thread_name = "lpc-redeemer"
+    join_s = 30
+
     def __init__(self, ledger: TicketLedger, chain: TicketChain, config: RedeemerConfig = RedeemerConfig(), *,
                  alerts: Alerts | None = None, clock=time.time, on_redeemed=None):
+        super().__init__()
         self.ledger = ledger
         self.chain = chain
         self.config = config
@@ -60,20 +64,8 @@ class RedemptionWorker:
         self._clock = clock
         self._on_redeemed = on_redeemed or (lambda entry, paid: None)
         self.last_error: str | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="lpc-redeemer", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
     def _run(self) -> None:
         last_block = None
         while not self._stop.is_set():
