@@ -22,7 +22,7 @@ from chain.amounts import format_eth
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import Notice, describe_failure
 from console.screens.dashboard.node_toggle import NodeToggle, NodeToggled
-from console.screens.pricing.network_prices import NetworkPrice
+from core.gateway.discovery import NetworkPrice
 from console.screens.pricing.price_view import PricingView, load_pricing, per_pixel
 from console.screens.tickets.ledger_view import node_unavailable, short
 
@@ -146,7 +146,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
     @work(thread=True, exclusive=True, group="pricing-network")
     def probe_network(self) -> None:
         from chain.reads import load_orchestrator_pool
-        from console.screens.pricing.network_prices import network_prices
+        from core.gateway.discovery import network_prices
 
         services = self.app.services
         parts = services.node_parts if services.node is not None else None

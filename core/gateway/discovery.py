@@ -2,8 +2,8 @@
 trust on first use), signed with this node's key when it runs. An unreachable orchestrator is
 "unknown" with the reason (a devnet's service URIs do not resolve) — never a guessed price.
 
-Called from the Pricing screen's worker. (It opens sockets: its place is core's gateway client once
-there is one; it lives here until then.)"""
+Used by the Pricing screen (where this node's price sits among the others').
+"""
 
 from __future__ import annotations
 
