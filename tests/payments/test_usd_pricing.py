@@ -96,6 +96,12 @@ def test_a_currency_the_feed_does_not_quote_is_refused_and_usd_survives_a_restar
     assert "0.003 USD / 1000 pixels" in r.output and "ETH/USD" in r.output
     rate = PriceFeedReader(client).latest().price
     assert offered(node) == expected(USD_PER_PIXEL, rate, parts)
+    # go-livepeer's form gives the currency apart: the same price; naming it twice is refused
+    r = httpx.post(f"{api}/pricing", json={"price_per_unit": "0.003", "currency": "usd", "pixels_per_unit": "1000"})
+    assert r.status_code == 200 and r.json()["prices"][0]["currency"] == "USD"
+    r = httpx.post(f"{api}/pricing", json={"price_per_unit": "0.003USD", "currency": "USD"})
+    assert r.status_code == 400 and "give the currency once" in r.json()["error"]
+    assert offered(node) == expected(USD_PER_PIXEL, rate, parts)
 
     node.stop()
     for s in node.services:
