@@ -57,10 +57,6 @@ class PriceAmount:
     value: Fraction
     currency: str = WEI
 
-    @property
-    def exact(self) -> bool:
-        return self.currency in EXACT
-
     def __str__(self) -> str:
         return f"{decimal_text(self.value)}{'' if self.currency == WEI else self.currency}"
 

@@ -166,5 +166,40 @@ def test_arbitrum_one_profile_against_a_devnet_on_mainnet_addresses(tmp_path, mo
         # the devnet profile follows the move too (devnet.json records the new addresses)
         status = runner.invoke(cli, ["--data-dir", str(data), "round", "show", "--json"])
         assert status.exit_code == 0, status.output
+        _usd_node_on_arbitrum_profile(data, info["rpc_url"], tmp_path)
     finally:
         Devnet(data).down()
+
+
+def _usd_node_on_arbitrum_profile(data, rpc_url: str, tmp_path) -> None:
+    """An on-chain node priced in USD with nothing configured but the network: the arbitrum-one profile's
+    Chainlink ETH/USD address converts it."""
+    from fractions import Fraction
+
+    from chain.network import ARBITRUM_ONE
+    from core.composition import onchain_node
+    from core.gateway.discovery import probe
+    from core.node import NodeConfig
+    from core.payments.config import PaymentConfig
+    from core.payments.tickets import HashSigner
+    from core.settings import load_settings
+
+    settings = load_settings(data, network="arbitrum-one", rpc_url=rpc_url)
+    cfg = NodeConfig(data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0", cli_addr=None,
+                     max_sessions=2, encoder="x264", x264_preset="ultrafast", price_per_unit="0.000003USD",
+                     offchain=False)
+    node, parts = onchain_node(settings, cfg, dev_account(1), PaymentConfig(reward=False, poll_s=0.2))
+    node.start()
+    try:
+        assert parts.feed.feed.address == ARBITRUM_ONE.price_feed
+        rate = parts.feed.rate("USD")
+        assert parts.prices.base() == Fraction(3, 10**6) * 10**18 / rate
+        gateway = HashSigner(bytes(dev_account(50).key))  # a seeded gateway with TicketBroker funds
+        price, note = probe(f"https://127.0.0.1:{node.status().listening.rsplit(':', 1)[1]}", gateway.address,
+                            gateway.sign_message)
+        assert note == "from its OrchestratorInfo" and price > parts.prices.base()  # plus the overhead
+    finally:
+        node.stop()
+        for s in node.services:
+            s.stop()
+        parts.store.close()
