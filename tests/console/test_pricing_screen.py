@@ -64,6 +64,10 @@ async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_servic
         assert _offered(svc) == Fraction(3, 10**6) * 10**18 / rate * (1 + overhead)
         panel = plain(screen.query_one("#price-panel", Static))
         assert f"ETH/USD {float(rate):,.2f}" in panel and "0.000003 USD per pixel" in panel
+        network = screen.query_one("#network-prices", DataTable)
+        own = [str(c) for c in network.get_row_at(0)]
+        assert own[3] == "this node (advertised)"  # its row follows the new price without a new probe
+        assert own[2] == f"{float(_offered(svc)):,.0f}"
 
         await _type(pilot, "#price-unit", "5")
         await _type(pilot, "#price-pixels", "1")

@@ -17,7 +17,7 @@ def per_pixel(price: Fraction | None) -> str:
     if price is None:
         return "unknown"
     wei = float(price)
-    whole = f"{wei:,.0f}" if price.denominator == 1 else f"{wei:,.3f}"
+    whole = f"{wei:,.0f}" if price.denominator == 1 or wei >= 1000 else f"{wei:,.3f}"
     return f"{whole} wei/px ({wei / GWEI:.3g} gwei/px)"
 
 

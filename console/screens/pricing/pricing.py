@@ -6,7 +6,7 @@ the headroom under known gateways' max prices, and changing the default or a gat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from rich.table import Table
@@ -208,6 +208,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                     t.add_row("gateway", f"{short(g.sender, 13)}: base {per_pixel(g.base)}")
         panel.update(t)
         self._fill_caps(v)
+        self._own_price_changed(v)
 
     def _fill_caps(self, v: PricingView) -> None:
         table = self.query_one("#caps", DataTable)
@@ -232,22 +233,36 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                         "gateway (base when the node is stopped).")
 
     def on_network_prices_loaded(self, message: NetworkPricesLoaded) -> None:
+        if message.prices is None:
+            self.query_one("#network-prices", DataTable).clear()
+            self.query_one("#network-summary", Static).update(
+                Text(f"could not read the active set: {message.reason}", style="bold"))
+            return
+        self._render_network(message.prices)
+
+    def _own_price_changed(self, v: PricingView) -> None:
+        """This node's row follows its price book (a price set here, a USD price following ETH) without
+        probing the whole network again."""
+        if not self.network or not v.running:
+            return
+        prices = [replace(p, price=v.advertised) if p.note == "this node (advertised)" else p for p in self.network]
+        if prices != self.network:
+            self._render_network(prices)
+
+    def _render_network(self, prices: list[NetworkPrice]) -> None:
         summary = self.query_one("#network-summary", Static)
         table = self.query_one("#network-prices", DataTable)
         table.clear()
-        if message.prices is None:
-            summary.update(Text(f"could not read the active set: {message.reason}", style="bold"))
-            return
-        self.network = message.prices
-        for p in message.prices:
+        self.network = prices
+        for p in prices:
             host = p.service_uri.split("://", 1)[-1]
             table.add_row(short(p.address, 13), short(host, 26), _right(_wei_px(p.price)),
                           short(p.note, 33), key=p.address)
-        own = next((p for p in message.prices if p.note.startswith("this node")), None)
-        known = [p for p in message.prices if p.price is not None and p is not own]
+        own = next((p for p in prices if p.note.startswith("this node")), None)
+        known = [p for p in prices if p.price is not None and p is not own]
         line = Text()
         line.append("Network prices: ", style="bold")
-        line.append(f"{len(known)} of {len(message.prices) - (own is not None)} other active orchestrators answered")
+        line.append(f"{len(known)} of {len(prices) - (own is not None)} other active orchestrators answered")
         if own is not None and own.price is not None and known:
             cheaper = sum(p.price > own.price for p in known)
             line.append(f" · you are cheaper than {cheaper} of them")
