@@ -145,6 +145,14 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
         ledger, broker, RedeemerConfig(max_gas_price=pc.max_gas_price, backoff_base_s=pc.redeem_backoff_s,
                                        poll_s=pc.poll_s), alerts=alerts, on_redeemed=count_redeemed)
     services = ([feed] if feed is not None else []) + [payments, redeemer, receipts]  # the feed first: USD needs it
+    caps = settings.node.gateway_max_prices
+    if caps:
+        from fractions import Fraction
+
+        from core.payments.caps import PriceCapWatch
+
+        services.append(PriceCapWatch(payments, {k: Fraction(str(v)) for k, v in caps.items()}, alerts,
+                                      poll_s=max(pc.poll_s, 1.0)))
     autopilot = None
     if pc.reward:
         autopilot = RewardAutopilot(

@@ -92,6 +92,17 @@ class NodeSettings(BaseModel):
             raise ValueError(f"{v!r} is not a 0x address (40 hex digits)")
         return v
 
+    @field_validator("gateway_max_prices")
+    @classmethod
+    def _check_caps(cls, v: dict[str, float]) -> dict[str, float]:
+        for address, cap in v.items():
+            if not (address.startswith("0x") and len(address) == 42
+                    and all(c in "0123456789abcdefABCDEF" for c in address[2:])):
+                raise ValueError(f"gateway_max_prices: {address!r} is not a gateway address (0x and 40 hex digits)")
+            if not cap > 0:
+                raise ValueError(f"gateway_max_prices: the max price of {address} must be above 0 wei per pixel")
+        return v
+
     @field_validator("max_sessions")
     @classmethod
     def _check_sessions(cls, v: int | str) -> int | str:

@@ -101,6 +101,24 @@ class OnchainPayments(Background):
         overhead = Fraction(tx_cost, face_value) if face_value else Fraction(1, self.params.tx_cost_multiplier)
         return self.prices.advertised(checksum(sender) if len(sender) == 20 else "", overhead)
 
+    def _quote(self, sender: bytes, view) -> tuple[int, int, Fraction]:
+        """(sender's max float, face value, price on the wire) for a gateway now; ParamsRefused when no
+        ticket parameters can be issued to it."""
+        s_hex = checksum(sender)
+        funds = self.state.sender(s_hex)
+        pending = self.ledger.pending_face_value(s_hex, self.chain.address)
+        mf = max_float(funds.deposit, funds.claimable_reserve, pending)
+        fv, tx_cost = self.params.face_value(view.gas_price, mf)
+        return mf, fv, Fraction(*to_wire(self._price(sender, tx_cost, fv)))
+
+    def price_now(self, sender: bytes) -> Fraction:
+        """What this gateway would be offered by a GetOrchestrator now (its funds set the face value and so
+        the overhead); the base price when it cannot be issued ticket parameters."""
+        try:
+            return self._quote(bytes(sender), self.state.view())[2]
+        except ParamsRefused:
+            return self.prices.base(checksum(bytes(sender)))
+
     def price_info(self, sender: bytes) -> tuple[int, int] | None:
         price = self._offered.get(bytes(sender)) or self._price(bytes(sender))
         return to_wire(price) if price > 0 else None
@@ -110,17 +128,11 @@ class OnchainPayments(Background):
         if len(sender) != 20 or sender == ZERO_ADDRESS:
             return None
         view = self.state.view()
-        s_hex = checksum(sender)
-        funds = self.state.sender(s_hex)
-        pending = self.ledger.pending_face_value(s_hex, self.chain.address)
-        mf = max_float(funds.deposit, funds.claimable_reserve, pending)
         try:
-            fv, tx_cost = self.params.face_value(view.gas_price, mf)
+            mf, fv, price_f = self._quote(sender, view)
         except ParamsRefused as exc:
             self.metrics.payment_refused(ParamsRefused.code)
             raise PaymentRefused(ParamsRefused.code, str(exc)) from None
-        price = to_wire(self._price(sender, tx_cost, fv))
-        price_f = Fraction(*price)
         self._offered[sender] = price_f
         issued = self.params.issue(sender, gas_price=view.gas_price, sender_max_float=mf, l1_block=view.l1_block,
                                    creation_round=view.last_initialized_round,

@@ -55,3 +55,17 @@ def test_write_setting_refuses_invalid_values_and_keeps_the_file(tmp_path):
     with pytest.raises(Exception):
         write_setting(tmp_path, "devnet.port", 70000)
     assert (tmp_path / "settings.toml").read_text() == before
+
+
+def test_node_prices_and_gateway_caps_are_checked_when_read(tmp_path):
+    (tmp_path / "settings.toml").write_text('[node]\nprice_per_unit = "0.5 usd"\npixels_per_unit = 1000000\n')
+    assert load_settings(tmp_path).node.price_per_unit == "0.5USD"
+    (tmp_path / "settings.toml").write_text('[node]\nprice_per_unit = "12,5USD"\n')
+    with pytest.raises(SettingsError, match=r"node\.price_per_unit.*is not a price"):
+        load_settings(tmp_path)
+    (tmp_path / "settings.toml").write_text('[node.gateway_max_prices]\n"0xGateway" = 1200\n')
+    with pytest.raises(SettingsError, match="'0xGateway' is not a gateway address"):
+        load_settings(tmp_path)
+    (tmp_path / "settings.toml").write_text('[node]\nprice_feed = "0x639F"\n')
+    with pytest.raises(SettingsError, match="is not a 0x address"):
+        load_settings(tmp_path)

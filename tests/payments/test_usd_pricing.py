@@ -172,3 +172,41 @@ def test_an_offchain_node_refuses_a_usd_price(tmp_path):
     r = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "node", "--orchestrator", "--transcoder", "--offchain",
                                  "--price-per-unit", "0.5USD"])
     assert r.exit_code == 2 and "an offchain node has no price feed to convert USD to wei" in r.output
+
+
+def test_a_price_pushed_above_a_gateways_max_raises_one_alert(settings, client, devnet_dir, tmp_path):
+    """ETH falls under a USD price: the wei price rises above a known gateway's max (settings
+    node.gateway_max_prices) and the operator is told once, instead of silently getting no work."""
+    from core.composition import onchain_node
+    from core.node import NodeConfig
+    from core.payments.caps import PriceCapWatch
+    from core.payments.config import PaymentConfig
+    from tests.payments.conftest import GATEWAY, ORCH
+
+    gateway = dev_account(GATEWAY).address
+    capped = settings.model_copy(update={"node": settings.node.model_copy(
+        update={"gateway_max_prices": {gateway.lower(): 1.1e9}})})  # wei/px; we start at ≈ 1.01e9
+    cfg = NodeConfig(data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
+                     cli_addr=None, max_sessions=2, encoder="x264", x264_preset="ultrafast",
+                     price_per_unit="0.000003USD", offchain=False)
+    store = open_store(tmp_path / "store")
+    node, parts = onchain_node(capped, cfg, dev_account(ORCH), PaymentConfig(
+        poll_s=0.1, reward=False, ticket_ev=FACE // 1000, max_face_value=FACE, price_feed_poll_s=0.2), store=store)
+    watch = next(s for s in node.services if isinstance(s, PriceCapWatch))
+    try:  # not started: the test drives the feed and the watch itself
+        parts.feed.refresh()
+        parts.payments.state.refresh()
+        assert watch.check() == [] and not parts.alerts.recent(source="pricing")
+        set_eth_price(devnet_dir[1], 250000000000)  # 2,500 USD: 0.000003 USD ≈ 1.2e9 wei per pixel
+        parts.feed.refresh()
+        (said,) = watch.check()
+        assert f"gateway {gateway}" in said and "above its max 1,100,000,000" in said
+        assert watch.check() == []  # once per crossing
+        assert [a.message for a in parts.alerts.recent(source="pricing")] == [said]
+        set_eth_price(devnet_dir[1], 300000000000)
+        parts.feed.refresh()
+        assert watch.check() == [] and gateway not in watch.above  # back under: armed again
+    finally:
+        for s in node.services:
+            s.stop()
+        store.close()
