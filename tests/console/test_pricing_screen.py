@@ -114,3 +114,45 @@ async def test_a_usd_price_is_shown_as_set_while_the_node_is_stopped(console_ser
         assert "converted to wei with the network's ETH price feed when the node runs" in panel
         caps = app.screen.query_one("#caps", DataTable)
         assert [str(c) for c in caps.get_row_at(0)][2:] == ["unknown", "unknown"]  # no wei price until it runs
+
+
+async def test_the_network_table_shows_real_orchestrators_prices(signing_services, tmp_path):
+    """Two seeded orchestrators point their ServiceRegistry URIs at real nodes priced 800 and 1,500 wei/px:
+    the screen asks them as a gateway does and places this node's price among theirs."""
+    from chain.devnet.anvil import free_port
+    from core.node import Node, NodeConfig
+
+    svc = signing_services
+    dev = Dev(svc.client)
+    dev.to_next_round()
+    peers = []
+    for i, price in ((1, 800), (2, 1500)):
+        port = free_port()
+        peer = Node(NodeConfig(data_dir=tmp_path / f"peer{i}", service_addr=f"127.0.0.1:{port}",
+                               http_addr=f"127.0.0.1:{port}", cli_addr=None, max_sessions=1, encoder="x264",
+                               x264_preset="ultrafast", price_per_unit=price))
+        peer.start()
+        peers.append(peer)
+        dev.send(dev.c("ServiceRegistry").functions.setServiceURI(f"https://127.0.0.1:{port}"),
+                 dev.orchestrator(i).address)
+    svc.node_factory = onchain_factory(svc, tmp_path)
+    app = LivepeerConsole(svc, poll=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("p", "x")
+            await settle(pilot)
+            svc.node_parts.prices.set(1000)
+            await pilot.press("r")
+            await settle(pilot)
+            screen = app.screen
+            table = screen.query_one("#network-prices", DataTable)
+            rows = {str(r[0]): [str(c) for c in r] for r in (table.get_row_at(i) for i in range(table.row_count))}
+            by_price = sorted((r[2], r[3]) for r in rows.values() if r[3] == "from its OrchestratorInfo")
+            assert by_price == [("1,500", "from its OrchestratorInfo"), ("800", "from its OrchestratorInfo")]
+            summary = plain(screen.query_one("#network-summary", Static))
+            assert "2 of 9 other active orchestrators answered" in summary and "800–1,500 wei/px" in summary
+            assert "you are cheaper than 1 of them" in summary  # 1,000 (+ overhead) sits between 800 and 1,500
+    finally:
+        for peer in peers:
+            peer.stop()

@@ -263,9 +263,12 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         line = Text()
         line.append("Network prices: ", style="bold")
         line.append(f"{len(known)} of {len(prices) - (own is not None)} other active orchestrators answered")
+        if known:
+            low, high = min(p.price for p in known), max(p.price for p in known)
+            line.append(f" · {_wei_px(low)}–{_wei_px(high)} wei/px")
         if own is not None and own.price is not None and known:
             cheaper = sum(p.price > own.price for p in known)
-            line.append(f" · you are cheaper than {cheaper} of them")
+            line.append(f" · you are cheaper than {cheaper} of them", style="bold")
         elif not known:
             line.append(" · no price to compare with (unknown ones are shown with the reason)")
         summary.update(line)
