@@ -74,8 +74,8 @@ class PaymentsApi:
         if method != "POST" or not isinstance(body, dict):
             return 400, {"error": "POST a JSON object: {price_per_unit, pixels_per_unit, currency?, sender?} or "
                                   "{auto_adjust}"}
-        if "auto_adjust" in body:
-            self.prices.set_auto_adjust(bool(body["auto_adjust"]))
+        # everything is checked (and the price, which can be refused, set) before auto-adjust changes:
+        # a refused request changes nothing
         if "price_per_unit" in body:
             sender = _address(body["sender"]) if body.get("sender") else DEFAULT
             text = str(body["price_per_unit"]).strip()
@@ -85,4 +85,6 @@ class PaymentsApi:
                 text += str(body["currency"]).strip()
             amount, pixels = parse_price(text), parse_pixels(body.get("pixels_per_unit", 1))
             self.prices.set(amount, pixels, sender)
+        if "auto_adjust" in body:
+            self.prices.set_auto_adjust(bool(body["auto_adjust"]))
         return 200, self.prices.to_json()

@@ -101,6 +101,8 @@ def test_a_currency_the_feed_does_not_quote_is_refused_and_usd_survives_a_restar
     assert r.status_code == 200 and r.json()["prices"][0]["currency"] == "USD"
     r = httpx.post(f"{api}/pricing", json={"price_per_unit": "0.003USD", "currency": "USD"})
     assert r.status_code == 400 and "give the currency once" in r.json()["error"]
+    r = httpx.post(f"{api}/pricing", json={"price_per_unit": "0.5EUR", "auto_adjust": False})
+    assert r.status_code == 400 and parts.prices.auto_adjust is True  # a refused request changes nothing
     assert offered(node) == expected(USD_PER_PIXEL, rate, parts)
 
     node.stop()
