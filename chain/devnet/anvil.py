@@ -205,6 +205,10 @@ def start_anvil(
         "--disable-code-size-limit",
         "--gas-limit", "100000000",
         "--base-fee", "10000000",  # 0.01 gwei, Arbitrum One's floor
+        # Without this anvil writes the state of every block past its in-memory window to
+        # ~/.foundry/anvil/tmp and leaves it there when stopped: gigabytes per seeded devnet, forever.
+        # Recent blocks stay queryable in memory (the node reads the round at a just-mined block).
+        "--max-persisted-states", "0",
         "--silent",
     ]
     if block_time:
