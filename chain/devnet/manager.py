@@ -406,7 +406,7 @@ def remove_devnet_dir(data_dir: Path) -> None:
     shutil.rmtree(Path(data_dir) / "devnet", ignore_errors=True)
 
 
-FEED_FRESH_S = 3600  # how old the devnet feed's answer may be once the devnet is up
+FEED_FRESH_S = 3600  # right after a start the feed's answer is at most this old (it is re-posted)
 
 
 def _freshen_price_feed(rpc_url: str, deployment: Deployment) -> None:
@@ -418,17 +418,12 @@ def _freshen_price_feed(rpc_url: str, deployment: Deployment) -> None:
         return
     from chain.devnet.accounts import dev_account
     from chain.devnet.artifacts import load_artifact
+    from chain.devnet.price_feed import DEPLOYER_INDEX, post_answer
 
-    owner = dev_account(0)
-    if deployment.deployer and deployment.deployer.lower() != owner.address.lower():
+    if deployment.deployer and deployment.deployer.lower() != dev_account(DEPLOYER_INDEX).address.lower():
         return  # not deployed by the public development account: nothing we may sign for
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
     feed = w3.eth.contract(address=deployment.price_feed, abi=load_artifact("EthUsdPriceFeed").abi)
     answer = feed.functions.latestRoundData().call()[1]
-    if answer <= 0:
-        return
-    tx = feed.functions.updateAnswer(answer).build_transaction({
-        "from": owner.address, "nonce": w3.eth.get_transaction_count(owner.address, "pending"),
-        "chainId": w3.eth.chain_id})
-    tx_hash = w3.eth.send_raw_transaction(owner.sign_transaction(tx).raw_transaction)
-    w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)
+    if answer > 0:
+        post_answer(w3, deployment.price_feed, answer)

@@ -62,20 +62,25 @@ def set_eth_price(info: DevnetInfo, answer: int) -> FeedRound:
     if answer <= 0:
         raise ValueError("the price must be above 0")
     client = devnet_client(info)
-    w3 = client.w3
     feed = PriceFeedReader(client).address
     _require_our_devnet_feed(client, feed)
+    post_answer(client.w3, feed, answer)
+    return PriceFeedReader(client, feed).latest()
+
+
+def post_answer(w3, feed: str, answer: int) -> None:
+    """A new round of the devnet feed at `feed`, signed by its owner (the deployer's public anvil key)."""
     owner = dev_account(DEPLOYER_INDEX)
     contract = w3.eth.contract(address=feed, abi=load_artifact("EthUsdPriceFeed").abi)
     tx = contract.functions.updateAnswer(answer).build_transaction({
         "from": owner.address, "nonce": w3.eth.get_transaction_count(owner.address, "pending"),
-        "chainId": info.chain_id,
+        "chainId": w3.eth.chain_id,
     })
     signed = owner.sign_transaction(tx)
-    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=30)
+    receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction), timeout=30,
+                                                  poll_latency=0.05)
     if receipt.status != 1:
         raise DevnetError(f"updateAnswer({answer}) on the devnet feed {feed} reverted")
-    return PriceFeedReader(client, feed).latest()
 
 
 def _require_our_devnet_feed(client: ChainClient, feed: str) -> None:

@@ -154,16 +154,6 @@ def _usd(price_text: str) -> str:
     return f"{Decimal(price_text):,.{places}f}"
 
 
-def _ago(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} days"
-
-
 @devnet.command("eth-price")
 @click.argument("price", required=False, callback=_feed_price)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the feed's latest round).")
@@ -176,6 +166,7 @@ def eth_price(ctx: CliContext, price: int | None, as_json: bool) -> None:
     it works only on this data dir's running devnet."""
     from chain.client import ChainError
     from chain.devnet import price_feed
+    from core.payments.feed import age_text
 
     st = _devnet(ctx).status()
     if not st.running or st.info is None:
@@ -193,6 +184,6 @@ def eth_price(ctx: CliContext, price: int | None, as_json: bool) -> None:
     shown = f"{_usd(feed_round.price_text())} {feed_round.quote}".rstrip()
     where = f"devnet feed {feed_round.address}, round {feed_round.round_id}"
     if price is None:
-        click.echo(f"{pair} {shown} ({where}, updated {_ago(age)} ago)")
+        click.echo(f"{pair} {shown} ({where}, updated {age_text(age)} ago)")
     else:
         click.echo(f"{pair} set to {shown} ({where})")

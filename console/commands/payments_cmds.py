@@ -133,18 +133,14 @@ def _print_prices(data: dict, as_json: bool, where: str) -> None:
             then = f"✗ {p.get('error', 'cannot be converted now')}"
         click.echo(f"  {who:<44} {p['price_per_unit']} {unit} / {p['pixels_per_unit']} pixels {then}")
     feed = data.get("feed")
+    from core.payments.feed import age_text
+
     if feed and feed.get("configured") and feed.get("price"):
         click.echo(f"  ETH/{feed['quote']} {float(feed['price']):,.2f} from the feed at {feed['address']} "
-                   f"(answer {_ago(feed['age_s'])} old{', STALE' if feed.get('stale') else ''}; read every "
+                   f"(answer {age_text(feed['age_s'])} old{', STALE' if feed.get('stale') else ''}; read every "
                    f"{feed['poll_s']:g} s)" + (f"; last read failed: {feed['last_error']}" if feed.get("last_error") else ""))
     elif feed and feed.get("configured"):
         click.echo(f"  price feed {feed['address']}: no answer yet ({feed.get('last_error')})")
-
-
-def _ago(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} s"
-    return f"{seconds // 60} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _pricing_call(ctx: CliContext, node: str, method: str, path: str, body: dict | None, local, as_json: bool) -> None:

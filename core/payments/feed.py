@@ -98,7 +98,7 @@ class PriceFeedWatcher(Background):
         self.last_error = str(exc) or type(exc).__name__
         last = self._latest
         kept = (f"prices in {last.quote} keep ETH/{last.quote} {decimal_text(last.price)} read "
-                f"{_age(self._clock() - (self._read_at or 0))} ago") if last else "no rate has been read yet"
+                f"{age_text(self._clock() - (self._read_at or 0))} ago") if last else "no rate has been read yet"
         log.warning("price feed %s unreadable: %s (%s)", self.feed.address, self.last_error, kept)
         if self.alerts is not None and not self._alerted_outage and last is not None:
             self._alerted_outage = True
@@ -110,7 +110,7 @@ class PriceFeedWatcher(Background):
         if age <= self.stale_after_s or self._alerted_stale_round == answer.round_id:
             return
         self._alerted_stale_round = answer.round_id
-        message = (f"the ETH/{answer.quote} feed at {self.feed.address} last updated {_age(age)} ago "
+        message = (f"the ETH/{answer.quote} feed at {self.feed.address} last updated {age_text(age)} ago "
                    f"(round {answer.round_id}); prices in {answer.quote} still use {decimal_text(answer.price)}")
         log.warning("%s", message)
         if self.alerts is not None:
@@ -166,7 +166,8 @@ class PriceFeedWatcher(Background):
         return data
 
 
-def _age(seconds: float) -> str:
+def age_text(seconds: float) -> str:
+    """'45 s', '12 min', '3.5 h', '2.0 days'."""
     s = max(0, int(seconds))
     if s < 120:
         return f"{s} s"

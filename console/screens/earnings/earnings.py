@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -20,6 +19,7 @@ from textual_plotext import PlotextPlot
 
 from chain.amounts import format_lpt
 from console.screens.base import ConsoleScreen
+from console.widgets.charts import draw_bars
 from console.screens.chain_view import describe_failure
 from console.screens.tickets.ledger_view import eth
 
@@ -162,14 +162,5 @@ class EarningsScreen(ConsoleScreen):
                     "Net ETH per round (fees − gas)" if known else "Net ETH per round: needs the running node")
 
     def _chart(self, selector: str, labels: list[str], values: list[float], variable: str, title: str) -> None:
-        plot = self.query_one(selector, PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(title)
-        colour = Color.parse(self.app.theme_variables.get(variable, "white")).rgb
-        labels = labels or ["—"]
-        plt.bar(labels, values or [0.0], color=colour, width=0.6)
-        step = max(1, len(labels) // 5)  # fixed ticks: plotext's own choice varies between draws
-        plt.xticks(list(range(1, len(labels) + 1))[::step], labels[::step])
-        plot.refresh()
+        draw_bars(self.query_one(selector, PlotextPlot), labels, values,
+                  self.app.theme_variables.get(variable, "white"), title)

@@ -59,9 +59,10 @@ def _feed_text(feed: dict) -> Text:
         return Text(f"no price feed: {feed.get('reason')}", style="bold")
     if not feed.get("price"):
         return Text(f"feed {short(feed['address'], 13)} has not answered: {feed.get('last_error')}", style="bold")
-    age = feed["age_s"]
-    old = f"{age} s" if age < 120 else f"{age // 60} min" if age < 7200 else f"{age / 3600:.1f} h"
-    text = Text(f"ETH/{feed['quote']} {float(feed['price']):,.2f} · feed {short(feed['address'], 13)} · answer {old} old")
+    from core.payments.feed import age_text
+
+    text = Text(f"ETH/{feed['quote']} {float(feed['price']):,.2f} · feed {short(feed['address'], 13)} · answer "
+                f"{age_text(feed['age_s'])} old")
     if feed.get("stale"):
         text.append("  STALE", style="bold reverse")
     if feed.get("last_error"):

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane
@@ -21,6 +20,7 @@ from chain.reads import RoundInfo
 from chain.services.earnings import Earnings
 from chain.services.reward_calls import BondForecast, RewardCalls, YieldInputs
 from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed, describe_failure
+from console.widgets.charts import draw_bars
 
 EARNING_COLUMNS = (("round", "Round", 17), ("reward", "Reward (LPT)", 14), ("fees", "Fees (ETH)", 12),
                    ("called", "Reward called", 13))
@@ -174,17 +174,8 @@ class RewardsScreen(ChainReadScreen):
                     "Fees per round since the last claim (ETH)")
 
     def _chart(self, selector: str, labels: list[str], values: list[float], variable: str, title: str) -> None:
-        plot = self.query_one(selector, PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(title)
-        colour = Color.parse(self.app.theme_variables.get(variable, "white")).rgb
-        if labels:
-            plt.bar(labels, values, color=colour, width=0.6)
-        else:
-            plt.bar(["—"], [0.0], color=colour)
-        plot.refresh()
+        draw_bars(self.query_one(selector, PlotextPlot), labels, values,
+                  self.app.theme_variables.get(variable, "white"), title)
 
     def _fill_calls(self, m: RewardsLoaded) -> None:
         rnd = m.round
