@@ -89,7 +89,8 @@ def node_factory(settings, services, *, payment_config=None, store_dir=None, **c
         cfg = NodeConfig(**{
             "data_dir": settings.data_dir, "service_addr": n.service_addr, "http_addr": n.http_addr,
             "cli_addr": n.cli_addr, "max_sessions": n.max_sessions, "price_per_unit": n.price_per_unit,
-            "pixels_per_unit": n.pixels_per_unit, "offchain": n.offchain, **config})
+            "pixels_per_unit": n.pixels_per_unit, "offchain": n.offchain, "max_renditions": n.max_renditions,
+            **config})
         node = Node(cfg) if cfg.offchain else _onchain(cfg)
         monitor = services.gpu_monitor
         if monitor is not None:  # GPU figures beside the node's own on /metrics

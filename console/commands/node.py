@@ -118,6 +118,7 @@ def node(
         offchain=offchain,
         encoder=encoder,
         x264_preset=x264_preset,
+        max_renditions=ctx.settings.node.max_renditions,
     )
     if offchain:
         n = Node(config)

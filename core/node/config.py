@@ -44,6 +44,9 @@ class NodeConfig:
     session_queue: int = 4  # segments waiting per session before OrchestratorBusy
     max_segment_bytes: int = 300 * 1024 * 1024  # 5 min x 8 Mbps, as go-livepeer
     max_segment_seconds: float = 300.0
+    max_renditions: int = 8  # renditions one segment may ask for; more is refused before the body is read
+    upload_timeout_min_s: float = 10.0  # a segment body must arrive within max(this, factor x duration)
+    upload_timeout_factor: float = 2.0  # (go-livepeer's gateway itself gives up at max(2 s, duration / 2))
     token_ttl_s: int = 30 * 60
     rendition_ttl_s: float = 120.0  # how long finished renditions stay downloadable
 

@@ -45,6 +45,13 @@ class Refusal(Exception):
 class SegmentLimits:
     max_bytes: int
     max_seconds: float
+    max_renditions: int = 8
+    upload_timeout_min_s: float = 10.0
+    upload_timeout_factor: float = 2.0
+
+    def upload_deadline(self, duration_s: float) -> float:
+        """Seconds the body of a segment of `duration_s` may take to arrive (slow or stalled uploads end)."""
+        return max(self.upload_timeout_min_s, self.upload_timeout_factor * duration_s)
 
 
 def _b64(value: bytes | None) -> bytes:
@@ -71,9 +78,13 @@ def decode_seg_data(raw: bytes | None) -> net.SegData:
         raise Refusal(403, f"invalid Livepeer-Segment header: {exc or 'not base64 protobuf'}") from None
 
 
-def ladder_of(seg: net.SegData) -> tuple[VideoProfile, ...]:
-    """fullProfiles3, else fullProfiles2, else fullProfiles (as go-livepeer reads them)."""
+def ladder_of(seg: net.SegData, max_renditions: int = 8) -> tuple[VideoProfile, ...]:
+    """fullProfiles3, else fullProfiles2, else fullProfiles (as go-livepeer reads them). More than
+    `max_renditions` is refused before anything is decoded: each rendition costs an encoder."""
     wire = seg.fullProfiles3 or seg.fullProfiles2 or seg.fullProfiles
+    if len(wire) > max_renditions:
+        raise Refusal(413, f"the segment asks for {len(wire)} renditions; this node makes at most {max_renditions} "
+                           "per segment (node.max_renditions): send a shorter ladder")
     if not wire:
         if seg.profiles and seg.profiles != b"invalid":
             raise Refusal(403, "legacy profile ids are not supported; send the ladder in fullProfiles")
@@ -116,7 +127,7 @@ class SegmentEndpoint:
             session_id = self.tokens.verify(t.token, t.session_id, t.expiration)
         except AuthError as exc:
             raise Refusal(403, str(exc)) from None
-        profiles = ladder_of(seg)
+        profiles = ladder_of(seg, self.limits.max_renditions)
         if seg.duration / 1000 > self.limits.max_seconds:
             raise Refusal(
                 413, f"segment duration {seg.duration / 1000:.0f} s exceeds this node's {self.limits.max_seconds:.0f} s limit"
@@ -147,11 +158,18 @@ class SegmentEndpoint:
             length = header(scope, b"content-length")
             if length is not None and length.isdigit() and int(length) > self.limits.max_bytes:
                 raise Refusal(413, f"segment of {int(length)} bytes exceeds this node's {self.limits.max_bytes} byte limit")
+            declared = seg.duration / 1000 if seg.duration > 0 else DEFAULT_DURATION_S
+            deadline = self.limits.upload_deadline(declared)
             try:
-                data = await read_body(receive, self.limits.max_bytes)
+                async with asyncio.timeout(deadline):
+                    data = await read_body(receive, self.limits.max_bytes)
                 body_read = True
             except BodyTooLarge:
                 raise Refusal(413, f"segment exceeds this node's {self.limits.max_bytes} byte limit") from None
+            except TimeoutError:
+                body_read = True  # nothing more is read from a client this slow
+                raise Refusal(408, f"the segment body did not arrive within {deadline:.0f} s (declared duration "
+                                   f"{declared:.1f} s): upload faster or send shorter segments") from None
             if (header(scope, b"content-type") or b"").startswith(b"application/vnd+livepeer.uri"):
                 raise Refusal(400, "segments by URL (object storage) are not supported; post the bytes")
             if keccak(data) != seg.hash:
@@ -159,7 +177,11 @@ class SegmentEndpoint:
         except Refusal as r:
             log.info("segment refused %d: %s", r.status, r.message)
             if not body_read:
-                await drain(receive, self.limits.max_bytes)
+                try:  # bounded: a client trickling the rest of a refused body is not waited for
+                    async with asyncio.timeout(self.limits.upload_timeout_min_s):
+                        await drain(receive, self.limits.max_bytes)
+                except TimeoutError:
+                    pass
             await send_text(send, r.status, r.message)
             return
         except ClientGone:

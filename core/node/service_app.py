@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
-from core.node.asgi_io import read_body, send_bytes, send_text
+from core.node.asgi_io import drain, read_body, send_bytes, send_text
 from core.node.grpc_unary import UnaryMethod, is_grpc, serve_unary
 from core.node.metrics import CONTENT_TYPE
 from core.node.renditions import RenditionStore
@@ -38,7 +38,11 @@ class ServiceApp:
             return
         if scope["type"] != "http":
             return
-        if is_grpc(scope):
+        if is_grpc(scope) and scope.get("http_version") != "2":
+            # gRPC answers in HTTP/2 trailers, which HTTP/1.1 cannot carry: say so instead of failing
+            await drain(receive, 1 << 20)
+            await send_text(send, 426, "gRPC needs HTTP/2: connect with ALPN h2 (gRPC clients do by default)")
+        elif is_grpc(scope):
             await serve_unary(scope, receive, send, self.grpc_methods)
         elif scope["path"] == "/segment":
             await self.segment(scope, receive, send)

@@ -181,3 +181,51 @@ def test_refusals_over_http2_leave_the_connection_usable(bad_node, clips):
         statuses = [c.post(info.transcoder + "/segment", content=data, headers=headers_for(s)).status_code
                     for s in (bad, bad, seg_data(info, data, LADDER))]
     assert statuses == [403, 403, 200]
+
+
+def test_ladder_over_the_rendition_cap_is_413_before_the_body(bad_node, clips):
+    """64 renditions once ran 464 threads and 1.8 GB: now refused with words, nothing transcoded."""
+    node, gw = bad_node
+    info = gw.get_orchestrator()
+    done = node.status().segments_done + node.status().segments_failed
+    many = [VideoProfile(f"r{i}", 1280, 720, 30) for i in range(64)]
+    from core.media.profiles import to_wire
+
+    seg = seg_data(info, clips["180p"], LADDER)
+    del seg.fullProfiles3[:]
+    seg.fullProfiles3.extend(to_wire(p, net.VideoProfile) for p in many)
+    status, text = _refused(info, clips["180p"], headers_for(seg))
+    assert status == 413 and "64 renditions" in text and "at most 8" in text
+    assert node.status().segments_done + node.status().segments_failed == done
+
+
+def test_grpc_over_http1_is_a_clear_426(bad_node):
+    import httpx
+
+    _, gw = bad_node
+    with httpx.Client(verify=False, http2=False, timeout=10) as c:
+        r = c.post(f"https://127.0.0.1:{gw.port}/net.Orchestrator/GetOrchestrator", content=b"\0\0\0\0\0",
+                   headers={"content-type": "application/grpc"})
+    assert r.status_code == 426 and "gRPC needs HTTP/2" in r.text
+
+
+def test_slow_body_is_cut_at_the_upload_deadline(node_factory, clips):
+    """A body trickling in (or shorter than its Content-Length) gets 408 instead of holding a slot forever."""
+    node, gw = node_factory(upload_timeout_min_s=1.0, upload_timeout_factor=0.5)
+    info = gw.get_orchestrator()
+    data = clips["180p"]
+    headers = headers_for(seg_data(info, data, LADDER))
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=20) as raw, ctx.wrap_socket(raw) as tls:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        tls.sendall(f"POST /segment HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n{head}\r\n".encode())
+        tls.sendall(data[:1000])  # and then nothing more
+        reply = ""
+        while "did not arrive" not in reply and (chunk := tls.recv(4096)):
+            reply += chunk.decode(errors="replace")
+    assert reply.startswith("HTTP/1.1 408") and "did not arrive within" in reply
+    result = transcode(gw.get_orchestrator(), data, LADDER)  # still serving
+    assert result.WhichOneof("result") == "data"
+    node.stop()
