@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from console.widgets.log_panel import LogPanel
 from console.widgets.nav_bar import NavBar
@@ -12,6 +13,20 @@ from console.widgets.status_header import StatusHeader
 
 
 class ConsoleScreen(Screen):
+    # No field takes the cursor on arrival: every screen key keeps working until the user picks a field.
+    AUTO_FOCUS = ""  # "" turns auto-focus off (None would fall back to the app's "*")
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False, id="screen.leave_field")]
+
+    def leave_field(self) -> bool:
+        """Take the cursor out of a text field (so letters navigate again); False if none had it."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+            return True
+        return False
+
+    def action_leave_field(self) -> None:
+        self.leave_field()
+
     def compose(self) -> ComposeResult:
         svc = self.app.services
         yield StatusHeader(svc.profile.label, svc.profile.is_devnet, svc.account)

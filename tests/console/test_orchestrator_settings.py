@@ -189,3 +189,26 @@ async def test_empty_form_sends_nothing_and_says_so(signing_services):
         await _submit(pilot, screen)
         assert not isinstance(app.screen, ConfirmTxModal)
         assert "empty = unchanged" in _text(screen.query_one("#config-message", Static))
+
+
+async def test_screen_keys_work_on_arrival_and_escape_leaves_a_field(console_services):
+    """No focus trap: arriving on the screen no field has the cursor, so `v` (Governance) navigates; typed into a
+    field, letters are text until Escape, after which `v` navigates again."""
+    from console.screens.governance.governance import GovernanceScreen
+
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        assert not isinstance(screen.focused, Input)
+        await pilot.press("v")
+        await _settle(pilot)
+        assert isinstance(app.screen, GovernanceScreen)
+        screen = await _open(pilot)
+        screen.query_one("#reward-cut", Input).focus()
+        await pilot.press("1", "v")
+        assert screen.query_one("#reward-cut", Input).value == "1v" and app.screen is screen
+        await pilot.press("escape")
+        assert screen.focused is None and screen.query_one("#reward-cut", Input).value == "1v"
+        await pilot.press("v")
+        await _settle(pilot)
+        assert isinstance(app.screen, GovernanceScreen)

@@ -64,14 +64,13 @@ class OrchestratorScreen(ChainReadScreen):
     CSS_PATH = "orchestrator.tcss"
     BINDINGS = [
         Binding("ctrl+s", "review", "Review and send", id="orchestrator.review"),
-        Binding("escape", "clear", "Clear fields", id="orchestrator.clear"),
+        Binding("escape", "clear", "Leave field / clear", id="orchestrator.clear"),
         Binding("r", "reload", "Refresh", show=False, id="orchestrator.refresh"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="orchestrator")
         self.data: OrchestratorLoaded | None = None
-        self._focused_once = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("reading the orchestrator…", id="summary")
@@ -124,9 +123,6 @@ class OrchestratorScreen(ChainReadScreen):
         self.remove_class("-stale")
         d, rnd = message.detail, message.round
         self.set_class(not d.registered, "-not-orchestrator")
-        if d.registered and self.focused is None and not self._focused_once:
-            self._focused_once = True  # the first load puts the cursor in the form, later ones leave it
-            self.query_one("#reward-cut", Input).focus()
         if not d.registered:
             self.query_one("#summary", Static).update(f"{d.address} is not a registered orchestrator")
             self.query_one("#not-orchestrator", Static).update(self._how_to_join(message))
@@ -265,6 +261,9 @@ class OrchestratorScreen(ChainReadScreen):
             self.action_clear()
 
     def action_clear(self) -> None:
+        """Escape in a field leaves it (screen keys work again); Escape outside the fields clears them."""
+        if self.leave_field():
+            return
         for name in ("reward-cut", "fee-share", "service-uri"):
             self.query_one(f"#{name}", Input).value = ""
         self.query_one("#config-message", Notice).say("")
