@@ -108,13 +108,13 @@ async def test_sorting_by_key_and_by_header(console_services):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _network(pilot)
         table = screen.query_one(DataTable)
-        await pilot.press("k")  # rank → stake (descending)
+        await pilot.press("S")  # rank → stake (descending)
         assert screen.sort_key == "stake"
-        await pilot.press("k")  # → yield
+        await pilot.press("S")  # → yield
         await pilot.pause()
         yields = [float(str(table.get_row_at(i)[11]).rstrip("%")) for i in range(table.row_count)]
         assert yields == sorted(yields, reverse=True)
-        await pilot.press("K")
+        await pilot.press("minus")
         await pilot.pause()
         yields = [float(str(table.get_row_at(i)[11]).rstrip("%")) for i in range(table.row_count)]
         assert yields == sorted(yields)
@@ -168,3 +168,17 @@ def test_network_screen_snapshot_rpc_down_keeps_data_marked_stale(console_servic
         await _loaded(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+def test_one_meaning_per_key():
+    """A screen key never shadows a screen-navigation key of the app (Governance's poll votes were y/x —
+    Deposit and the node toggle elsewhere; Network's sort was k — Tickets), and every binding has an id."""
+    from console.app import SCREENS
+
+    nav = {b.key for b in LivepeerConsole.BINDINGS}
+    for entry in SCREENS:
+        for b in entry.factory.BINDINGS:
+            if b.key in ("escape", "r", "ctrl+s"):  # leave/refresh/submit: one meaning each
+                continue
+            assert b.key not in nav, f"{entry.name}: {b.key!r} shadows the app key {b.key!r}"
+            assert b.id, f"{entry.name}: binding {b.key!r} has no id"

@@ -157,7 +157,7 @@ async def test_poll_vote_through_the_ui(signing_services):
         screen = await _open(pilot)
         screen.query_one("#tabs").active = "tab-polls"
         await _settle(pilot)
-        await pilot.press("y")
+        await pilot.press("Y")
         await _settle(pilot)
         modal = await _send(pilot)
         assert "✓" in _text(modal.query_one("#result", Static))

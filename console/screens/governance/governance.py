@@ -65,8 +65,8 @@ class GovernanceScreen(ChainReadScreen):
         Binding("f", "vote('for')", "Vote for", id="governance.vote_for"),
         Binding("a", "vote('against')", "Vote against", id="governance.vote_against"),
         Binding("b", "vote('abstain')", "Abstain", id="governance.vote_abstain"),
-        Binding("y", "poll_vote('yes')", "Poll: yes", id="governance.poll_yes"),
-        Binding("x", "poll_vote('no')", "Poll: no", id="governance.poll_no"),
+        Binding("Y", "poll_vote('yes')", "Poll: yes", id="governance.poll_yes"),
+        Binding("N", "poll_vote('no')", "Poll: no", id="governance.poll_no"),
         Binding("r", "reload", "Refresh", show=False, id="governance.refresh"),
     ]
 

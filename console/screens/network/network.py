@@ -69,8 +69,8 @@ class NetworkScreen(ConsoleScreen):
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="network.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="network.clear_filter"),
-        Binding("k", "cycle_sort", "Sort", id="network.sort"),
-        Binding("K", "reverse_sort", "Reverse", show=False, id="network.reverse_sort"),
+        Binding("S", "cycle_sort", "Sort", id="network.sort"),
+        Binding("minus", "reverse_sort", "Reverse", show=False, id="network.reverse_sort"),
         Binding("d", "delegate", "Delegate to this", id="network.delegate"),
     ]
 
