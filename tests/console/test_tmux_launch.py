@@ -24,15 +24,18 @@ def _capture(sock: str) -> str:
                           text=True).stdout
 
 
-def _wait_for(sock: str, text: str, timeout: float = 90.0) -> str:
+def _wait_for(sock: str, *texts: str, timeout: float = 90.0) -> str:
+    """Wait until every one of `texts` is on the screen at once: the content asserted, not a title that
+    appears before the chain read has filled the screen (that raced under load)."""
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
         screen = _capture(sock)
-        if text in screen:
+        if all(t in screen for t in texts):
             return screen
         time.sleep(0.25)
-    raise AssertionError(f"{text!r} never appeared; screen was:\n{screen}")
+    missing = [t for t in texts if t not in screen]
+    raise AssertionError(f"{missing!r} never appeared; screen was:\n{screen}")
 
 
 def _keys(sock: str, *keys: str) -> None:
@@ -50,18 +53,13 @@ def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
                     str(REPO), cmd], check=True, env=env)
     try:
         # The default devnet account is an orchestrator, so the console opens on its Dashboard.
-        screen = _wait_for(sock, "Reward this round")
-        assert "DEVNET" in screen and "Node stopped" in screen
+        _wait_for(sock, "Reward this round", "DEVNET", "Node stopped")
         _keys(sock, "o")
-        screen = _wait_for(sock, "Needs attention")  # Overview
-        assert "round" in screen
-        assert "Pending stake" in screen and "itself (orchestrator)" in screen
+        _wait_for(sock, "Needs attention", "round", "Pending stake", "itself (orchestrator)")  # Overview
         _keys(sock, "n")
-        screen = _wait_for(sock, "atlas-video.devnet.lpc")  # Network
-        assert "Calls/30" in screen and "Yield 1y" in screen
+        _wait_for(sock, "atlas-video.devnet.lpc", "Calls/30", "Yield 1y")  # Network
         _keys(sock, "s")
-        screen = _wait_for(sock, "My delegation")  # Staking
-        assert "Unbonding locks" in screen and "Review bond" in screen
+        _wait_for(sock, "My delegation", "Unbonding locks", "Review bond")  # Staking
         _keys(sock, "q")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and subprocess.run(
