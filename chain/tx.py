@@ -10,7 +10,7 @@ reason in words. Keys never reach this module: only signed bytes do.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
 from eth_utils import to_checksum_address
@@ -226,9 +226,3 @@ def decode_events(client: ChainClient, receipt, *, extra: dict[str, str] | None 
             break
     return out
 
-
-def intent_record(intent: TxIntent) -> dict:
-    """Journal fields of an intent (what SQL journals store)."""
-    d = asdict(intent)
-    return {k: d[k] for k in ("action", "sender", "to", "summary", "data")} | {
-        "value_wei": str(intent.value), "gas_estimate": intent.gas, "chain_id": intent.chain_id}

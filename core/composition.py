@@ -62,24 +62,6 @@ def gpu_metrics(monitor):
     return render
 
 
-def build_node(settings: Settings, monitor=None):
-    """The orchestrator/transcoder node as configured (not started). Offchain unless payments are wired.
-    With a GPU `monitor`, its figures are added to the node's /metrics."""
-    from core.node import Node, NodeConfig
-
-    n = settings.node
-    return Node(extra_metrics=gpu_metrics(monitor) if monitor is not None else None, config=NodeConfig(
-        data_dir=settings.data_dir,
-        service_addr=n.service_addr,
-        http_addr=n.http_addr,
-        cli_addr=n.cli_addr,
-        max_sessions=n.max_sessions,
-        price_per_unit=n.price_per_unit,
-        pixels_per_unit=n.pixels_per_unit,
-        offchain=True,
-    ))
-
-
 def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None):
     """Everything an on-chain node needs around the servers, wired: the TicketBroker client signing with
     `signer` (a keyring chain.wallet.Signer, or a devnet dev key), the payment policy, the ticket ledger
