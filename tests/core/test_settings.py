@@ -52,7 +52,9 @@ def test_bad_values_name_the_field_and_the_file(tmp_path):
 def test_write_setting_refuses_invalid_values_and_keeps_the_file(tmp_path):
     write_setting(tmp_path, "devnet.port", 9000)
     before = (tmp_path / "settings.toml").read_text()
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="port"):
         write_setting(tmp_path, "devnet.port", 70000)
     assert (tmp_path / "settings.toml").read_text() == before
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from chain.client import ChainClient
+from chain.client import ChainClient, ChainError
 from chain.devnet.accounts import dev_account
 from chain.devnet.price_feed import set_eth_price
 from chain.services.price_feed import PriceFeedReader
@@ -139,7 +139,7 @@ def test_an_outage_keeps_the_last_rate_and_alerts_once(client, tmp_path):
         wei = book.base()
         proxy.down = True
         for _ in range(3):
-            with pytest.raises(Exception):
+            with pytest.raises(ChainError, match="cannot read the price feed"):
                 watcher.refresh()
         assert watcher.rate("USD") == rate and book.base() == wei  # the last good answer is kept
         assert watcher.last_error and watcher.to_json()["last_error"]
