@@ -93,6 +93,19 @@ def _quiet_connection_errors(loop: asyncio.AbstractEventLoop, context: dict) -> 
     loop.default_exception_handler(context)
 
 
+# Loggers that print header values (hpack logs every header it encodes or decodes at DEBUG, h2 logs frames):
+# Livepeer-Payment tickets and signatures and Livepeer-Segment auth tokens would land in the node's log at
+# `-vv`. They are held at INFO, whatever the root level.
+WIRE_LOGGERS = ("hpack", "h2")
+
+
+def quiet_wire_loggers() -> None:
+    for name in WIRE_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET follows the root, which -vv puts at DEBUG
+            logger.setLevel(logging.INFO)
+
+
 class Node:
     def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None, *, services: Sequence = (),
                  api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None):
@@ -133,6 +146,7 @@ class Node:
     def start(self, timeout: float = 180.0) -> NodeStatus:
         if self._thread is not None:
             raise NodeStartError("node already started")
+        quiet_wire_loggers()
         self._thread = threading.Thread(target=self._run, name="lpc-node", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) and not self._done.is_set():
