@@ -55,7 +55,16 @@ for command in (
 
 
 def main() -> None:
-    cli(prog_name="lpc")
+    """Errors about the data dir, its settings or its database are one line and exit 1, never a traceback
+    (and nothing is written)."""
+    from core.settings import SettingsError
+    from core.store.db import StoreError
+
+    try:
+        cli(prog_name="lpc")
+    except (SettingsError, StoreError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -108,11 +108,11 @@ def _node_api(node: str, method: str, path: str, body: dict | None = None):
     return data
 
 
-def _local_book(ctx: CliContext):
+def _local_book(ctx: CliContext, *, create: bool):
     from core.payments.pricing import PriceBook
     from core.store import open_store
 
-    return PriceBook(open_store(ctx.settings.data_dir))
+    return PriceBook(open_store(ctx.settings.data_dir, create=create))
 
 
 def _print_prices(data: dict, as_json: bool, where: str) -> None:
@@ -148,7 +148,7 @@ def _pricing_call(ctx: CliContext, node: str, method: str, path: str, body: dict
     if data is not None:
         _print_prices(data, as_json, f"node {node}, applied now")
         return
-    book = _local_book(ctx)
+    book = _local_book(ctx, create=method != "GET")  # showing prices never makes a data dir
     local(book)
     _print_prices(book.to_json(), as_json, f"no node at {node}: saved in {ctx.settings.data_dir}, applies at its next start")
 
@@ -228,7 +228,7 @@ def tickets(ctx: CliContext, status: str | None, limit: int, as_json: bool) -> N
     from core.payments.ledger import TicketLedger
     from core.store import open_store
 
-    ledger = TicketLedger(open_store(ctx.settings.data_dir))
+    ledger = TicketLedger(open_store(ctx.settings.data_dir, create=False))
     entries = ledger.entries(status=status, limit=limit)
     summary = ledger.summary()
     if as_json:

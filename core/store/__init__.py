@@ -3,6 +3,6 @@
 The engine is built by the composition root (`open_store`), never at import time.
 """
 
-from core.store.db import Store, open_store
+from core.store.db import Store, StoreError, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "StoreError", "open_store"]

@@ -10,10 +10,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_NAME = "lpc.sqlite3"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class StoreError(RuntimeError):
+    """The data dir's database cannot be used; the message says what is wrong and what to do. Nothing
+    was written: a corrupt database is never overwritten, migrated or repaired here."""
 
 
 @dataclass
@@ -42,18 +49,72 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def open_store(data_dir: Path, *, migrate: bool = True) -> Store:
-    """The store of `data_dir`, upgraded to the newest schema."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+def _make_data_dir(data_dir: Path, create: bool) -> None:
+    if data_dir.is_dir():
+        return
+    if data_dir.exists():
+        raise StoreError(f"the data dir {data_dir} is a file, not a folder: move it aside or pick another "
+                         "with --data-dir")
+    if not create:
+        raise StoreError(f"there is no data dir at {data_dir} (nothing recorded there yet): check --data-dir / "
+                         "LPC_DATA_DIR")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data dir {data_dir}: {exc.strerror or exc}; pick a writable folder "
+                         "with --data-dir") from None
+
+
+def _check_database_file(path: Path) -> None:
+    """Refuse what is plainly not a SQLite database before SQLite or a migration touches it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read the database {path}: {exc.strerror or exc}") from None
+    if head and head != SQLITE_HEADER:
+        raise StoreError(_corrupt(path, "it does not start with SQLite's header"))
+
+
+def _corrupt(path: Path, why: str) -> str:
+    return (f"{path} is not a usable SQLite database ({why}: corrupt or truncated). It was left as it is: "
+            f"move it aside (lpc then starts a new one) or restore it from a backup; `lpc doctor` checks it")
+
+
+def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> Store:
+    """The store of `data_dir`, upgraded to the newest schema. With `create=False` (read-only commands) a
+    missing data dir is a StoreError instead of being made."""
+    _make_data_dir(data_dir, create)
     path = data_dir / DB_NAME
+    if not create and not path.exists():
+        raise StoreError(f"there is no database in {data_dir} yet (nothing recorded there): check --data-dir")
+    _check_database_file(path)
     url = f"sqlite:///{path}"
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
-    if migrate:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+    try:
+        with engine.connect() as conn:  # reads every page: a truncated file fails here, before any write
+            problems = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
+        if problems != ["ok"]:
+            raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
+        if migrate:
+            cfg = alembic_config(url)
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+    except StoreError:
+        engine.dispose()
+        raise
+    except OperationalError as exc:
+        engine.dispose()
+        if "locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
+            raise StoreError(f"cannot open the database {path}: {exc.orig}") from None
+        raise StoreError(_corrupt(path, str(exc.orig))) from None
+    except DatabaseError as exc:
+        engine.dispose()
+        raise StoreError(_corrupt(path, str(exc.orig))) from None
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), path=path)
 
 
