@@ -286,8 +286,9 @@ class Node:
         info = OrchestratorInfoBuilder(offer, tokens, self.payments)
         rpc = OrchestratorService(info, sessions)
         segment = SegmentEndpoint(
-            tokens, self.payments, sessions, store, info, SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds, cfg.max_renditions,
-                          cfg.upload_timeout_min_s, cfg.upload_timeout_factor)
+            tokens, self.payments, sessions, store, info,
+            SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds, cfg.max_renditions,
+                          cfg.upload_timeout_min_s, cfg.upload_timeout_factor),
         )
         service_cfg = _BoundConfig(service_sock, secure=True)
         service_cfg.errorlog = logging.getLogger("hypercorn.error")
