@@ -2,6 +2,7 @@
 keeps serving without leaking a session slot."""
 
 import base64
+import contextlib
 import socket
 import ssl
 
@@ -24,6 +25,20 @@ def bad_node(node_factory):
 def _refused(info, data, headers):
     r = post_segment(info, data, headers)
     return r.status_code, r.text.strip()
+
+
+@contextlib.contextmanager
+def _partial_upload(gw, headers: dict, data: bytes, sent: int, timeout: float | None = None):
+    """A /segment POST over HTTP/1.1 that declares all of `data` but sends only its first `sent` bytes;
+    yields the TLS socket (closing it is the gateway going away)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=timeout) as raw, ctx.wrap_socket(raw) as tls:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        tls.sendall(f"POST /segment HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n{head}\r\n".encode())
+        tls.sendall(data[:sent])
+        yield tls
 
 
 def _result_error(info, data, **kw) -> str:
@@ -141,14 +156,8 @@ def test_client_gone_mid_upload_leaks_nothing_and_node_keeps_serving(node_factor
     node, gw = node_factory(max_sessions=1)
     info = gw.get_orchestrator()
     data = clips["180p"]
-    headers = headers_for(seg_data(info, data, LADDER))
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    with socket.create_connection(("127.0.0.1", gw.port)) as raw, ctx.wrap_socket(raw) as tls:
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        tls.sendall(f"POST /segment HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n{head}\r\n".encode())
-        tls.sendall(data[: len(data) // 3])
+    with _partial_upload(gw, headers_for(seg_data(info, data, LADDER)), data, len(data) // 3):
+        pass  # the gateway dies a third of the way through
     result = transcode(gw.get_orchestrator(), data, LADDER)  # another session gets the only slot
     assert result.WhichOneof("result") == "data", result.error
     node.stop()
@@ -215,14 +224,8 @@ def test_slow_body_is_cut_at_the_upload_deadline(node_factory, clips):
     node, gw = node_factory(upload_timeout_min_s=1.0, upload_timeout_factor=0.5)
     info = gw.get_orchestrator()
     data = clips["180p"]
-    headers = headers_for(seg_data(info, data, LADDER))
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    ctx.set_alpn_protocols(["http/1.1"])
-    with socket.create_connection(("127.0.0.1", gw.port), timeout=20) as raw, ctx.wrap_socket(raw) as tls:
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        tls.sendall(f"POST /segment HTTP/1.1\r\nHost: x\r\nContent-Length: {len(data)}\r\n{head}\r\n".encode())
-        tls.sendall(data[:1000])  # and then nothing more
+    with _partial_upload(gw, headers_for(seg_data(info, data, LADDER)), data, 1000, timeout=20) as tls:
+        # and then nothing more
         reply = ""
         while "did not arrive" not in reply and (chunk := tls.recv(4096)):
             reply += chunk.decode(errors="replace")
