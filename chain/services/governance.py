@@ -288,7 +288,7 @@ def poll_vote(client: ChainClient, sender: str, poll: str, choice: str) -> TxPla
     if p is None:
         raise PreflightError(f"{poll} is not a poll created by the PollCreator", "list polls with `lpc poll list`")
     if not p.active:
-        raise PreflightError(f"poll {short_address(poll)} ended at block {p.end_block}", "polls only take votes until then")
+        raise PreflightError(f"poll {short_address(poll)} ended at L1 block {p.end_block}", "polls only take votes until then")
     acct = load_account(client, sender)
     warnings = []
     if acct.pending_stake == 0 and not acct.is_registered_transcoder:

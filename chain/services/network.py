@@ -2,7 +2,14 @@
 over the last 30 rounds, the protocol numbers a yield forecast needs, and the forecast itself
 (the Explorer's `lib/roi.ts`, protocol.md §4.2).
 
-The history comes from logs, in two JSON-RPC round trips on a cold cache:
+Two clocks meet here and must not be mixed. Round numbers, round start blocks and
+RoundsManager.blockNum() count "L1" blocks (on Arbitrum One `block.number` inside a contract, and so
+Multicall3.getBlockNumber(), is the L1 block number; the devnet mimics that with an offset of
+20,000,000). Logs are filtered by L2 block numbers (`eth_blockNumber`, a log's `blockNumber`). So the
+scan's head is `eth_blockNumber`, never a number read through a contract.
+
+The history comes from logs, in three JSON-RPC round trips on a cold cache:
+0. `eth_blockNumber` → the L2 head; the protocol numbers are read at that block;
 1. `NewRound` logs filtered by the window's round numbers (round is an indexed topic) → the L2 block
    where the window starts;
 2. one `eth_getLogs` over [that block, head] for `Reward` (BondingManager), `WinningTicketRedeemed`
@@ -119,7 +126,7 @@ class ProtocolNumbers:
     inflation: int
     inflation_change: int
     treasury_cut_rate: int
-    head_block: int
+    l2_block: int  # the L2 block these numbers were read at (eth_blockNumber), the log scan's head
 
 
 @dataclass(frozen=True)
@@ -194,9 +201,9 @@ class NetworkActivity:
 @dataclass
 class _Scanned:
     first_round: int
-    from_block: int
+    from_block: int  # L2 blocks: the range of logs scanned so far
     to_block: int
-    logs: list  # (block, log_index, kind, address, value)
+    logs: list  # (L2 block, log_index, kind, address, value)
 
 
 class ActivityCache:
@@ -233,13 +240,13 @@ def load_protocol_numbers(client: ChainClient) -> ProtocolNumbers:
     bm = client.contract("BondingManager").functions
     mn = client.contract("Minter").functions
     rm = client.contract("RoundsManager").functions
-    mc = client.w3.eth.contract(address=client.profile.multicall3, abi=_mc_abi()).functions
+    l2_block = client.w3.eth.block_number  # not Multicall3.getBlockNumber(): that is an L1 number
     values = aggregate(client.w3, client.profile.multicall3, [
         Call.of(rm.currentRound()), Call.of(rm.roundLength()), Call.of(mn.getGlobalTotalSupply()),
         Call.of(bm.currentRoundTotalActiveStake()), Call.of(mn.inflation()), Call.of(mn.inflationChange()),
-        Call.of(bm.treasuryRewardCutRate()), Call.of(mc.getBlockNumber()),
-    ])
-    return ProtocolNumbers(*values)
+        Call.of(bm.treasuryRewardCutRate()),
+    ], block=l2_block)
+    return ProtocolNumbers(*values, l2_block=l2_block)
 
 
 def network_activity(client: ChainClient, *, rounds: int = WINDOW_ROUNDS,
@@ -256,15 +263,15 @@ def network_activity(client: ChainClient, *, rounds: int = WINDOW_ROUNDS,
     cache = cache or ActivityCache()
     with cache.lock:
         scanned = cache.scanned
-        if scanned is None or scanned.first_round > first or scanned.to_block > numbers.head_block:
+        if scanned is None or scanned.first_round > first or scanned.to_block > numbers.l2_block:
             start_logs = _get_logs(w3, {"address": rm.address, "topics": [
                 t_new, ["0x" + r.to_bytes(32, "big").hex() for r in range(first, numbers.round + 1)]]},
-                0 if client.profile.is_devnet else _SCAN_START, numbers.head_block)
-            from_block = min((lg["blockNumber"] for lg in start_logs), default=numbers.head_block)
+                0 if client.profile.is_devnet else _SCAN_START, numbers.l2_block)
+            from_block = min((lg["blockNumber"] for lg in start_logs), default=numbers.l2_block)
             scanned = _Scanned(first, from_block, from_block - 1, [])
         new_logs = _get_logs(w3, {"address": [bm.address, rm.address, tb.address],
                                   "topics": [[t_new, t_reward, t_ticket]]},
-                             scanned.to_block + 1, numbers.head_block)
+                             scanned.to_block + 1, numbers.l2_block)
         for lg in new_logs:
             topic0 = "0x" + bytes(lg["topics"][0]).hex()
             key = (lg["blockNumber"], lg["logIndex"])
@@ -276,7 +283,7 @@ def network_activity(client: ChainClient, *, rounds: int = WINDOW_ROUNDS,
             elif topic0 == t_ticket:
                 addr = to_checksum_address(bytes(lg["topics"][2])[-20:])
                 scanned.logs.append((*key, "fee", addr, int.from_bytes(bytes(lg["data"])[:32], "big")))
-        scanned.to_block = max(scanned.to_block, numbers.head_block)
+        scanned.to_block = max(scanned.to_block, numbers.l2_block)
         scanned.first_round = first
         cache.scanned = scanned
         logs = sorted(scanned.logs)
@@ -304,9 +311,3 @@ def network_activity(client: ChainClient, *, rounds: int = WINDOW_ROUNDS,
 
 
 _SCAN_START = 5_856_381  # Arbitrum One: the BondingManager's first block (protocol.md §1.2)
-
-
-def _mc_abi():
-    from chain.abi import abi
-
-    return abi("Multicall3")

@@ -95,7 +95,7 @@ def test_poll_tally_and_vote(client, dev: Dev):
         governance.poll_vote(client, voter.address, client.address("BondingManager"), "yes")
     rm = client.contract("RoundsManager").functions
     dev.mine(poll.end_block - rm.blockNum().call() + 1)
-    with pytest.raises(PreflightError, match="ended at block"):
+    with pytest.raises(PreflightError, match="ended at L1 block"):
         governance.poll_vote(client, voter.address, poll.address, "no")
 
 

@@ -105,7 +105,7 @@ def status_words(e: LedgerEntry, l1_block: int | None) -> tuple[str, str]:
     """(status, detail) of one winning ticket, in words."""
     if e.status == "pending":
         if l1_block is not None and l1_block <= e.params_expiration_block:
-            return "pending redemption", f"waits until its params expire at block {e.params_expiration_block:,} " \
+            return "pending redemption", f"waits until its params expire at L1 block {e.params_expiration_block:,} " \
                                          f"(now {l1_block:,})"
         return "pending redemption", e.last_error or "redeeming on the next block"
     if e.status in ("submitting", "sent"):
