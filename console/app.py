@@ -142,6 +142,11 @@ class LivepeerConsole(App):
             self.push_screen(entry.factory())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from console.screen_actions import screen_action_commands
+
+        current = next((e for e in SCREENS if isinstance(screen, e.factory)), None)
+        if current is not None:  # this screen's own keys first: every one of them is a palette entry
+            yield from screen_action_commands(screen, current.name)
         for entry in SCREENS:
             yield SystemCommand(f"Go to {entry.name}", entry.help, lambda k=entry.key: self.action_show(k))
         yield SystemCommand("Refresh", "Read the chain again now", self.action_refresh)

@@ -169,16 +169,3 @@ def test_network_screen_snapshot_rpc_down_keeps_data_marked_stale(console_servic
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
 
-
-def test_one_meaning_per_key():
-    """A screen key never shadows a screen-navigation key of the app (Governance's poll votes were y/x —
-    Deposit and the node toggle elsewhere; Network's sort was k — Tickets), and every binding has an id."""
-    from console.app import SCREENS
-
-    nav = {b.key for b in LivepeerConsole.BINDINGS}
-    for entry in SCREENS:
-        for b in entry.factory.BINDINGS:
-            if b.key in ("escape", "r", "ctrl+s"):  # leave/refresh/submit: one meaning each
-                continue
-            assert b.key not in nav, f"{entry.name}: {b.key!r} shadows the app key {b.key!r}"
-            assert b.id, f"{entry.name}: binding {b.key!r} has no id"

@@ -52,7 +52,7 @@ async def test_round_not_initialized_is_flagged_and_can_be_initialized(signing_s
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert "is not initialized" in _plain(app.screen.query_one("#attention", Static))
-        await pilot.press("i")
+        await pilot.press("I")  # the same key as on Rewards
         await settle(pilot)
         assert isinstance(app.screen, ConfirmTxModal)
         await pilot.click("#send")

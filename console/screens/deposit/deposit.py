@@ -24,10 +24,9 @@ class SenderLoaded(Message):
 
 class DepositScreen(ChainReadScreen):
     CSS_PATH = "deposit.tcss"
-    AUTO_FOCUS = None  # letter keys (u, C, W and the screen keys) work until an amount field is clicked
     BINDINGS = [
         Binding("ctrl+s", "fund", "Fund", id="deposit.fund"),
-        Binding("u", "unlock", "Unlock", id="deposit.unlock"),
+        Binding("U", "unlock", "Unlock", id="deposit.unlock"),
         Binding("C", "cancel_unlock", "Cancel unlock", id="deposit.cancel_unlock"),
         Binding("W", "withdraw", "Withdraw", id="deposit.withdraw"),
     ]
@@ -45,14 +44,13 @@ class DepositScreen(ChainReadScreen):
             yield Input(placeholder="e.g. 0.2", id="add-reserve")
             with Horizontal(id="deposit-buttons"):
                 yield Button("Fund (ctrl+s)", variant="primary", id="fund")
-                yield Button("Unlock (u)", id="unlock")
+                yield Button("Unlock (U)", id="unlock")
                 yield Button("Cancel unlock (C)", id="cancel-unlock")
                 yield Button("Withdraw (W)", id="withdraw")
             yield Notice("", id="deposit-notice")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.call_after_refresh(self.set_focus, None)
         self.reload()
 
     def read(self, client, account: str | None) -> Message:

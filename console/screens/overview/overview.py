@@ -38,8 +38,9 @@ def _grid() -> Table:
 class OverviewScreen(ChainReadScreen):
     CSS_PATH = "overview.tcss"
     BINDINGS = [
-        Binding("i", "initialize_round", "Initialize round", id="overview.initialize_round"),
-        Binding("a", "call_reward", "Call reward", id="overview.call_reward"),
+        # the same keys as on Rewards: one key, one action, wherever it works
+        Binding("I", "initialize_round", "Initialize round", id="overview.initialize_round"),
+        Binding("R", "call_reward", "Call reward", id="overview.call_reward"),
     ]
 
     def __init__(self) -> None:

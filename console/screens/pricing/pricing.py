@@ -81,7 +81,8 @@ class PricingScreen(NodeToggle, ConsoleScreen):
     BINDINGS = [
         NodeToggle.NODE_BINDING,
         Binding("ctrl+s", "set_price", "Set price", id="pricing.set"),
-        Binding("ctrl+a", "toggle_auto", "Auto-adjust on/off", id="pricing.auto_adjust"),
+        # ctrl+t, not ctrl+a: in the price field ctrl+a is "start of line"
+        Binding("ctrl+t", "toggle_auto", "Auto-adjust on/off", id="pricing.auto_adjust"),
         Binding("r", "reload", "Refresh", show=False, id="pricing.refresh"),
     ]
 
@@ -101,7 +102,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                     yield Input(value="1", placeholder="pixels per unit", id="price-pixels")
                 with Horizontal(classes="pair"):
                     yield Button("Set price  ^s", id="set-price", variant="primary")
-                    yield Button("Auto-adjust  ^a", id="toggle-auto")
+                    yield Button("Auto-adjust  ^t", id="toggle-auto")
                 yield Notice("", id="price-notice")
         with Horizontal(id="bottom"):
             with Vertical(id="network-box"):

@@ -34,7 +34,7 @@ class JournalFailed(Message):
 
 class TransactionsScreen(ConsoleScreen):
     CSS_PATH = "transactions.tcss"
-    BINDINGS = [Binding("f5", "reload", "Reload", id="transactions.reload")]
+    BINDINGS = [Binding("r", "reload", "Refresh", id="transactions.refresh")]
 
     def __init__(self) -> None:
         super().__init__(id="transactions")
