@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from console.commands import chain_cmds, devnet, gpu, node, payments_cmds, wallet
+from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, wallet
 from console.context import CliContext
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -46,6 +46,7 @@ def cli(ctx: click.Context, data_dir: str | None, network: str | None, rpc_url: 
 
 for command in (
     devnet.devnet,
+    doctor.doctor,
     node.node,
     wallet.wallet,
     gpu.gpu,

@@ -8,6 +8,8 @@ secret we store, but they are still scrubbed of it before being shown.
 from __future__ import annotations
 
 import logging
+from contextlib import closing
+from dataclasses import dataclass
 
 import keyring
 import keyring.errors
@@ -21,6 +23,15 @@ log = logging.getLogger(__name__)
 # secretstorage's exceptions, matched by name so that other platforms need not import it.
 _UNAVAILABLE = {"SecretServiceNotAvailableException"}
 _LOCKED = {"LockedException", "PromptDismissedException"}
+
+
+@dataclass(frozen=True)
+class KeyringState:
+    """What the OS keyring looks like, asked without unlocking or creating anything (no prompt)."""
+
+    backend: str  # the keyring backend's name, e.g. "SecretService Keyring"
+    has_collection: bool | None  # Secret Service: is there a default collection? None: cannot tell
+    locked: bool | None  # is that collection locked? None: the backend cannot tell without unlocking
 
 
 class KeyringStore:
@@ -47,6 +58,33 @@ class KeyringStore:
             return False
         self._call("delete", name, lambda b: b.delete_password(self.service, name))
         return True
+
+    def state(self) -> KeyringState:
+        """The backend and, on Secret Service, whether its default collection exists and is locked.
+        Nothing is unlocked, created or read; KeyringUnavailable when there is no usable keyring."""
+        backend = self.backend
+        if isinstance(backend, fail.Keyring):
+            raise KeyringUnavailable("keyring found no usable backend")
+        name = f"{getattr(backend, 'name', type(backend).__name__)}"
+        from keyring.backends import SecretService
+
+        if not isinstance(backend, SecretService.Keyring):
+            return KeyringState(name, has_collection=None, locked=None)
+        import secretstorage
+
+        try:
+            connection = secretstorage.dbus_init()
+        except Exception as exc:  # no session bus, or nothing owns org.freedesktop.secrets
+            raise KeyringUnavailable(_detail(exc, None)) from None
+        with closing(connection):
+            path = getattr(backend, "preferred_collection", None) or secretstorage.collection.DEFAULT_COLLECTION
+            try:
+                locked = secretstorage.Collection(connection, path).is_locked()
+            except secretstorage.exceptions.ItemNotFoundException:
+                return KeyringState(name, has_collection=False, locked=None)
+            except Exception as exc:  # noqa: BLE001 - D-Bus errors: the service is there but not answering
+                raise KeyringUnavailable(_detail(exc, None)) from None
+            return KeyringState(name, has_collection=True, locked=locked)
 
     def _call(self, action: str, name: str, op, secret: str | None = None):
         backend = self.backend

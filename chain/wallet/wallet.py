@@ -30,7 +30,7 @@ from chain.wallet.errors import (
     UnknownAccount,
     WalletError,
 )
-from chain.wallet.keyring_store import KeyringStore
+from chain.wallet.keyring_store import KeyringState, KeyringStore
 from chain.wallet.keys import SecretKey, decrypt_keystore, encrypt_keystore, parse_private_key
 from chain.wallet.signer import Signer
 
@@ -133,6 +133,15 @@ class Wallet:
         """A signer for the account (reads its key from the keyring once)."""
         info = self.get(address)
         return Signer(self._load_key(info.address), label=info.label)
+
+    def check_key(self, address: str) -> None:
+        """Raise (UnknownAccount, KeyringFailure) unless the account's key is in the keyring and valid.
+        The key is read and dropped: nothing of it is returned or shown."""
+        self._load_key(self.get(address).address)
+
+    def keyring_state(self) -> KeyringState:
+        """The keyring backend and whether it is locked, asked without unlocking it."""
+        return self._store.state()
 
     # ---- adding -----------------------------------------------------------------------------
     def create(self, label: str | None = None) -> AccountInfo:

@@ -3,6 +3,6 @@
 The engine is built by the composition root (`open_store`), never at import time.
 """
 
-from core.store.db import Store, StoreError, open_store
+from core.store.db import DatabaseReport, Store, StoreError, inspect_database, open_store
 
-__all__ = ["Store", "StoreError", "open_store"]
+__all__ = ["DatabaseReport", "Store", "StoreError", "inspect_database", "open_store"]

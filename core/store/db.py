@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,55 @@ def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> 
         engine.dispose()
         raise StoreError(_corrupt(path, str(exc.orig))) from None
     return Store(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), path=path)
+
+
+@dataclass(frozen=True)
+class DatabaseReport:
+    """A data dir's database as `inspect_database` found it (nothing was written to find out)."""
+
+    path: Path
+    exists: bool
+    problem: str | None  # why it cannot be used (not SQLite, integrity check failed), None when sound
+    revision: str | None  # the schema revision it is at (None: no database, or never migrated)
+    head: str  # the newest revision this lpc knows
+    known_revision: bool  # the revision is one this lpc knows (False: written by a newer lpc)
+
+
+def inspect_database(data_dir: Path) -> DatabaseReport:
+    """Check the database of `data_dir` without changing it: SQLite's header, a full PRAGMA
+    integrity_check on a query-only connection, and its schema revision against the code's."""
+    path = Path(data_dir) / DB_NAME
+    head = head_revision()
+    if not path.is_file():
+        return DatabaseReport(path, False, None, None, head, True)
+    try:
+        _check_database_file(path)
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)  # rw: its last close removes -wal/-shm
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
+            if problems != ["ok"]:
+                raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
+            has_table = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone() if has_table else None
+        finally:
+            conn.close()
+    except StoreError as exc:
+        return DatabaseReport(path, True, str(exc), None, head, True)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
+            return DatabaseReport(path, True, f"cannot check the database {path}: {exc}", None, head, True)
+        return DatabaseReport(path, True, _corrupt(path, str(exc)), None, head, True)
+    except sqlite3.DatabaseError as exc:
+        return DatabaseReport(path, True, _corrupt(path, str(exc)), None, head, True)
+    revision = row[0] if row else None
+    known = revision is None or revision in _known_revisions()
+    return DatabaseReport(path, True, None, revision, head, known)
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
 
 
 def schema_revision(store: Store) -> str | None:
