@@ -71,6 +71,8 @@ class NodeSettings(BaseModel):
     price_feed_poll_s: float = Field(60.0, gt=0, description="seconds between price feed reads")
     offchain: bool = Field(True, description="run without the chain (no payments)")
     max_renditions: int = Field(8, ge=1, le=32, description="renditions one segment may ask for (more: refused, 413)")
+    encoder_threads: int = Field(0, ge=0, le=256, description="threads encoding renditions, shared by every "
+                                                              "session; 0 = one per CPU core")
     gateway_max_prices: dict[str, float] = Field(
         default_factory=dict, description="known gateways' max price, wei per pixel, by address (headroom on Pricing)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Executor
 
 from core.media.encoders import EncoderChoice
 from core.media.ladder import transcode
@@ -21,13 +22,15 @@ log = logging.getLogger(__name__)
 REALTIME_LIMIT = 0.8
 
 
-def realtime_ratio(source: bytes, duration_s: float, encoder: EncoderChoice, sessions: int, profiles=COMMON_LADDER) -> float:
-    """Wall seconds / source seconds for `sessions` concurrent transcodes of `source`."""
+def realtime_ratio(source: bytes, duration_s: float, encoder: EncoderChoice, sessions: int, profiles=COMMON_LADDER,
+                   pool: Executor | None = None) -> float:
+    """Wall seconds / source seconds for `sessions` concurrent transcodes of `source` (encoded on `pool`,
+    the node's rendition pool, so the measurement sees the threads the node will have)."""
     errors: list[BaseException] = []
 
     def one() -> None:
         try:
-            transcode(source, profiles, encoder)
+            transcode(source, profiles, encoder, pool=pool)
         except BaseException as exc:
             errors.append(exc)
 
@@ -42,11 +45,12 @@ def realtime_ratio(source: bytes, duration_s: float, encoder: EncoderChoice, ses
     return (time.perf_counter() - started) / duration_s
 
 
-def measure_max_sessions(encoder: EncoderChoice, *, seconds: float = 1.0, limit: int = 32) -> int:
+def measure_max_sessions(encoder: EncoderChoice, *, seconds: float = 1.0, limit: int = 32,
+                         pool: Executor | None = None) -> int:
     source = make_segment(1280, 720, seconds, 30, bitrate=6_000_000, preset="veryfast")
     best = 0
     for n in range(1, limit + 1):
-        ratio = realtime_ratio(source, seconds, encoder, n)
+        ratio = realtime_ratio(source, seconds, encoder, n, pool=pool)
         log.info("capacity probe: %d session(s), real-time ratio %.2f", n, ratio)
         if ratio > REALTIME_LIMIT:
             break

@@ -1,17 +1,19 @@
 """Transcode one MPEG-TS segment into a ladder of H.264 MPEG-TS renditions with PyAV.
 
-The segment is demuxed and decoded once, on the calling thread. Each rendition has its own thread
-that scales (its own swscale context), converts the frame rate if asked, encodes and muxes; PyAV
-releases the GIL inside swscale and the codec calls, so the renditions run on all cores. Audio
-packets are copied into every rendition. Nothing touches the disk.
+The segment is demuxed and decoded once, on the calling thread. Each rendition scales (its own swscale
+context), converts the frame rate if asked, encodes and muxes on the node's rendition pool
+(core.media.rendition_pool): a fixed number of threads shared by every segment. PyAV releases the GIL
+inside swscale and the codec calls, so the renditions run on all cores. Audio packets are copied into
+every rendition. Nothing touches the disk.
 """
 
 from __future__ import annotations
 
+import collections
 import io
-import queue
 import threading
 import time
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -19,12 +21,14 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from core.media.encoders import EncoderChoice, encoder_options
+from core.media.encoders import X264, EncoderChoice, encoder_options
 from core.media.profiles import MAX_FRAME_PIXELS, MAX_SIDE, VideoProfile
+from core.media.rendition_pool import default_threads, rendition_pool
 
 TS_PACKET = 188
 _COPY_AUDIO = {"aac", "mp2", "mp3", "ac3", "eac3", "opus"}
 _QUEUE_FRAMES = 8
+DECODE_THREADS = 2  # FFmpeg frame threads of each segment's decoder (a fixed number, not one per core)
 PREVIEW_WIDTH = 160
 
 
@@ -84,7 +88,13 @@ class _Audio:
 
 
 class _RenditionWorker:
-    """One rendition: scale, frame-rate, encode, mux. Fed frames through a small queue."""
+    """One rendition: scale, frame-rate, encode, mux, on the node's rendition pool.
+
+    The decoder `put`s frames into `pending`; whenever some wait, one drain task on the pool works through
+    them and returns. A pool thread never waits for input: a task that did could hold every pool thread
+    while the decoders that would feed it wait for room in another rendition's queue (a deadlock). The
+    decoder waits instead, when _QUEUE_FRAMES items are pending here, so a slow rendition paces the
+    segment and frames do not pile up in memory."""
 
     def __init__(
         self,
@@ -94,17 +104,25 @@ class _RenditionWorker:
         src_time_base: Fraction,
         audio_template,
         stop: threading.Event,
+        pool: Executor,
     ):
         self.profile = profile
         self.stop = stop
-        self.queue: queue.Queue = queue.Queue(_QUEUE_FRAMES)
         self.error: BaseException | None = None
         self.frames = 0
         self.data = b""
+        self._pool = pool
+        self._pending: collections.deque = collections.deque()
+        self._room = threading.BoundedSemaphore(_QUEUE_FRAMES)
+        self._state = threading.Condition()  # guards _pending and _scheduled
+        self._scheduled = False  # a drain task is queued or running on the pool
         self._tb = src_time_base
         self._src_rate = src_rate
         self._rate = Fraction(profile.fps, profile.fps_den) if profile.fps else src_rate
         self._fixed_rate = bool(profile.fps)
+        self._base_pts: int | None = None
+        self._prev: tuple[av.VideoFrame, float] | None = None  # frame-rate conversion: last source frame, time
+        self._tick = 0
         self._buf = io.BytesIO()
         self._out = av.open(self._buf, "w", format="mpegts")
         self._v = self._out.add_stream(encoder.name, rate=self._rate)
@@ -112,80 +130,120 @@ class _RenditionWorker:
         cc.width, cc.height, cc.pix_fmt = profile.width, profile.height, "yuv420p"
         cc.time_base = src_time_base
         self._v.time_base = src_time_base
-        cc.options = encoder_options(profile, encoder, self._rate)
+        options = encoder_options(profile, encoder, self._rate)
+        if encoder.name == X264:
+            options["threads"] = "1"  # the pool is the parallelism; x264's own frame threads would multiply it
+        cc.options = options
         self._a = self._out.add_stream_from_template(audio_template) if audio_template is not None else None
         self._scaler = VideoReformatter()
-        self.thread = threading.Thread(target=self._run, name=f"rendition-{profile.name}", daemon=True)
 
-    # -- called from the decode thread
+    # -- called from the decoding thread
     def put(self, item) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.2)
+        """Queue a frame, an _Audio packet, or None (the end); waits while the queue is full."""
+        while not self._room.acquire(timeout=0.2):
+            if self.stop.is_set():
                 return
-            except queue.Full:
-                continue
-
-    # -- the worker thread
-    def _run(self) -> None:
+        with self._state:
+            if self.stop.is_set():
+                self._room.release()
+                return
+            self._pending.append(item)
+            if self._scheduled:
+                return
+            self._scheduled = True
         try:
-            self._loop()
-        except BaseException as exc:  # reported by transcode(); the other renditions stop too
-            self.error = exc
-            self.stop.set()
-        finally:
-            try:
-                self._out.close()
-            except Exception as exc:  # a failed mux leaves a broken container; report the first error
-                self.error = self.error or exc
-            self.data = self._buf.getvalue()
+            self._pool.submit(self._drain).add_done_callback(self._drain_ended)
+        except RuntimeError:  # the pool is shut down: the node is stopping
+            self._fail(MediaError("the node is stopping"))
 
-    def _loop(self) -> None:
-        base_pts: int | None = None
-        prev: tuple[av.VideoFrame, float] | None = None
-        tick = 0
-        period = 1 / self._rate
+    def wait_idle(self) -> None:
+        """Until no drain task is queued or running (all queued items taken, or dropped after a stop)."""
+        with self._state:
+            while self._scheduled:
+                self._state.wait()
+
+    def close(self) -> None:
+        """Close the output container (idempotent); on success it was closed by the end of the stream."""
+        out, self._out = self._out, None
+        self._prev = None
+        if out is None:
+            return
+        try:
+            out.close()
+        except Exception as exc:  # a failed mux leaves a broken container; report the first error
+            self.error = self.error or exc
+        self.data = self._buf.getvalue()
+
+    # -- pool threads
+    def _drain(self) -> None:
         while True:
-            item = self._next()
-            if item is None:
-                break
-            if isinstance(item, _Audio):
-                self._mux_audio(item)
-                continue
-            frame: av.VideoFrame = item
-            if base_pts is None:
-                base_pts = frame.pts or 0
-            if not self._fixed_rate:
-                self._encode(frame, frame.pts)
-                continue
-            t = float((frame.pts - base_pts) * self._tb) if frame.pts is not None else tick * period
-            if prev is not None:
-                mid = (prev[1] + t) / 2
-                while tick * period < mid:  # each output tick takes the nearest source frame
-                    self._encode(prev[0], base_pts + round(tick * period / self._tb))
-                    tick += 1
-            prev = (frame, t)
-        if prev is not None and self._fixed_rate:
-            end = prev[1] + 1 / self._src_rate
-            while tick * period < end - 1e-6:
-                self._encode(prev[0], base_pts + round(tick * period / self._tb))
-                tick += 1
+            with self._state:
+                if not self._pending:
+                    self._scheduled = False
+                    self._state.notify_all()
+                    return
+                item = self._pending.popleft()
+            try:
+                if not self.stop.is_set():
+                    self._take(item)
+            except Exception as exc:  # reported by transcode(); the other renditions stop too
+                self.error = self.error or exc
+                self.stop.set()
+            finally:
+                item = None
+                self._room.release()
+
+    def _drain_ended(self, future: Future) -> None:
+        if future.cancelled():  # the pool was shut down with this task still queued
+            self._fail(MediaError("the node is stopping"))
+
+    def _fail(self, error: MediaError) -> None:
+        self.error = self.error or error
+        self.stop.set()
+        with self._state:
+            self._pending.clear()
+            self._scheduled = False
+            self._state.notify_all()
+
+    def _take(self, item) -> None:
+        if item is None:
+            self._finish()
+        elif isinstance(item, _Audio):
+            self._mux_audio(item)
+        elif not self._fixed_rate:
+            self._encode(item, item.pts)
+        else:
+            self._resample(item)
+
+    def _resample(self, frame: av.VideoFrame) -> None:
+        """Fixed output rate: each output tick takes the nearest source frame."""
+        if self._base_pts is None:
+            self._base_pts = frame.pts or 0
+        period = 1 / self._rate
+        t = float((frame.pts - self._base_pts) * self._tb) if frame.pts is not None else self._tick * period
+        if self._prev is not None:
+            mid = (self._prev[1] + t) / 2
+            while self._tick * period < mid:
+                self._encode_tick(self._prev[0])
+        self._prev = (frame, t)
+
+    def _encode_tick(self, frame: av.VideoFrame) -> None:
+        self._encode(frame, self._base_pts + round(self._tick / self._rate / self._tb))
+        self._tick += 1
+
+    def _finish(self) -> None:
+        if self._prev is not None:
+            end = self._prev[1] + 1 / self._src_rate
+            while self._tick / self._rate < end - 1e-6:
+                self._encode_tick(self._prev[0])
         for pkt in self._v.encode(None):
             self._mux_video(pkt)
-
-    def _next(self):
-        while True:
-            if self.stop.is_set():
-                return None
-            try:
-                return self.queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
+        self.close()
 
     def _encode(self, frame: av.VideoFrame, pts: int | None) -> None:
         out = self._scaler.reformat(
-            frame, self.profile.width, self.profile.height, "yuv420p", interpolation="BICUBIC"
-        )
+            frame, self.profile.width, self.profile.height, "yuv420p", interpolation="BICUBIC", threads=1
+        )  # one thread: swscale's default, one per core for each rendition, would multiply the pool
         out.pts = pts
         out.time_base = self._tb
         for pkt in self._v.encode(out):
@@ -206,7 +264,7 @@ class _RenditionWorker:
 
 def _preview(frame: av.VideoFrame, scaler: VideoReformatter) -> np.ndarray:
     h = max(2, round(PREVIEW_WIDTH * frame.height / max(frame.width, 1)) // 2 * 2)
-    return scaler.reformat(frame, PREVIEW_WIDTH, h, "rgb24").to_ndarray()
+    return scaler.reformat(frame, PREVIEW_WIDTH, h, "rgb24", threads=1).to_ndarray()
 
 
 def transcode(
@@ -217,11 +275,16 @@ def transcode(
     *,
     want_preview: bool = False,
     cancel: threading.Event | None = None,
+    pool: Executor | None = None,
 ) -> TranscodedSegment:
-    """Decode `data` once and encode every profile. Raises MediaError for input it cannot use."""
+    """Decode `data` once and encode every profile on `pool` (the node's rendition pool; without one, a
+    pool for this call only). Raises MediaError for input it cannot use."""
     if not profiles:
         raise MediaError("no profiles requested")
     check_container_bytes(data)
+    if pool is None:
+        with rendition_pool(min(len(profiles), default_threads())) as own:
+            return transcode(data, profiles, encoder, limits, want_preview=want_preview, cancel=cancel, pool=own)
     started = time.perf_counter()
     try:
         inp = av.open(io.BytesIO(data), format="mpegts")
@@ -239,16 +302,15 @@ def transcode(
                 f"source is {cc.width}x{cc.height}; this node takes at most 4096x2160 pixels per frame"
             )
         cc.thread_type = "AUTO"
+        cc.thread_count = DECODE_THREADS
         audio = next((s for s in inp.streams.audio if s.codec_context.name in _COPY_AUDIO), None)
         src_rate = vs.average_rate or vs.guessed_rate or Fraction(30)
         tb = vs.time_base or Fraction(1, 90000)
         try:
             for p in profiles:
-                workers.append(_RenditionWorker(p, encoder, Fraction(src_rate), tb, audio, stop))
+                workers.append(_RenditionWorker(p, encoder, Fraction(src_rate), tb, audio, stop, pool))
         except (av.FFmpegError, ValueError, PermissionError) as exc:
             raise MediaError(f"cannot open encoder {encoder.name}: {exc}") from None
-        for w in workers:
-            w.thread.start()
         frames, first_pts, last_pts, preview = 0, None, None, None
         scaler = VideoReformatter()
         streams = [vs] + ([audio] if audio is not None else [])
@@ -288,7 +350,7 @@ def transcode(
         for w in workers:
             w.put(None)
         for w in workers:
-            w.thread.join()
+            w.wait_idle()
         if cancel is not None and cancel.is_set() and not any(w.error for w in workers):
             raise MediaError("transcode cancelled")
         for w in workers:
@@ -313,11 +375,6 @@ def transcode(
     finally:
         stop.set()
         for w in workers:
-            if w.thread.is_alive():
-                w.thread.join()
-            elif w.thread.ident is None:  # never started: close its container
-                try:
-                    w._out.close()
-                except Exception:
-                    pass
+            w.wait_idle()
+            w.close()
         inp.close()

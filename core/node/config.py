@@ -40,6 +40,7 @@ class NodeConfig:
     offchain: bool = True
     encoder: str = "auto"  # auto | nvenc | x264
     x264_preset: str = "veryfast"
+    encoder_threads: int = 0  # threads encoding renditions, shared by all sessions; 0 = one per core
     idle_timeout_s: float = 70.0  # a session with no segment for this long ends
     session_queue: int = 4  # segments waiting per session before OrchestratorBusy
     max_segment_bytes: int = 300 * 1024 * 1024  # 5 min x 8 Mbps, as go-livepeer

@@ -27,6 +27,7 @@ from core.media import ladder
 from core.media.capacity import measure_max_sessions
 from core.media.encoders import EncoderChoice, probe_encoder
 from core.media.ladder import MediaLimits, TranscodedSegment
+from core.media.rendition_pool import rendition_pool
 from core.node.auth import AuthTokens
 from core.node.config import DEFAULT_SERVICE_PORT, NodeConfig, split_host_port
 from core.node.metrics import NodeMetrics
@@ -133,7 +134,8 @@ class Node:
         self._management: str | None = None
         self._max_sessions = config.max_sessions if isinstance(config.max_sessions, int) else 0
         self._totals = {"done": 0, "failed": 0, "pixels": 0}
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None  # one thread per session: demux, decode
+        self._renditions: concurrent.futures.ThreadPoolExecutor | None = None  # encoders, shared by all sessions
 
     # ---------------------------------------------------------------- public, any thread
     @property
@@ -234,8 +236,10 @@ class Node:
                 self._encoder = await asyncio.to_thread(probe_encoder, cfg.encoder, cfg.x264_preset)
             except RuntimeError as exc:
                 raise NodeStartError(str(exc)) from None
+            self._renditions = rendition_pool(cfg.encoder_threads)
             if cfg.max_sessions == "auto":
-                self._max_sessions = await asyncio.to_thread(measure_max_sessions, self._encoder)
+                self._max_sessions = await asyncio.to_thread(
+                    measure_max_sessions, self._encoder, pool=self._renditions)
                 log.info("measured capacity: %d sessions", self._max_sessions)
             host = split_host_port(cfg.service_addr, DEFAULT_SERVICE_PORT)[0]
             cert, key = await asyncio.to_thread(ensure_certificate, cfg.data_dir / "tls", host)
@@ -252,6 +256,8 @@ class Node:
                 for service in reversed(started):
                     service.stop()  # already stopped by _serve unless it failed early; then quick
         finally:
+            if self._renditions is not None:
+                self._renditions.shutdown(wait=False, cancel_futures=True)  # done already unless start failed
             service_sock.close()
             if mgmt_sock is not None:
                 mgmt_sock.close()
@@ -273,7 +279,8 @@ class Node:
         async def transcode(job: SegmentJob) -> TranscodedSegment:
             return await loop.run_in_executor(
                 self._pool,
-                lambda: ladder.transcode(job.data, job.profiles, enc, limits, want_preview=True, cancel=job.cancel),
+                lambda: ladder.transcode(job.data, job.profiles, enc, limits, want_preview=True, cancel=job.cancel,
+                                         pool=self._renditions),
             )
 
         sessions = SessionManager(
@@ -328,6 +335,7 @@ class Node:
             for task in pending:
                 task.cancel()
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._renditions.shutdown(wait=True, cancel_futures=True)  # idle by now: its segments have ended
             for service in reversed(self.services):  # the redeemer may be mid-transaction: let it finish
                 await asyncio.to_thread(service.stop)
             self._stopped.set()
