@@ -17,6 +17,8 @@ from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.media.profiles import MAX_LADDER_PIXELS
+
 SETTINGS_FILE = "settings.toml"
 
 
@@ -71,6 +73,8 @@ class NodeSettings(BaseModel):
     price_feed_poll_s: float = Field(60.0, gt=0, description="seconds between price feed reads")
     offchain: bool = Field(True, description="run without the chain (no payments)")
     max_renditions: int = Field(8, ge=1, le=32, description="renditions one segment may ask for (more: refused, 413)")
+    max_ladder_pixels: int = Field(MAX_LADDER_PIXELS, ge=1, description="output pixels per frame a segment's renditions "
+                                   "may add up to (default two 4096x2160 frames; more: refused, 413)")
     encoder_threads: int = Field(0, ge=0, le=256, description="threads encoding renditions, shared by every "
                                                               "session; 0 = one per CPU core")
     gateway_max_prices: dict[str, float] = Field(

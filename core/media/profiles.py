@@ -39,6 +39,15 @@ class Format(IntEnum):
 # The largest frame this node decodes or encodes: DCI 4K. 8K input or output is refused.
 MAX_FRAME_PIXELS = 4096 * 2160
 MAX_SIDE = 4096
+# Output pixels per frame that one segment's renditions may add up to: two DCI 4K frames (a 2160p..240p
+# ladder is 16.2 M). A libx264 encoder holds about 45 bytes per pixel of its frame size (~370 MB at
+# 4096x2160), so 8 x 4K renditions (70.8 M pixels) would hold ~3 GB for one segment.
+MAX_LADDER_PIXELS = 2 * MAX_FRAME_PIXELS
+
+
+def ladder_pixels(profiles) -> int:
+    """Output pixels per frame, summed over the renditions."""
+    return sum(p.width * p.height for p in profiles)
 
 
 class ProfileError(ValueError):

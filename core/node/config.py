@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.media.profiles import MAX_LADDER_PIXELS
+
 DEFAULT_SERVICE_PORT = 8935
 DEFAULT_CLI_ADDR = "127.0.0.1:7935"
 
@@ -46,6 +48,7 @@ class NodeConfig:
     max_segment_bytes: int = 300 * 1024 * 1024  # 5 min x 8 Mbps, as go-livepeer
     max_segment_seconds: float = 300.0
     max_renditions: int = 8  # renditions one segment may ask for; more is refused before the body is read
+    max_ladder_pixels: int = MAX_LADDER_PIXELS  # output pixels per frame over a segment's renditions (2 x 4K)
     upload_timeout_min_s: float = 10.0  # a segment body must arrive within max(this, factor x duration)
     upload_timeout_factor: float = 2.0  # (go-livepeer's gateway itself gives up at max(2 s, duration / 2))
     token_ttl_s: int = 30 * 60

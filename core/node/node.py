@@ -295,7 +295,7 @@ class Node:
         segment = SegmentEndpoint(
             tokens, self.payments, sessions, store, info,
             SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds, cfg.max_renditions,
-                          cfg.upload_timeout_min_s, cfg.upload_timeout_factor),
+                          cfg.upload_timeout_min_s, cfg.upload_timeout_factor, max_ladder_pixels=cfg.max_ladder_pixels),
         )
         service_cfg = _BoundConfig(service_sock, secure=True)
         service_cfg.errorlog = logging.getLogger("hypercorn.error")

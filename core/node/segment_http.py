@@ -19,7 +19,7 @@ from eth_hash.auto import keccak
 from google.protobuf.message import DecodeError
 
 from core.media.ladder import TranscodedSegment
-from core.media.profiles import ProfileError, VideoProfile, from_wire
+from core.media.profiles import MAX_LADDER_PIXELS, ProfileError, VideoProfile, from_wire, ladder_pixels
 from core.node import capabilities
 from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, read_body, send_text
 from core.node.auth import AuthError, AuthTokens
@@ -48,6 +48,7 @@ class SegmentLimits:
     max_renditions: int = 8
     upload_timeout_min_s: float = 10.0
     upload_timeout_factor: float = 2.0
+    max_ladder_pixels: int = MAX_LADDER_PIXELS
 
     def upload_deadline(self, duration_s: float) -> float:
         """Seconds the body of a segment of `duration_s` may take to arrive (slow or stalled uploads end)."""
@@ -78,9 +79,10 @@ def decode_seg_data(raw: bytes | None) -> net.SegData:
         raise Refusal(403, f"invalid Livepeer-Segment header: {exc or 'not base64 protobuf'}") from None
 
 
-def ladder_of(seg: net.SegData, max_renditions: int = 8) -> tuple[VideoProfile, ...]:
+def ladder_of(seg: net.SegData, max_renditions: int = 8, max_pixels: int = MAX_LADDER_PIXELS) -> tuple[VideoProfile, ...]:
     """fullProfiles3, else fullProfiles2, else fullProfiles (as go-livepeer reads them). More than
-    `max_renditions` is refused before anything is decoded: each rendition costs an encoder."""
+    `max_renditions`, or renditions adding up to more than `max_pixels` per frame, is refused before
+    anything is decoded: each rendition costs an encoder, and an encoder's memory grows with its size."""
     wire = seg.fullProfiles3 or seg.fullProfiles2 or seg.fullProfiles
     if len(wire) > max_renditions:
         raise Refusal(413, f"the segment asks for {len(wire)} renditions; this node makes at most {max_renditions} "
@@ -90,9 +92,14 @@ def ladder_of(seg: net.SegData, max_renditions: int = 8) -> tuple[VideoProfile, 
             raise Refusal(403, "legacy profile ids are not supported; send the ladder in fullProfiles")
         raise Refusal(403, "no profiles requested")
     try:
-        return tuple(from_wire(p) for p in wire)
+        ladder = tuple(from_wire(p) for p in wire)
     except ProfileError as exc:
         raise Refusal(403, str(exc)) from None
+    if (pixels := ladder_pixels(ladder)) > max_pixels:
+        raise Refusal(413, f"the segment's {len(ladder)} renditions add up to {pixels:,} pixels per frame; this node "
+                           f"encodes at most {max_pixels:,} per segment (node.max_ladder_pixels): send smaller "
+                           "or fewer renditions")
+    return ladder
 
 
 class SegmentEndpoint:
@@ -127,7 +134,7 @@ class SegmentEndpoint:
             session_id = self.tokens.verify(t.token, t.session_id, t.expiration)
         except AuthError as exc:
             raise Refusal(403, str(exc)) from None
-        profiles = ladder_of(seg, self.limits.max_renditions)
+        profiles = ladder_of(seg, self.limits.max_renditions, self.limits.max_ladder_pixels)
         if seg.duration / 1000 > self.limits.max_seconds:
             raise Refusal(
                 413, f"segment duration {seg.duration / 1000:.0f} s exceeds this node's {self.limits.max_seconds:.0f} s limit"
