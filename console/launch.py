@@ -13,15 +13,18 @@ from core.settings import Network
 def run_console(ctx: CliContext) -> int:
     settings = ctx.settings
     if settings.network is Network.DEVNET and not settings.rpc_url:
-        from console.commands.devnet import _devnet, _progress_printer
+        from console.commands.devnet import _devnet, _progress_printer, configured_port
 
         try:
             info = _devnet(ctx).up(
-                port=settings.devnet.port, block_time=settings.devnet.block_time, progress=_progress_printer(False)
+                port=configured_port(settings), block_time=settings.devnet.block_time,
+                progress=_progress_printer(False),
             )
         except DevnetError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
+        if info.port_note:
+            click.echo(f"note: {info.port_note}", err=True)
     from console.first_run import ensure_devnet_account
     from core.composition import chain_client, gpu_monitor, network_profile
 

@@ -99,6 +99,24 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def port_holder(port: int) -> str | None:
+    """Who listens on TCP `port` ("python3 (pid 4242)"), or None when that cannot be seen (another
+    user's process without privileges, or nothing listens)."""
+    import psutil
+
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except (psutil.AccessDenied, OSError):
+        return None
+    for c in conns:
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+            try:
+                return f"{psutil.Process(c.pid).name()} (pid {c.pid})"
+            except psutil.Error:
+                return f"pid {c.pid}"
+    return None
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))

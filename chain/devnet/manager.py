@@ -4,6 +4,8 @@ Layout under `<data dir>/devnet/`:
 - `state.json`     anvil's saved chain state after deploying and seeding (loaded on every start)
 - `deployment.json` the addresses in that state, and the digest of the contracts it was built from
 - `devnet.json`    the running node (pid, port, addresses); absent when nothing runs
+- `port.json`      the port this data dir's devnet listens on, kept across runs (so tools pointed at it
+                   keep working); a new data dir takes 8545, or a free port when another program has 8545
 - `anvil.log`      anvil's own output
 - `.lock`          serialises concurrent `up`/`down` calls for the data dir
 
@@ -32,7 +34,10 @@ from chain.devnet.anvil import (
     PortInUse,
     check_anvil,
     find_anvil,
+    free_port,
     pid_alive,
+    port_holder,
+    port_is_free,
     rpc_call,
     start_anvil,
     stop_pid,
@@ -41,6 +46,8 @@ from chain.devnet.artifacts import artifacts_digest
 from chain.devnet.deploy import Deployment, contract_id
 
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
+DEFAULT_PORT = 8545  # anvil's default JSON-RPC port, and what wallets and scripts expect
+HOST = "127.0.0.1"
 SEED_FORMAT = 3  # bump when the seeded network changes shape
 PACKAGED_STATE = Path(__file__).resolve().parent / "state" / "seed-state.json.gz"
 PACKAGED_DEPLOYMENT = Path(__file__).resolve().parent / "state" / "seed-deployment.json"
@@ -64,6 +71,7 @@ class DevnetInfo:
     reused: bool = False
     rebuilt_reason: str | None = None
     price_feed: str | None = None  # the ETH/USD feed (None in a devnet.json written before it existed)
+    port_note: str | None = None  # why the devnet is not on the port one might expect (a new data dir)
 
     def public_json(self) -> dict:
         """The one-line summary `lpc devnet up --json` prints."""
@@ -112,6 +120,10 @@ class Devnet:
         return self.root / "devnet.json"
 
     @property
+    def port_file(self) -> Path:
+        return self.root / "port.json"
+
+    @property
     def log_file(self) -> Path:
         return self.root / "anvil.log"
 
@@ -120,15 +132,17 @@ class Devnet:
         return FileLock(str(self.root / ".lock"), timeout=timeout)
 
     # -- public operations -------------------------------------------------------------------
-    def up(self, *, port: int = 8545, block_time: float = 10.0, progress: Progress = _noop,
+    def up(self, *, port: int | None = None, block_time: float = 10.0, progress: Progress = _noop,
            mainnet_addresses: bool = False) -> DevnetInfo:
-        """Start (or reuse) the devnet. With `mainnet_addresses`, its Controller, PollCreator, AI registry
-        and price feed are moved to their Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
+        """Start (or reuse) the devnet. `port` None is this data dir's port (see `remembered_port`); a
+        port that is given is used or refused, and remembered once the devnet runs on it. With
+        `mainnet_addresses`, its Controller, PollCreator, AI registry and price feed are moved to their
+        Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
         try:
             with self._lock():
                 running = self._running_info()
                 if running is not None:
-                    if running.port != port:
+                    if port is not None and running.port != port:
                         progress(f"devnet already running on port {running.port}; reusing it", 1.0)
                     info = DevnetInfo(**{**asdict(running), "reused": True})
                 else:
@@ -173,7 +187,7 @@ class Devnet:
         except Timeout:
             raise DevnetError(f"another lpc is starting or stopping the devnet in {self.root}; try again") from None
 
-    def reset(self, *, port: int = 8545, block_time: float = 10.0, progress: Progress = _noop) -> DevnetInfo | None:
+    def reset(self, *, port: int | None = None, block_time: float = 10.0, progress: Progress = _noop) -> DevnetInfo | None:
         """Forget all devnet history (stop it, delete the saved state); restart it if it was running."""
         was_running = self._running_info() is not None
         self.down()
@@ -231,9 +245,50 @@ class Devnet:
             return None
         return info
 
-    def _start(self, *, port: int, block_time: float, progress: Progress) -> DevnetInfo:
+    def remembered_port(self) -> int | None:
+        """The port this data dir's devnet ran on last; DEFAULT_PORT for a devnet built before ports were
+        remembered; None for a data dir that never had a devnet."""
+        try:
+            port = json.loads(self.port_file.read_text())["port"]
+            if isinstance(port, int) and 0 < port < 65536:
+                return port
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            pass
+        return DEFAULT_PORT if self.state_file.exists() else None
+
+    def _choose_port(self, requested: int | None) -> tuple[int, str | None]:
+        """(port, note): the port asked for, else the remembered one, else for a new data dir 8545 or,
+        when another program holds it, a free port (the note says so). A port that is taken is refused
+        with what holds it."""
+        port = requested or self.remembered_port()
+        if port is None:
+            if port_is_free(HOST, DEFAULT_PORT):
+                return DEFAULT_PORT, None
+            port = free_port(HOST)
+            holder = port_holder(DEFAULT_PORT)
+            return port, (f"port {DEFAULT_PORT} is held by {holder or 'another program'}, so this data dir's "
+                          f"devnet listens on port {port} (remembered in {self.port_file})")
+        if not port_is_free(HOST, port):
+            holder = port_holder(port) or "another program"
+            if requested is not None:
+                raise PortInUse(f"port {port} on {HOST} is already in use (held by {holder}); stop it or "
+                                "pick another with `lpc devnet up --port PORT`")
+            raise PortInUse(
+                f"port {port}, where the devnet of {self.root.parent} runs, is held by {holder}; stop that "
+                f"program, or move this devnet with `lpc devnet up --port PORT` (the new port is remembered)")
+        return port, None
+
+    def _start(self, *, port: int | None, block_time: float, progress: Progress) -> DevnetInfo:
         binary = find_anvil(self.anvil_path)
         check_anvil(binary)
+        port, port_note = self._choose_port(port)
+        info = self._start_on(binary, port, block_time, progress)
+        _atomic_write(self.port_file, json.dumps({"port": port}))
+        if port_note:
+            info = DevnetInfo(**{**asdict(info), "port_note": port_note})
+        return info
+
+    def _start_on(self, binary, port: int, block_time: float, progress: Progress) -> DevnetInfo:
         rebuilt_reason = None
         state = self._usable_state() or self._install_packaged_state()
         if state is not None:

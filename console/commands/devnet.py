@@ -19,6 +19,12 @@ def _devnet(ctx: CliContext):
     return Devnet(s.data_dir, anvil_path=s.devnet.anvil_path, seed_orchestrators=s.devnet.orchestrators)
 
 
+def configured_port(settings) -> int | None:
+    """The devnet port the user set (settings.toml, LPC_DEVNET__PORT or a flag), or None: then the data
+    dir's remembered port, or for a new data dir 8545 or a free one (chain/devnet/manager.py)."""
+    return settings.devnet.port if "port" in settings.devnet.model_fields_set else None
+
+
 def _progress_printer(quiet: bool):
     """Progress on stderr (stdout stays clean for --json)."""
     if quiet:
@@ -42,7 +48,8 @@ def devnet() -> None:
 
 
 @devnet.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="JSON-RPC port (default 8545 or settings).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="JSON-RPC port (default: devnet.port in settings, else the port this data dir's "
+                   "devnet used before, else 8545 or a free port when 8545 is taken); remembered.")
 @click.option("--block-time", type=click.FloatRange(min=0), default=None,
               help="Seconds between timer-mined blocks (0: only mine on transactions).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line: rpc_url, chain_id, controller, poll_creator.")
@@ -56,15 +63,16 @@ def up(ctx: CliContext, port: int | None, block_time: float | None, as_json: boo
     t0 = time.monotonic()
     try:
         info = _devnet(ctx).up(
-            port=port or s.devnet.port,
+            port=port or configured_port(s),
             block_time=s.devnet.block_time if block_time is None else block_time,
             progress=_progress_printer(as_json),
             mainnet_addresses=mainnet_addresses,
         )
     except DevnetError as exc:
         raise click.ClickException(str(exc)) from None
-    if info.rebuilt_reason:
-        click.echo(f"note: {info.rebuilt_reason}", err=True)
+    for note in (info.port_note, info.rebuilt_reason):
+        if note:
+            click.echo(f"note: {note}", err=True)
     from console.first_run import ensure_devnet_account
 
     first = ensure_devnet_account(s)
@@ -128,7 +136,7 @@ def reset(ctx: CliContext, yes: bool) -> None:
         click.confirm("Discard all devnet history (balances, stakes, votes) for this data dir?", abort=True)
     s = ctx.settings
     try:
-        info = _devnet(ctx).reset(port=s.devnet.port, block_time=s.devnet.block_time, progress=_progress_printer(False))
+        info = _devnet(ctx).reset(port=configured_port(s), block_time=s.devnet.block_time, progress=_progress_printer(False))
     except DevnetError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("devnet reset" + (f"; running again at {info.rpc_url}" if info else "; start it with `lpc devnet up`"))

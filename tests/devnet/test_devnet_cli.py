@@ -10,11 +10,12 @@ import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from chain.devnet.anvil import free_port, pid_alive
+from chain.devnet.anvil import free_port, pid_alive, port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
 LPC = [sys.executable, "-m", "console.cli"]
@@ -57,8 +58,10 @@ def seeded_state(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def data_dir(tmp_path, seeded_state) -> Path:
+    """A data dir with a built devnet that has not run yet (no remembered port)."""
     d = tmp_path / "data"
-    shutil.copytree(seeded_state, d / "devnet", ignore=shutil.ignore_patterns("devnet.json", ".lock", "*.log"))
+    shutil.copytree(seeded_state, d / "devnet", ignore=shutil.ignore_patterns("devnet.json", "port.json", ".lock",
+                                                                           "*.log"))
     yield d
     lpc(d, "devnet", "down")
 
@@ -237,3 +240,72 @@ def test_eth_price_without_a_running_devnet_says_to_start_it(tmp_path):
     out = lpc(tmp_path, "devnet", "eth-price", "2500")
     assert out.returncode == 1
     assert "no devnet is running" in out.stderr and "lpc devnet up" in out.stderr
+
+
+# ------------------------------------------------------------------------------- the devnet's port
+
+
+@contextmanager
+def holding(port: int):
+    """A real listener on 127.0.0.1:`port` (this process), or, when another program already holds the
+    port, that program: either way the port is taken while the block runs. Yields our pid or None."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the TIME_WAIT of a stopped anvil
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            assert not port_is_free("127.0.0.1", port)
+            yield None
+            return
+        s.listen()
+        yield os.getpid()
+
+
+def test_a_new_data_dir_takes_a_free_port_when_8545_is_held_and_keeps_it(tmp_path):
+    d = tmp_path / "fresh"
+    with holding(8545) as holder:
+        first = lpc(d, "devnet", "up", "--block-time", "0", "--json")
+        assert first.returncode == 0, first.stderr
+        port = int(json.loads(first.stdout)["rpc_url"].rsplit(":", 1)[1])
+        assert port != 8545 and len(anvil_pids_on(port)) == 1
+        assert f"port 8545 is held by" in first.stderr and f"listens on port {port}" in first.stderr
+        if holder:
+            assert f"(pid {holder})" in first.stderr
+        assert lpc(d, "devnet", "down").returncode == 0
+    # later runs agree on it, whether or not 8545 is free now
+    again = lpc(d, "devnet", "up", "--block-time", "0", "--json")
+    try:
+        assert again.returncode == 0, again.stderr
+        assert json.loads(again.stdout)["rpc_url"] == f"http://127.0.0.1:{port}"
+        assert "note:" not in again.stderr
+        orchs = lpc(d, "orchestrators", "--json")  # the rest of lpc finds the devnet where it is
+        assert orchs.returncode == 0 and len(json.loads(orchs.stdout)) == 10
+    finally:
+        lpc(d, "devnet", "down")
+    assert not anvil_pids_on(port)
+
+
+def test_an_existing_devnet_keeps_its_port_and_says_what_holds_it(data_dir):
+    port = free_port()
+    assert lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0").returncode == 0
+    assert lpc(data_dir, "devnet", "down").returncode == 0
+    before = sorted(p.name for p in (data_dir / "devnet").iterdir())
+    with holding(port) as holder:
+        for args in (["devnet", "up", "--block-time", "0"], []):  # `lpc devnet up`, and `lpc` itself
+            out = lpc(data_dir, *args)
+            assert out.returncode == 1, out.stderr
+            assert f"port {port}, where the devnet of {data_dir} runs, is held by" in out.stderr
+            assert "lpc devnet up --port PORT" in out.stderr and "Traceback" not in out.stderr
+            if holder:
+                assert f"(pid {holder})" in out.stderr
+    assert not anvil_pids_on(port)
+    assert sorted(p.name for p in (data_dir / "devnet").iterdir()) == before  # no devnet.json, no new port
+
+
+def test_a_devnet_built_before_ports_were_remembered_stays_on_8545(data_dir):
+    assert not (data_dir / "devnet" / "port.json").exists()
+    with holding(8545):
+        out = lpc(data_dir, "devnet", "up", "--block-time", "0")
+    assert out.returncode == 1
+    assert "port 8545, where the devnet of" in out.stderr and "is held by" in out.stderr
+    assert not (data_dir / "devnet" / "devnet.json").exists()
