@@ -75,57 +75,29 @@ def _is_orchestrator(client, account: str | None) -> bool:
         return False
 
 
-class NodeUnavailable(RuntimeError):
-    """The on-chain node cannot be built for this account: the message says why and what to do."""
-
-
-def node_factory(settings, services, *, payment_config=None, store_dir=None, **config):
-    """What `x` (Sessions, Dashboard) starts: the offchain node, or — with `node.offchain = false` — the
-    on-chain node of `services.account`, signing with its wallet key; it returns (Node, OnchainParts).
-    `config` overrides NodeConfig fields (tests: free ports, x264 ultrafast); `store_dir` puts the
-    node's SQL store elsewhere than the data dir."""
+def node_factory(settings, services, *, payment_config=None, store_dir=None, **overrides):
+    """What `x` (Sessions, Dashboard) starts: core.composition.assemble_node of these settings — offchain,
+    or with `node.offchain = false` the on-chain node of `services.account`, signing with its wallet key.
+    `overrides` beat settings (tests: free ports, x264 ultrafast); `store_dir` puts the on-chain node's SQL
+    store elsewhere than the data dir."""
 
     def make():
-        from core.node import Node, NodeConfig
+        from core.composition import assemble_node
 
-        n = settings.node
-        cfg = NodeConfig(**{
-            "data_dir": settings.data_dir, "service_addr": n.service_addr, "http_addr": n.http_addr,
-            "cli_addr": n.cli_addr, "max_sessions": n.max_sessions, "price_per_unit": n.price_per_unit,
-            "pixels_per_unit": n.pixels_per_unit, "offchain": n.offchain, "max_renditions": n.max_renditions,
-            **config})
-        node = Node(cfg) if cfg.offchain else _onchain(cfg)
-        monitor = services.gpu_monitor
-        if monitor is not None:  # GPU figures beside the node's own on /metrics
-            from core.composition import gpu_metrics
+        return assemble_node(settings, overrides, signer=_signer, payment_config=payment_config,
+                             store_dir=store_dir, monitor=services.gpu_monitor)
 
-            (node[0] if isinstance(node, tuple) else node).extra_metrics = gpu_metrics(monitor)
-        return node
-
-    def _onchain(cfg):
-        from chain.client import ChainError
-        from core.composition import onchain_node
-        from core.payments.config import PaymentConfig
+    def _signer():
+        from core.composition import NodeUnavailable
 
         account = services.account
         if not account:
             raise NodeUnavailable("the on-chain node signs as an orchestrator: pick its account on the Wallet "
                                   "screen (or set node.offchain = true)")
         try:
-            signer = services.signer_for(account)
+            return services.signer_for(account)
         except Exception as exc:  # noqa: BLE001 - keyring locked, no key: say so
             raise NodeUnavailable(f"no signing key for {account}: {exc} — import its key on the Wallet screen") \
                 from None
-        store = None
-        if store_dir is not None:
-            from core.store import open_store
-
-            store = open_store(store_dir)
-        try:
-            return onchain_node(settings, cfg, signer, payment_config or PaymentConfig(), store=store)
-        except ChainError as exc:
-            if store is not None:
-                store.close()
-            raise NodeUnavailable(str(exc)) from None
 
     return make

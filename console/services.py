@@ -21,7 +21,7 @@ class ConsoleServices:
     account: str | None = None
     gpu_monitor_factory: Callable[[], object] | None = None
     signer_factory: Callable[[str], object] | None = None  # address -> signer (keyring wallet)
-    node_factory: Callable[[], object] | None = None  # -> Node, or (Node, OnchainParts) on chain (not started)
+    node_factory: Callable[[], object] | None = None  # -> core.composition.AssembledNode (not started)
     node: object | None = None  # the in-process node once started
     node_parts: object | None = None  # core.composition.OnchainParts of the running on-chain node (ledger, prices…)
     opens_on_dashboard: bool = False  # the account is an orchestrator: the console opens on the Dashboard
@@ -51,8 +51,8 @@ class ConsoleServices:
         if self.node_factory is None:
             raise RuntimeError("this console was started without a node")
         if self.node is None:
-            made = self.node_factory()
-            self.node, self.node_parts = made if isinstance(made, tuple) else (made, None)
+            built = self.node_factory()
+            self.node, self.node_parts = built.node, built.parts
         try:
             return self.node.start()
         except Exception:

@@ -1,15 +1,24 @@
-"""The composition root: builds the chain client (and later the node, GPU monitor and store) from settings.
+"""The composition root: builds the chain client, the node, the GPU monitor and the store from settings.
 
 This is the one module in core that wires chain/ and gpu/ in; everything else in core talks to ports.
+`assemble_node` is the one way a node is built, for the console and `lpc node` alike.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chain.client import ChainClient, ChainError
 from chain.network import ARBITRUM_ONE, ARBITRUM_ONE_PUBLIC_RPC, NetworkProfile, devnet_profile
 from core.settings import Network, Settings
+
+if TYPE_CHECKING:
+    from core.node import Node
+    from core.payments.config import PaymentConfig
 
 
 def network_profile(settings: Settings) -> tuple[NetworkProfile, str]:
@@ -60,6 +69,60 @@ def gpu_metrics(monitor):
         return prometheus_text(snap)
 
     return render
+
+
+class NodeUnavailable(RuntimeError):
+    """The node cannot be built: the message says why and what to do (no signing key, not an orchestrator,
+    the chain unreachable)."""
+
+
+@dataclass(frozen=True)
+class AssembledNode:
+    """A built node (not started) and, on chain, the parts around it (ledger, prices, store…)."""
+
+    node: Node
+    parts: OnchainParts | None = None
+
+    def close(self) -> None:
+        """Release what the assembly opened (the on-chain store); the node stops its own services."""
+        if self.parts is not None:
+            self.parts.store.close()
+
+
+def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None, *,
+                  signer: Callable[[], Any] | None = None, payment_config: PaymentConfig | None = None,
+                  store_dir: Path | None = None, monitor=None) -> AssembledNode:
+    """The node of this installation, offchain or on chain as `node.offchain` (or the override) says.
+
+    `overrides` are explicit flags only (core.node.config.node_config). On chain, `signer()` gives the
+    orchestrator's signer (asked only then; it may raise NodeUnavailable saying why there is none) and the
+    ledger lives in the store of `store_dir` (default: the data dir). With a GPU `monitor` its figures are
+    served beside the node's own on /metrics."""
+    from core.node import Node
+    from core.node.config import node_config
+
+    config = node_config(settings, overrides)
+    if config.offchain:
+        built = AssembledNode(Node(config))
+    else:
+        if signer is None:
+            raise NodeUnavailable("the on-chain node signs as an orchestrator, and no account was given")
+        key = signer()
+        from core.store import open_store
+
+        store = open_store(store_dir or settings.data_dir)
+        try:
+            node, parts = onchain_node(settings, config, key, payment_config, store=store)
+        except ChainError as exc:
+            store.close()
+            raise NodeUnavailable(str(exc)) from None
+        except BaseException:
+            store.close()
+            raise
+        built = AssembledNode(node, parts)
+    if monitor is not None:
+        built.node.extra_metrics = gpu_metrics(monitor)
+    return built
 
 
 def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None):

@@ -63,7 +63,8 @@ class NodeSettings(BaseModel):
 
     service_addr: str = Field("127.0.0.1:8935", description="HOST:PORT advertised to gateways (-serviceAddr)")
     http_addr: str | None = Field(None, description="HOST:PORT to bind the service port (-httpAddr)")
-    cli_addr: str | None = Field("127.0.0.1:7935", description="management port with /metrics (-cliAddr)")
+    cli_addr: str | None = Field("127.0.0.1:7935", description="management port with /metrics (-cliAddr); "
+                                                               "'none' turns it off")
     max_sessions: int | str = Field(10, description="concurrent sessions, or 'auto' to measure at start-up")
     price_per_unit: int | str = Field(0, description="per pixels_per_unit pixels: wei (1200), or an amount in the "
                                                      "price feed's currency ('0.5USD') (-pricePerUnit)")
@@ -90,6 +91,11 @@ class NodeSettings(BaseModel):
         except PriceError as exc:
             raise ValueError(str(exc)) from None
         return int(amount.value) if amount.currency == "WEI" else str(amount)
+
+    @field_validator("cli_addr")
+    @classmethod
+    def _check_cli_addr(cls, v: str | None) -> str | None:
+        return None if v is None or v.strip().lower() in ("", "none") else v
 
     @field_validator("price_feed")
     @classmethod

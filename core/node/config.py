@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 from core.media.profiles import MAX_LADDER_PIXELS
 
@@ -59,3 +64,30 @@ class NodeConfig:
         if self.http_addr:
             return split_host_port(self.http_addr, service_port)
         return "0.0.0.0", service_port
+
+
+def node_config(settings: Settings, overrides: Mapping[str, Any] | None = None) -> NodeConfig:
+    """The NodeConfig of this installation: every `[node]` setting (defaults < settings.toml < LPC_NODE__*)
+    lands on the NodeConfig field of the same name, the data dir is the installation's (so the console's
+    node and `lpc node` share one TLS certificate), then `overrides` win: explicit flags only, a None is a
+    flag that was not given. A field added to both NodeSettings and NodeConfig under one name flows
+    through without touching this function. Overrides of `[node]` settings are checked by the settings
+    model (ValueError saying what is wrong); an unknown name is a TypeError."""
+    from pydantic import ValidationError
+
+    from core.settings import NodeSettings
+
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    names = {f.name for f in fields(NodeConfig)}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise TypeError(f"not NodeConfig fields: {', '.join(unknown)}")
+    node_given = {k: v for k, v in given.items() if k in NodeSettings.model_fields}
+    try:
+        node = NodeSettings.model_validate({**settings.node.model_dump(), **node_given}) if node_given else settings.node
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+    values: dict[str, Any] = {name: getattr(node, name) for name in names if name in NodeSettings.model_fields}
+    values["data_dir"] = settings.data_dir
+    values.update({k: v for k, v in given.items() if k not in NodeSettings.model_fields})
+    return NodeConfig(**values)

@@ -12,6 +12,7 @@ from console.screens.sessions.sessions import SessionsScreen
 from console.widgets.frame_preview import FramePreview
 from core.media.profiles import lpms_preset
 from core.media.synthetic import make_segment
+from core.composition import AssembledNode
 from core.node import Node, NodeConfig
 from tests.node.gateway import Gateway, transcode
 from tests.console.pilot import settle as _settle
@@ -21,9 +22,9 @@ SIZE = (150, 40)
 
 def _node_factory(tmp_path, service_port: int = 0):
     def make():
-        return Node(NodeConfig(data_dir=tmp_path / "node", service_addr=f"127.0.0.1:{service_port}",
+        return AssembledNode(Node(NodeConfig(data_dir=tmp_path / "node", service_addr=f"127.0.0.1:{service_port}",
                                http_addr=f"127.0.0.1:{service_port}", cli_addr=None, max_sessions=2,
-                               encoder="x264", x264_preset="ultrafast"))
+                               encoder="x264", x264_preset="ultrafast")))
     return make
 
 

@@ -49,9 +49,18 @@ def test_without_a_gpu_the_encoder_falls_back_to_libx264():
 
 
 def test_lpc_node_on_chain_needs_an_orchestrator_account(tmp_path):
-    result = CliRunner().invoke(node_command, ["--orchestrator", "--transcoder"], obj=CliContext(data_dir=str(tmp_path)))
+    result = CliRunner().invoke(node_command, ["--orchestrator", "--transcoder", "--onchain"], obj=CliContext(data_dir=str(tmp_path)))
     assert result.exit_code != 0
     assert "on chain the node signs as an orchestrator: pass --account" in result.output
+
+
+def test_lpc_node_refuses_signing_flags_for_an_offchain_node(tmp_path):
+    """node.offchain (default true) makes the headless node offchain, like the console's: a signing flag
+    without --onchain is a mistake, said before anything starts."""
+    result = CliRunner().invoke(node_command, ["--orchestrator", "--transcoder", "--dev-account", "1"],
+                                obj=CliContext(data_dir=str(tmp_path)))
+    assert result.exit_code == 2
+    assert "this node runs offchain (node.offchain): pass --onchain" in result.output
 
 
 def test_auth_tokens_expire_and_cannot_be_forged():

@@ -38,7 +38,7 @@ FACE = ETH // 10
 
 def _start_node(data_dir, service_port: int, mgmt_port: int, log) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "console.cli", "--data-dir", str(data_dir), "node", "--orchestrator", "--transcoder",
-           "--dev-account", str(ORCH), "--service-addr", f"127.0.0.1:{service_port}",
+           "--onchain", "--dev-account", str(ORCH), "--service-addr", f"127.0.0.1:{service_port}",
            "--http-addr", f"127.0.0.1:{service_port}", "--cli-addr", f"127.0.0.1:{mgmt_port}", "--encoder", "x264",
            "--x264-preset", "ultrafast", "--max-sessions", "2", "--ticket-ev", str(FACE),
            "--max-face-value", str(FACE), "--no-reward", "--block-polling-interval", "0.1", "--price-per-unit", "1"]
