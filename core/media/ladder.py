@@ -5,6 +5,10 @@ context), converts the frame rate if asked, encodes and muxes on the node's rend
 (core.media.rendition_pool): a fixed number of threads shared by every segment. PyAV releases the GIL
 inside swscale and the codec calls, so the renditions run on all cores. Audio packets are copied into
 every rendition. Nothing touches the disk.
+
+Each rendition's size follows the source's aspect ratio the way lpms sizes it (profiles.output_size),
+with even sides. Whatever pixel format FFmpeg decodes (4:2:2, 4:4:4, 10-bit) is converted to the 8-bit
+4:2:0 the H.264 renditions carry. Failures are MediaError in words about the input, not libav's.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from core.media.encoders import X264, EncoderChoice, encoder_options
-from core.media.profiles import MAX_FRAME_PIXELS, MAX_SIDE, VideoProfile
+from core.media.profiles import MAX_FRAME_PIXELS, MAX_LADDER_PIXELS, MAX_SIDE, VideoProfile, output_size
 from core.media.rendition_pool import default_threads, rendition_pool
 
 TS_PACKET = 188
@@ -36,10 +40,21 @@ class MediaError(Exception):
     """The segment cannot be transcoded; the message says why in words a gateway operator follows."""
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, without libav's errno and call text ('[Errno 1094995529] Invalid data found when
+    processing input: ...' -> 'invalid data found when processing input')."""
+    if isinstance(exc, av.FFmpegError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
 @dataclass(frozen=True)
 class MediaLimits:
     max_duration_s: float = 300.0  # go-livepeer's HTTP push limit is 5 minutes
     max_frame_pixels: int = MAX_FRAME_PIXELS
+    max_ladder_pixels: int = MAX_LADDER_PIXELS  # output pixels per frame over the renditions, at their real size
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ class Rendition:
     profile: VideoProfile
     data: bytes
     frames: int
-    width: int
+    width: int  # as encoded: the profile's size fitted to the source's aspect ratio, even
     height: int
 
     @property
@@ -99,6 +114,7 @@ class _RenditionWorker:
     def __init__(
         self,
         profile: VideoProfile,
+        size: tuple[int, int],
         encoder: EncoderChoice,
         src_rate: Fraction,
         src_time_base: Fraction,
@@ -107,6 +123,7 @@ class _RenditionWorker:
         pool: Executor,
     ):
         self.profile = profile
+        self.width, self.height = size
         self.stop = stop
         self.error: BaseException | None = None
         self.frames = 0
@@ -127,7 +144,7 @@ class _RenditionWorker:
         self._out = av.open(self._buf, "w", format="mpegts")
         self._v = self._out.add_stream(encoder.name, rate=self._rate)
         cc = self._v.codec_context
-        cc.width, cc.height, cc.pix_fmt = profile.width, profile.height, "yuv420p"
+        cc.width, cc.height, cc.pix_fmt = self.width, self.height, "yuv420p"
         cc.time_base = src_time_base
         self._v.time_base = src_time_base
         options = encoder_options(profile, encoder, self._rate)
@@ -242,7 +259,7 @@ class _RenditionWorker:
 
     def _encode(self, frame: av.VideoFrame, pts: int | None) -> None:
         out = self._scaler.reformat(
-            frame, self.profile.width, self.profile.height, "yuv420p", interpolation="BICUBIC", threads=1
+            frame, self.width, self.height, "yuv420p", interpolation="BICUBIC", threads=1
         )  # one thread: swscale's default, one per core for each rendition, would multiply the pool
         out.pts = pts
         out.time_base = self._tb
@@ -289,28 +306,51 @@ def transcode(
     try:
         inp = av.open(io.BytesIO(data), format="mpegts")
     except (av.FFmpegError, ValueError) as exc:
-        raise MediaError(f"cannot read the segment as MPEG-TS: {exc}") from None
+        found = "no stream in them" if isinstance(exc, av.EOFError) else f"no stream in them ({_reason(exc)})"
+        raise MediaError(
+            f"the segment's {len(data):,} bytes are not MPEG-TS video: FFmpeg found {found}; "
+            "send H.264 video in MPEG-TS"
+        ) from None
     stop = threading.Event()  # set on the first failure (or on cancel): every thread winds down
     workers: list[_RenditionWorker] = []
     try:
         if not inp.streams.video:
-            raise MediaError("the segment has no video stream")
+            kinds = sorted({s.type for s in inp.streams}) or ["no streams"]
+            raise MediaError(f"the segment has no video stream (it carries {' and '.join(kinds)}); send video")
         vs = inp.streams.video[0]
         cc = vs.codec_context
+        if not cc.width or not cc.height:
+            raise MediaError(
+                f"the segment's video stream ({cc.name or 'unknown codec'}) has no picture size: no decodable "
+                "frame was found in it (corrupt or cut off before the first keyframe)"
+            )
         if cc.width * cc.height > limits.max_frame_pixels or max(cc.width, cc.height) > MAX_SIDE:
             raise MediaError(
                 f"source is {cc.width}x{cc.height}; this node takes at most 4096x2160 pixels per frame"
             )
+        sizes = [output_size(p, cc.width, cc.height) for p in profiles]
+        for p, (w, h) in zip(profiles, sizes):
+            if w * h > limits.max_frame_pixels or max(w, h) > MAX_SIDE:
+                raise MediaError(
+                    f"profile {p.name or f'{p.width}x{p.height}'} on this {cc.width}x{cc.height} source would be "
+                    f"{w}x{h} (the aspect ratio is kept); this node encodes at most 4096x2160 pixels per frame"
+                )
+        if sum(w * h for w, h in sizes) > limits.max_ladder_pixels:
+            raise MediaError(
+                f"on this {cc.width}x{cc.height} source the renditions add up to {sum(w * h for w, h in sizes):,} "
+                f"pixels per frame; this node encodes at most {limits.max_ladder_pixels:,} per segment"
+            )
+        source = f"{cc.width}x{cc.height} {cc.name} ({cc.pix_fmt or 'unknown pixel format'})"
         cc.thread_type = "AUTO"
         cc.thread_count = DECODE_THREADS
         audio = next((s for s in inp.streams.audio if s.codec_context.name in _COPY_AUDIO), None)
         src_rate = vs.average_rate or vs.guessed_rate or Fraction(30)
         tb = vs.time_base or Fraction(1, 90000)
         try:
-            for p in profiles:
-                workers.append(_RenditionWorker(p, encoder, Fraction(src_rate), tb, audio, stop, pool))
+            for p, size in zip(profiles, sizes):
+                workers.append(_RenditionWorker(p, size, encoder, Fraction(src_rate), tb, audio, stop, pool))
         except (av.FFmpegError, ValueError, PermissionError) as exc:
-            raise MediaError(f"cannot open encoder {encoder.name}: {exc}") from None
+            raise MediaError(f"this node cannot open its encoder {encoder.name}: {_reason(exc)}") from None
         frames, first_pts, last_pts, preview = 0, None, None, None
         scaler = VideoReformatter()
         streams = [vs] + ([audio] if audio is not None else [])
@@ -344,9 +384,13 @@ def transcode(
                     for w in workers:
                         w.put(frame)
         except av.FFmpegError as exc:
-            raise MediaError(f"cannot decode the segment: {exc}") from None
+            raise MediaError(
+                f"the segment's {source} video cannot be decoded ({_reason(exc)}): it is corrupt or cut off"
+            ) from None
         if frames == 0 and not stop.is_set():
-            raise MediaError("the segment has no decodable video frames")
+            raise MediaError(
+                f"the segment's {source} video has no decodable frame (corrupt, or cut before its first keyframe)"
+            )
         for w in workers:
             w.put(None)
         for w in workers:
@@ -355,10 +399,13 @@ def transcode(
             raise MediaError("transcode cancelled")
         for w in workers:
             if w.error is not None:
-                raise MediaError(f"encoding {w.profile.name or w.profile.width} failed: {w.error}")
+                raise MediaError(
+                    f"encoding {w.profile.name or 'a rendition'} ({w.width}x{w.height}) from the segment's {source} "
+                    f"video failed: {_reason(w.error)}"
+                )
         duration = float((last_pts - first_pts) * tb + 1 / src_rate) if first_pts is not None else 0.0
         renditions = tuple(
-            Rendition(w.profile, w.data, w.frames, w.profile.width, w.profile.height) for w in workers
+            Rendition(w.profile, w.data, w.frames, w.width, w.height) for w in workers
         )
         for r in renditions:
             if len(r.data) < 25 or r.frames == 0:

@@ -46,8 +46,34 @@ MAX_LADDER_PIXELS = 2 * MAX_FRAME_PIXELS
 
 
 def ladder_pixels(profiles) -> int:
-    """Output pixels per frame, summed over the renditions."""
+    """Output pixels per frame, summed over the renditions (as requested)."""
     return sum(p.width * p.height for p in profiles)
+
+
+def _even(n: int) -> int:
+    return max(2, n - n % 2)
+
+
+def _scaled_even(side: int, num: int, den: int) -> int:
+    """side * num / den rounded to the nearest even number, halves up (FFmpeg's scale=-2), at least 2."""
+    return max(2, (side * num + den) // (2 * den) * 2)
+
+
+def output_size(profile: VideoProfile, src_width: int, src_height: int) -> tuple[int, int]:
+    """The size of a rendition of a `src_width` x `src_height` source, by lpms's rule: a landscape (or
+    square) source takes the profile's width, a portrait one its height, and the other side follows the
+    source's aspect ratio, rounded to an even number (lpms scales with `w=if(gte(iw,ih),W,-2):
+    h=if(lt(iw,ih),H,-2)`). H.264 in 4:2:0 needs even sides: where lpms hands an odd requested side to the
+    encoder, which refuses it, this node rounds it down to even (427x241 from 16:9 gives 426x240).
+
+    >>> output_size(VideoProfile("240p", 426, 240, 0), 640, 480)
+    (426, 320)
+    """
+    if src_width >= src_height:
+        width = _even(profile.width)
+        return width, _scaled_even(width, src_height, src_width)
+    height = _even(profile.height)
+    return _scaled_even(height, src_width, src_height), height
 
 
 class ProfileError(ValueError):

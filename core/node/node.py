@@ -273,7 +273,7 @@ class Node:
         self._pool = concurrent.futures.ThreadPoolExecutor(max(1, self._max_sessions), thread_name_prefix="transcode")
         tokens = AuthTokens(cfg.token_ttl_s)
         store = RenditionStore(cfg.rendition_ttl_s)
-        limits = MediaLimits(max_duration_s=cfg.max_segment_seconds)
+        limits = MediaLimits(max_duration_s=cfg.max_segment_seconds, max_ladder_pixels=cfg.max_ladder_pixels)
         loop = asyncio.get_running_loop()
 
         async def transcode(job: SegmentJob) -> TranscodedSegment:

@@ -131,7 +131,7 @@ def test_declared_ten_minute_segment_is_413(bad_node, clips):
         (lambda c: c[: len(c) // 2 + 100], "truncated MPEG-TS"),
         (lambda c: b"\x00garbage" * 47, "not an MPEG-TS segment"),
         (lambda c: bytes([0x47]) + bytes(range(187)) * 1 + (bytes([0x47]) + b"\x1f\xff\x10" + b"\xff" * 184) * 20,
-         "cannot read the segment as MPEG-TS"),
+         "are not MPEG-TS video"),
     ],
     ids=["zero-bytes", "truncated", "garbage", "ts-without-video"],
 )

@@ -19,7 +19,7 @@ ENCODER_THREADS = 2
 
 def test_concurrent_full_ladders_stay_within_the_nodes_thread_bound(node_factory, clips):
     _, gw = node_factory(max_sessions=SESSIONS, encoder_threads=ENCODER_THREADS)
-    ladder = [VideoProfile(f"r{i}", 320 - 16 * i, 180 - 8 * i, 300_000) for i in range(8)]  # node.max_renditions
+    ladder = [VideoProfile(f"r{i}", 320 - 32 * i, 180 - 18 * i, 300_000) for i in range(8)]  # node.max_renditions
     infos = [gw.get_orchestrator() for _ in range(SESSIONS)]
     proc = psutil.Process()
     baseline = proc.num_threads()

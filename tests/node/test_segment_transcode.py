@@ -82,3 +82,15 @@ def test_status_shows_the_session_with_stats_and_a_preview(node_and_gateway, cli
     assert session.realtime_ratio is not None and session.realtime_ratio > 0
     assert isinstance(session.preview, np.ndarray) and session.preview.shape == (90, 160, 3)
     assert st.sessions_used >= 1 and st.max_sessions == 16
+
+
+def test_odd_size_request_is_rounded_to_even_and_reported_as_encoded(node_and_gateway, clips):
+    """427x241 used to fail in libx264 ("Generic error in an external library"); lpms's rule gives 426x240
+    on a 16:9 source, and the pixels the gateway pays for are those of the encoded frames."""
+    _, gw = node_and_gateway
+    result = transcode(gw.get_orchestrator(), clips["180p"], [VideoProfile("odd", 427, 241, 300_000)])
+    assert result.WhichOneof("result") == "data", result.error
+    (seg,) = result.data.segments
+    frames, w, h, _ = probe(download(seg.url))
+    assert (frames, w, h) == (30, 426, 240)
+    assert seg.pixels == 30 * 426 * 240
