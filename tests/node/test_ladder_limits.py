@@ -35,3 +35,29 @@ def test_a_2160p_to_240p_ladder_fits_and_one_pixel_more_than_the_limit_does_not(
     with pytest.raises(Refusal) as refused:
         ladder_of(seg, max_pixels=total - 1)
     assert refused.value.status == 413 and f"{total:,} pixels per frame" in refused.value.message
+
+
+def test_lpc_node_flag_sets_the_ladder_pixel_limit(tmp_path, clips):
+    from chain.devnet.anvil import free_port
+    from core.media.profiles import COMMON_LADDER
+    from tests.node.gateway import Gateway
+    from tests.node.test_node_assembly import HeadlessNode
+
+    data = tmp_path / "data"
+    port, mgmt = free_port(), free_port()
+    node = HeadlessNode(data, mgmt, "--service-addr", f"127.0.0.1:{port}", "--http-addr", f"127.0.0.1:{port}",
+                        "--cli-addr", f"127.0.0.1:{mgmt}", "--max-ladder-pixels", "500000", "--encoder-threads", "1")
+    try:
+        node.status()
+        gw = Gateway("127.0.0.1", port)
+        try:
+            info = gw.get_orchestrator()
+        finally:
+            gw.close()
+        r = post_segment(info, clips["180p"], headers_for(seg_data(info, clips["180p"], COMMON_LADDER)))
+        assert r.status_code == 413 and "1,664,160 pixels per frame" in r.text and "at most 500,000" in r.text
+        small = COMMON_LADDER[:2]  # 332,640 pixels
+        r = post_segment(info, clips["180p"], headers_for(seg_data(info, clips["180p"], small)))
+        assert r.status_code == 200 and net.TranscodeResult.FromString(r.content).WhichOneof("result") == "data"
+    finally:
+        node.stop()
