@@ -19,7 +19,7 @@ from core.node.payments import PaymentError, SignatureError
 from core.payments.background import Background
 from core.payments.balances import Balances
 from core.payments.ledger import TicketLedger
-from core.payments.params import ParamsMaker, ParamsRefused, max_float
+from core.payments.params import Overhead, ParamsMaker, ParamsRefused, max_float
 from core.payments.ports import TicketChain
 from core.payments.pricing import PriceBook, to_wire
 from core.payments.tickets import ZERO_ADDRESS, checksum, orchestrator_request_message, segment_message, verify_message
@@ -97,19 +97,35 @@ class OnchainPayments(Background):
         if not verify_message(sender, segment_message(seg_data.manifestId, seg_data.seq, seg_data.hash, names), sig):
             raise SignatureError("Segment sig check failed")
 
-    def _price(self, sender: bytes, tx_cost: int = 0, face_value: int = 0) -> Fraction:
-        overhead = Fraction(tx_cost, face_value) if face_value else Fraction(1, self.params.tx_cost_multiplier)
-        return self.prices.advertised(checksum(sender) if len(sender) == 20 else "", overhead)
+    def max_float_of(self, sender: str) -> int:
+        """What `sender` (checksummed) can be trusted for now: deposit + reserve share − our pending tickets."""
+        funds = self.state.sender(sender)
+        return max_float(funds.deposit, funds.claimable_reserve, self.ledger.pending_face_value(sender, self.chain.address))
+
+    def overhead_for(self, sender: str | None = None) -> Overhead:
+        """The redemption overhead a GetOrchestrator from `sender` would be priced with now (its funds cap the
+        face value); None: a gateway with ample funds, what every well-funded gateway is offered."""
+        gas_price = self.state.view().gas_price
+        return self.params.overhead(gas_price) if sender is None else \
+            self.params.overhead(gas_price, self.max_float_of(sender))
+
+    def offered_price(self, sender: str, overhead: Overhead) -> Fraction:
+        """`sender`'s base price, raised by the overhead when auto-adjusting (PriceBook.advertised)."""
+        return self.prices.advertised(sender, overhead.overhead)
+
+    def own_price(self) -> Fraction:
+        """What a well-funded gateway is offered now (wei per pixel; PriceError without a currency rate)."""
+        return self.offered_price("", self.overhead_for(None))
 
     def _quote(self, sender: bytes, view) -> tuple[int, int, Fraction]:
         """(sender's max float, face value, price on the wire) for a gateway now; ParamsRefused when no
         ticket parameters can be issued to it."""
         s_hex = checksum(sender)
-        funds = self.state.sender(s_hex)
-        pending = self.ledger.pending_face_value(s_hex, self.chain.address)
-        mf = max_float(funds.deposit, funds.claimable_reserve, pending)
-        fv, tx_cost = self.params.face_value(view.gas_price, mf)
-        return mf, fv, Fraction(*to_wire(self._price(sender, tx_cost, fv)))
+        mf = self.max_float_of(s_hex)
+        oh = self.params.overhead(view.gas_price, mf)
+        if oh.face_value is None:
+            raise ParamsRefused(oh.why)
+        return mf, oh.face_value, Fraction(*to_wire(self.offered_price(s_hex, oh)))
 
     def price_now(self, sender: bytes) -> Fraction:
         """What this gateway would be offered by a GetOrchestrator now (its funds set the face value and so
@@ -120,7 +136,9 @@ class OnchainPayments(Background):
             return self.prices.base(checksum(bytes(sender)))
 
     def price_info(self, sender: bytes) -> tuple[int, int] | None:
-        price = self._offered.get(bytes(sender)) or self._price(bytes(sender))
+        sender = bytes(sender)
+        price = self._offered.get(sender) or self.prices.advertised(checksum(sender) if len(sender) == 20 else "",
+                                                                   self.params.unissued_overhead)
         return to_wire(price) if price > 0 else None
 
     def ticket_params(self, sender: bytes, manifest_id: bytes):

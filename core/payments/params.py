@@ -10,7 +10,9 @@
   secret per process and nothing per ticket; recipientRandHash = keccak256(recipientRand);
 - parameters expire 40 L1 blocks after the last seen block (shortened when the network's rounds are
   so short that a ticket would expire on chain before its parameters do, as on the devnet);
-- creation round = the last initialized round, with its block hash.
+- creation round = the last initialized round, with its block hash;
+- the redemption overhead auto-adjust adds to the price = tx cost ÷ face value (1 ÷ 100 when no
+  parameters can be issued): `ParamsMaker.overhead`, the one place that rule lives.
 """
 
 from __future__ import annotations
@@ -52,6 +54,22 @@ class IssuedParams:
     @property
     def ev(self) -> Fraction:
         return Fraction(self.face_value * self.win_prob, MAX_UINT256)
+
+
+AMPLE_FUNDS = 2**255  # the max float of a gateway whose funds do not limit the face value
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """What redeeming a winning ticket costs against its face value, for one gateway now: the share the
+    price is raised by when auto-adjusting (overhead = tx_cost / face_value; 1 / tx_cost_multiplier when no
+    parameters can be issued, the refusal then in `why`)."""
+
+    gas_price: int
+    tx_cost: int  # wei: redeem gas × gas price
+    face_value: int | None  # wei; None when the params are refused
+    overhead: Fraction
+    why: str  # what sets the face value (and so the overhead), or why none can be issued
 
 
 def max_float(deposit: int, claimable_reserve: int, pending: int) -> int:
@@ -103,6 +121,29 @@ class ParamsMaker:
                 f"({self.redeem_gas:,} gas at {gas_price / 1e9:g} gwei)"
             )
         return fv, tx_cost
+
+    @property
+    def unissued_overhead(self) -> Fraction:
+        """The overhead priced in before any parameters are issued (face value = multiplier × tx cost)."""
+        return Fraction(1, self.tx_cost_multiplier)
+
+    def overhead(self, gas_price: int, sender_max_float: int = AMPLE_FUNDS) -> Overhead:
+        """The redemption overhead for a sender with this max float, and what sets it."""
+        m = self.tx_cost_multiplier
+        tx_cost = self.redeem_gas * gas_price
+        try:
+            fv, tx_cost = self.face_value(gas_price, sender_max_float)
+        except ParamsRefused as exc:
+            return Overhead(gas_price, tx_cost, None, self.unissued_overhead, str(exc))
+        if fv < max(tx_cost, self.ticket_ev) * m:
+            by = "--max-face-value" if self.max_face_value is not None and fv == self.max_face_value \
+                else "the gateway's max float (deposit + reserve share)"
+            why = f"face value capped by {by} below {m}× the redemption cost"
+        elif tx_cost >= self.ticket_ev:
+            why = f"face value = {m}× the redemption cost"
+        else:
+            why = f"face value = {m}× the ticket EV (gas is cheap)"
+        return Overhead(gas_price, tx_cost, fv, Fraction(tx_cost, fv), why)
 
     def win_prob(self, face_value: int) -> int:
         return min(MAX_UINT256, self.ticket_ev * -(-MAX_UINT256 // face_value))

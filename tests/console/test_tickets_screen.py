@@ -180,7 +180,7 @@ def fixed_ledger_parts(tmp_path):
                          fee_wei=25 * 10**12, paid_wei=10**17)
     ledger.mark_failed(ids[1], "ticket is expired (creation round 2002 left the validity window)")
     view = SimpleNamespace(l1_block=5002)
-    parts = SimpleNamespace(ledger=ledger, store=store, redeemer=None,
+    parts = SimpleNamespace(ledger=ledger, store=store, redeemer=None, receipts=None,
                             payments=SimpleNamespace(metrics=None, state=SimpleNamespace(view=lambda: view)))
     return parts
 

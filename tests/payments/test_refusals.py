@@ -45,7 +45,7 @@ def params_for(node, sender_account) -> PaymentSession:
     p = parts.payments
     view = p.state.view()
     sender = bytes.fromhex(sender_account.address[2:])
-    price = p._price(sender)
+    price = p.prices.advertised(sender_account.address, p.params.unissued_overhead)  # before params exist
     issued = p.params.issue(sender, gas_price=view.gas_price, sender_max_float=FACE, l1_block=view.l1_block,
                             creation_round=view.last_initialized_round, creation_round_block_hash=view.round_block_hash,
                             price=price)

@@ -4,7 +4,7 @@ record), the node's earnings this round and today (ticket ledger, reward calls),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 
 
 @dataclass(frozen=True)
@@ -79,17 +79,17 @@ def load_dashboard(client, account: str | None, parts, *, today=None) -> Dashboa
             autopilot_note=(row.reason if row else None) or getattr(autopilot, "last_error", None))
     this_round = today_e = None
     alerts: tuple = ()
-    if parts is not None:
-        entries = parts.ledger.entries(limit=2000)
-        mine = [e for e in entries if e.creation_round == info.number]
+    if parts is not None:  # every ticket of the ledger: of this round, and received since midnight UTC
+        from core.payments.views import earned
+
         kept = call.commission if call else 0
-        this_round = Earned(sum(e.face_value for e in mine), len(mine),
-                            sum(e.paid_wei or 0 for e in mine if e.status == "redeemed"), kept)
-        day = [e for e in entries if _today(e.received_at, today)]
+        mine = earned(parts.store, creation_round=info.number)
+        this_round = Earned(mine.won_face, mine.won, mine.redeemed, kept)
+        midnight = datetime.combine(today, time.min, tzinfo=timezone.utc)
+        day = earned(parts.store, since=midnight)
         history = parts.autopilot.history(50) if parts.autopilot is not None else []
         minted_today = [r for r in history if r.status == "called" and _today(r.updated_at, today)]
         kept_today = kept if any(r.round == info.number for r in minted_today) else 0
-        today_e = Earned(sum(e.face_value for e in day), len(day),
-                         sum(e.paid_wei or 0 for e in day if e.status == "redeemed"), kept_today)
+        today_e = Earned(day.won_face, day.won, day.redeemed, kept_today)
         alerts = tuple(parts.alerts.recent(5))
     return DashboardData(reward, this_round, today_e, alerts)

@@ -64,14 +64,12 @@ def load_rounds(client, account: str, parts, rounds: int = ROUNDS) -> tuple[tupl
     history = {r.round: r for r in parts.autopilot.history(rounds * 2)} if parts and parts.autopilot else {}
     fees: dict[int, int] = {}
     gas: dict[int, int] = {}
-    if parts is not None:
-        for e in parts.ledger.entries(limit=5000):
-            # fees land in the pool of the round the redemption was mined in (older rows: the ticket's round)
-            booked = e.redeemed_round if e.redeemed_round is not None else e.creation_round
-            if e.status == "redeemed":
-                fees[booked] = fees.get(booked, 0) + (e.paid_wei or 0)
-            if e.fee_wei:
-                gas[booked] = gas.get(booked, 0) + e.fee_wei
+    if parts is not None:  # every redemption of the ledger, booked in the round it was mined in
+        from core.payments.views import fees_by_round
+
+        booked = fees_by_round(parts.store, since_round=min((c.round for c in calls.rounds), default=None))
+        fees = {r: f.fees for r, f in booked.items()}
+        gas = {r: f.gas for r, f in booked.items()}
     rows = []
     for c in reversed(calls.rounds):
         h = history.get(c.round)

@@ -23,7 +23,8 @@ from console.screens.base import ConsoleScreen
 from console.screens.chain_view import Notice, describe_failure
 from console.screens.dashboard.node_toggle import NodeToggle, NodeToggled
 from core.gateway.discovery import NetworkPrice
-from console.screens.pricing.price_view import PricingView, load_pricing, per_pixel
+from core.payments.views import PricingView
+from console.screens.pricing.price_view import load_pricing, per_pixel
 from console.screens.tickets.ledger_view import node_unavailable, short
 
 NETWORK_COLUMNS = (("address", "Orchestrator", 13), ("uri", "Service host", 26), ("price", "wei/pixel", 11),
@@ -157,12 +158,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
             own_price = None
             address = sign = None
             if parts is not None:
-                from console.screens.pricing.price_view import overhead_for
-
-                payments = parts.payments
-                oh = overhead_for(payments.params, payments.state.view().gas_price, None)
-                own_price = parts.prices.advertised(
-                    "", oh.overhead if oh.face_value else Fraction(1, payments.params.tx_cost_multiplier))
+                own_price = parts.payments.own_price()
                 address, sign = bytes.fromhex(parts.broker.address[2:]), parts.broker.sign_message
             prices = network_prices(pool, services.account, own_price, address, sign)
         except Exception as exc:  # noqa: BLE001
@@ -315,7 +311,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="pricing-apply")
     def _apply(self, sender: str, unit, pixels: int) -> None:
-        from console.screens.pricing.price_view import given_text
+        from core.payments.views import given_text
 
         prices = self.app.services.node_parts.prices
         try:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from chain.amounts import format_eth
 from core.payments.ledger import LedgerEntry, LedgerSummary
-
-OPEN = ("pending", "submitting", "sent")
+from core.payments.views import GatewayTickets, tickets_by_gateway
 
 
 def node_unavailable(services) -> str | None:
@@ -39,65 +38,29 @@ def short_hash(h: str | None) -> str:
     return "—" if not h else (h if len(h) <= 18 else f"{h[:12]}…{h[-4:]}")
 
 
-def received_by_sender(payments) -> dict[str, int]:
-    """Ticket EV received per gateway (wei) since the node started, from the node's own counters."""
-    counter = getattr(getattr(payments, "metrics", None), "ticket_value_recv", None)
-    out: dict[str, int] = {}
-    if counter is None:
-        return out
-    for family in counter.collect():
-        for sample in family.samples:
-            if sample.name.endswith("_total"):
-                sender = sample.labels.get("sender", "")
-                out[sender] = out.get(sender, 0) + int(sample.value)
-    return out
-
-
-@dataclass(frozen=True)
-class GatewayTotals:
-    sender: str
-    received_ev: int  # wei of ticket EV credited (all time with the node's receipts table)
-    won: int
-    won_face: int
-    pending: int
-    pending_face: int
-    redeemed: int
-    paid: int
-    failed: int
-
-
 @dataclass(frozen=True)
 class TicketsView:
     summary: LedgerSummary
-    entries: tuple[LedgerEntry, ...]
-    gateways: tuple[GatewayTotals, ...]
+    entries: tuple[LedgerEntry, ...]  # the newest SHOWN_TICKETS (the sums above count every ticket)
+    gateways: tuple[GatewayTickets, ...]
     received_ev: int
     l1_block: int | None
     redeemer_error: str | None
 
 
-def load_tickets(parts, limit: int = 500) -> TicketsView:
-    entries = tuple(parts.ledger.entries(limit=limit))
-    receipts = getattr(parts, "receipts", None)
-    if receipts is not None:  # kept across restarts
-        received = {s: t.ev_wei for s, t in receipts.totals().items()}
-    else:
-        received = received_by_sender(parts.payments)
-    senders = sorted(set(received) | {e.sender for e in entries})
-    gateways = []
-    for s in senders:
-        mine = [e for e in entries if e.sender == s]
-        opened = [e for e in mine if e.status in OPEN]
-        redeemed = [e for e in mine if e.status == "redeemed"]
-        gateways.append(GatewayTotals(
-            s, received.get(s, 0), len(mine), sum(e.face_value for e in mine), len(opened),
-            sum(e.face_value for e in opened), len(redeemed), sum(e.paid_wei or 0 for e in redeemed),
-            sum(e.status == "failed" for e in mine)))
+SHOWN_TICKETS = 500
+
+
+def load_tickets(parts) -> TicketsView:
+    """`parts`: the running on-chain node's (core.composition.OnchainParts)."""
+    receipts = parts.receipts.totals() if parts.receipts is not None else {}
+    gateways = tickets_by_gateway(parts.store, receipts)
     try:
         block = parts.payments.state.view().l1_block
     except Exception:  # noqa: BLE001 - only used to say how long a ticket still waits
         block = None
-    return TicketsView(parts.ledger.summary(), entries, tuple(gateways), sum(received.values()), block,
+    return TicketsView(parts.ledger.summary(), tuple(parts.ledger.entries(limit=SHOWN_TICKETS)), gateways,
+                       sum(g.received_ev for g in gateways), block,
                        getattr(parts.redeemer, "last_error", None))
 
 
