@@ -17,6 +17,7 @@ from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoa
 from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.dashboard import DashboardScreen
+from console.screens.dashboard.node_toggle import NodeHost
 from console.screens.deposit.deposit import DepositScreen
 from console.screens.earnings.earnings import EarningsScreen
 from console.screens.governance.governance import GovernanceScreen
@@ -75,7 +76,7 @@ SCREENS = (
 )
 
 
-class LivepeerConsole(App):
+class LivepeerConsole(NodeHost, App):
     TITLE = "Livepeer Console"
     SCREENS_REGISTRY = SCREENS
     BINDINGS = [

@@ -5,12 +5,21 @@ Screens call these from workers; they never touch web3, SQL or sockets themselve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from chain.client import ChainClient
 from chain.network import NetworkProfile
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from chain.tx import Journal, Signer
+    from chain.wallet import Wallet
+    from core.composition import AssembledNode, OnchainParts
+    from core.node import Node
+    from core.node.status import NodeStatus
+    from gpu import GpuMonitor
 
 
 @dataclass
@@ -19,18 +28,18 @@ class ConsoleServices:
     profile: NetworkProfile
     client_factory: Callable[[], ChainClient]
     account: str | None = None
-    gpu_monitor_factory: Callable[[], object] | None = None
-    signer_factory: Callable[[str], object] | None = None  # address -> signer (keyring wallet)
-    node_factory: Callable[[], object] | None = None  # -> core.composition.AssembledNode (not started)
-    node: object | None = None  # the in-process node once started
-    node_parts: object | None = None  # core.composition.OnchainParts of the running on-chain node (ledger, prices…)
+    gpu_monitor_factory: Callable[[], GpuMonitor] | None = None
+    signer_factory: Callable[[str], Signer] | None = None  # address -> signer (keyring wallet)
+    node_factory: Callable[[], AssembledNode] | None = None  # the node to start (console.launch.node_factory)
+    node: Node | None = None  # the in-process node once started (changed on the UI thread only)
+    node_parts: OnchainParts | None = None  # the running on-chain node's ledger, prices… (None offchain)
     opens_on_dashboard: bool = False  # the account is an orchestrator: the console opens on the Dashboard
-    journal_factory: Callable[[], object] | None = None  # -> chain.tx.Journal (SQL journal)
-    wallet_factory: Callable[[], object] | None = None  # -> chain.wallet.Wallet (None: the OS keyring's)
-    _journal: object | None = None
-    _wallet: object | None = None
+    journal_factory: Callable[[], Journal] | None = None  # -> the SQL journal of the data dir
+    wallet_factory: Callable[[], Wallet] | None = None  # None: the OS keyring's wallet
+    _journal: Journal | None = None
+    _wallet: Wallet | None = None
     _client: ChainClient | None = None
-    _gpu_monitor: object | None = None
+    _gpu_monitor: GpuMonitor | None = None
 
     @property
     def client(self) -> ChainClient:
@@ -39,45 +48,50 @@ class ConsoleServices:
         return self._client
 
     @property
-    def gpu_monitor(self):
-        """The shared GPU monitor (gpu.GpuMonitor), started on first use; None when not configured."""
+    def gpu_monitor(self) -> GpuMonitor | None:
+        """The shared GPU monitor, started on first use; None when not configured."""
         if self._gpu_monitor is None and self.gpu_monitor_factory is not None:
             self._gpu_monitor = self.gpu_monitor_factory()
             self._gpu_monitor.start()
         return self._gpu_monitor
 
-    def start_node(self):
-        """Start the in-process node (blocking until it listens); returns its status."""
+    # -- the node: built and started in a worker, adopted and released on the UI thread -----------
+    def launch_node(self) -> tuple[AssembledNode, NodeStatus]:
+        """Build and start a node (blocking until it listens; call from a worker). It is not this console's
+        node until `adopt_node` (on the UI thread); when it does not start, what it opened is closed."""
         if self.node_factory is None:
             raise RuntimeError("this console was started without a node")
-        if self.node is None:
-            built = self.node_factory()
-            self.node, self.node_parts = built.node, built.parts
+        built = self.node_factory()
         try:
-            return self.node.start()
-        except Exception:
-            self._close_parts()
+            return built, built.node.start()
+        except BaseException:
+            built.node.stop()
+            built.close()
             raise
 
-    def stop_node(self) -> None:
-        if self.node is not None:
-            self.node.stop()
-            self.node = None
-        self._close_parts()
+    def adopt_node(self, built: AssembledNode) -> None:
+        """Make a started node this console's (UI thread); a previous, stopped one is released."""
+        if self.node is not None and self.node is not built.node:
+            self.release_node()
+        self.node, self.node_parts = built.node, built.parts
 
-    def _close_parts(self) -> None:
-        # the node stops its services (chain poller, redeemer, autopilot) when it stops serving
-        parts, self.node_parts = self.node_parts, None
+    def release_node(self) -> None:
+        """Forget the node (UI thread), closing what its assembly opened; the node stops its own services
+        (chain poller, redeemer, autopilot) when it stops serving."""
+        node, parts = self.node, self.node_parts
+        self.node, self.node_parts = None, None
+        if node is not None:
+            node.stop()
         if parts is not None:
             parts.store.close()
 
     def close(self) -> None:
-        self.stop_node()
+        self.release_node()
         if self._gpu_monitor is not None:
             self._gpu_monitor.close()
             self._gpu_monitor = None
 
-    def signer_for(self, address: str | None):
+    def signer_for(self, address: str | None) -> Signer:
         """The signer of `address` from the wallet; raises a clear error when there is none."""
         if not address:
             raise RuntimeError("no account selected: pick one on the Wallet screen or with `lpc wallet use`")
@@ -86,7 +100,7 @@ class ConsoleServices:
         return self.signer_factory(address)
 
     @property
-    def journal(self):
+    def journal(self) -> Journal:
         if self._journal is None:
             if self.journal_factory is None:
                 from chain.tx import MemoryJournal
@@ -98,8 +112,8 @@ class ConsoleServices:
 
     # -- the wallet ----------------------------------------------------------------------------
     @property
-    def wallet(self):
-        """The keyring wallet (chain.wallet.Wallet). Its methods raise WalletError with a message for
+    def wallet(self) -> Wallet:
+        """The keyring wallet. Its methods raise WalletError with a message for
         the user when the keyring is locked or missing; call them from a worker."""
         if self._wallet is None:
             if self.wallet_factory is None:

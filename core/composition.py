@@ -18,7 +18,17 @@ from core.settings import Network, Settings
 
 if TYPE_CHECKING:
     from core.node import Node
+    from core.node.onchain import OnchainPayments
+    from core.payments.alerts import Alerts
+    from core.payments.autopilot import RewardAutopilot
     from core.payments.config import PaymentConfig
+    from core.payments.feed import PriceFeedWatcher
+    from core.payments.ledger import TicketLedger
+    from core.payments.ports import TicketChain
+    from core.payments.pricing import PriceBook
+    from core.payments.receipts import TicketReceipts
+    from core.payments.redeemer import RedemptionWorker
+    from core.store import Store
 
 
 def network_profile(settings: Settings) -> tuple[NetworkProfile, str]:
@@ -210,16 +220,17 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed, receipts)
 
 
+@dataclass(frozen=True)
 class OnchainParts:
-    def __init__(self, payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed=None,
-                 receipts=None):
-        self.feed = feed  # the PriceFeedWatcher, or None when the network has no price feed
-        self.receipts = receipts  # tickets received per gateway and round (TicketReceipts)
-        self.payments = payments
-        self.ledger = ledger
-        self.prices = prices
-        self.redeemer = redeemer
-        self.autopilot = autopilot
-        self.alerts = alerts
-        self.store = store
-        self.broker = broker
+    """The parts around a running on-chain node that the console reads and changes (prices at runtime)."""
+
+    payments: OnchainPayments
+    ledger: TicketLedger
+    prices: PriceBook
+    redeemer: RedemptionWorker
+    autopilot: RewardAutopilot | None  # None with --no-reward
+    alerts: Alerts
+    store: Store
+    broker: TicketChain  # the orchestrator's TicketBroker client (its address, its message signer)
+    feed: PriceFeedWatcher | None = None  # None when the network has no price feed
+    receipts: TicketReceipts | None = None  # tickets received per gateway and round

@@ -92,3 +92,30 @@ def test_sessions_screen_snapshot_node_stopped(console_services, snap_compare, t
         await _settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_node_started_from_a_screen_left_meanwhile_is_still_the_consoles(console_services, tmp_path):
+    """The worker only reports NodeStarted/NodeStopped; the app adopts and releases the node on the UI
+    thread, so leaving Sessions while the node comes up neither loses nor leaks it."""
+    from console.screens.dashboard.dashboard import DashboardScreen
+    from console.screens.dashboard.node_toggle import NodeStarted, NodeStopped
+
+    seen: list[str] = []
+    console_services.node_factory = _node_factory(tmp_path)
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(type(m).__name__)) as pilot:
+        await _settle(pilot)
+        app.action_show("sessions")
+        await _settle(pilot)
+        await pilot.press("x")
+        app.action_show("dashboard")  # before the node listens
+        await _settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        assert console_services.node is not None and console_services.node.status().running
+        assert seen.count(NodeStarted.__name__) == 1
+        await pilot.press("x")  # the Dashboard stops the node the Sessions screen started
+        await _settle(pilot)
+        assert console_services.node is None
+        assert seen.count(NodeStopped.__name__) == 1
+        said = [e.text for e in app.console_log.entries]
+        assert any(t.startswith("offchain node listening on 127.0.0.1:") for t in said) and "node stopped" in said

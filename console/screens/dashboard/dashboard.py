@@ -23,7 +23,7 @@ from chain.amounts import format_lpt
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import describe_failure
 from console.screens.dashboard.health import DashboardData, load_dashboard
-from console.screens.dashboard.node_toggle import NodeToggle, NodeToggled
+from console.screens.dashboard.node_toggle import NodeToggle
 from console.screens.gpu.cards import DeviceCard, MetricCell, gib, num, pct
 from console.screens.tickets.ledger_view import eth, short
 from gpu import NA, GpuSnapshot
@@ -153,9 +153,9 @@ class DashboardScreen(NodeToggle, ConsoleScreen):
     def chain_polled(self, info) -> None:
         self.reload()
 
-    def on_node_toggled(self, message: NodeToggled) -> None:
-        if message.error:
-            self.query_one("#node-panel", Static).update(Text(f"node did not start: {message.error}", style="bold"))
+    def node_changed(self, error: str | None = None) -> None:
+        if error:
+            self.query_one("#node-panel", Static).update(Text(f"node did not start: {error}", style="bold"))
         self.reload()
 
     @work(thread=True, exclusive=True, group="dashboard-load")

@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from chain.amounts import format_eth
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import Notice, describe_failure
-from console.screens.dashboard.node_toggle import NodeToggle, NodeToggled
+from console.screens.dashboard.node_toggle import NodeToggle
 from core.gateway.discovery import NetworkPrice
 from core.payments.views import PricingView
 from console.screens.pricing.price_view import load_pricing, per_pixel
@@ -124,7 +124,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         self.reload()
         self.probe_network()
 
-    def on_node_toggled(self, message: NodeToggled) -> None:
+    def node_changed(self, error: str | None = None) -> None:
         self.reload()
         self.probe_network()
 

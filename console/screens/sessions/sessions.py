@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
 from console.screens.base import ConsoleScreen
+from console.screens.dashboard.node_toggle import NodeToggle
 from console.widgets.frame_preview import FramePreview
 
 COLUMNS = (
@@ -25,7 +25,7 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-class SessionsScreen(ConsoleScreen):
+class SessionsScreen(NodeToggle, ConsoleScreen):
     CSS_PATH = "sessions.tcss"
     BINDINGS = [Binding("x", "toggle_node", "Start/stop node", id="sessions.toggle_node")]
     POLL_SECONDS = 1.0
@@ -138,21 +138,5 @@ class SessionsScreen(ConsoleScreen):
         if self._last_status is not None:
             self._render_preview(self._last_status.sessions, self.query_one(DataTable))
 
-    def action_toggle_node(self) -> None:
-        self._toggle()
-
-    @work(thread=True, exclusive=True, group="node-toggle")
-    def _toggle(self) -> None:
-        services = self.app.services
-        try:
-            if services.node is not None and services.node.status().running:
-                services.stop_node()
-                self.app.call_from_thread(self.app.log_event, "info", "node stopped")
-            else:
-                status = services.start_node()
-                self.app.call_from_thread(
-                    self.app.log_event, "success", f"node listening on {status.listening} ({status.encoder})")
-        except Exception as exc:  # noqa: BLE001 - a port in use etc.: say so, keep the console alive
-            services.node = None
-            self.app.call_from_thread(self.app.log_event, "error", f"node did not start: {exc}")
-        self.app.call_from_thread(self._poll)
+    def node_changed(self, error: str | None = None) -> None:
+        self._poll()

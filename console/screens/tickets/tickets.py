@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import describe_failure
-from console.screens.dashboard.node_toggle import NodeToggle, NodeToggled
+from console.screens.dashboard.node_toggle import NodeToggle
 from console.screens.tickets.ledger_view import TicketsView, eth, load_tickets, node_unavailable, short, status_words
 
 GATEWAY_COLUMNS = (
@@ -91,7 +91,7 @@ class TicketsScreen(NodeToggle, ConsoleScreen):
             self._timer.stop()
         self._timer = self.set_timer(self.POLL_SECONDS, self.reload)
 
-    def on_node_toggled(self, message: NodeToggled) -> None:
+    def node_changed(self, error: str | None = None) -> None:
         self.reload()
 
     # -- rendering ------------------------------------------------------------------------------
