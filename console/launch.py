@@ -46,10 +46,9 @@ def run_console(ctx: CliContext) -> int:
         return Wallet().signer(address)
 
     def journal():
-        from core.store import open_store
-        from core.store.journal import SqlJournal
+        from core.composition import tx_journal
 
-        return SqlJournal(open_store(settings.data_dir))
+        return tx_journal(settings)
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
                                account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from core.payments.receipts import TicketReceipts
     from core.payments.redeemer import RedemptionWorker
     from core.store import Store
+    from core.store.journal import SqlJournal
 
 
 def network_profile(settings: Settings) -> tuple[NetworkProfile, str]:
@@ -81,6 +82,21 @@ def gpu_metrics(monitor):
     return render
 
 
+def data_store(settings: Settings, *, create: bool = True) -> Store:
+    """The SQL store of this installation's data dir (StoreError saying what is wrong with it); with
+    `create=False` (read-only commands) a missing data dir or database is an error, not made."""
+    from core.store import open_store
+
+    return open_store(settings.data_dir, create=create)
+
+
+def tx_journal(settings: Settings) -> SqlJournal:
+    """The transaction journal every write of the console and the CLI is recorded in."""
+    from core.store.journal import SqlJournal
+
+    return SqlJournal(data_store(settings))
+
+
 class NodeUnavailable(RuntimeError):
     """The node cannot be built: the message says why and what to do (no signing key, not an orchestrator,
     the chain unreachable)."""
@@ -120,7 +136,7 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
         key = signer()
         from core.store import open_store
 
-        store = open_store(store_dir or settings.data_dir)
+        store = open_store(store_dir) if store_dir is not None else data_store(settings)
         try:
             node, parts = onchain_node(settings, config, key, payment_config, store=store)
         except ChainError as exc:
@@ -156,12 +172,11 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     from core.payments.pricing import PriceBook, PriceEntry, parse_price
     from core.payments.receipts import TicketReceipts
     from core.payments.redeemer import RedeemerConfig, RedemptionWorker
-    from core.store import open_store
     from core.store.journal import SqlJournal
 
     pc: PaymentConfig = payment_config or PaymentConfig()
     client = chain_client(settings)
-    store = store or open_store(settings.data_dir)
+    store = store or data_store(settings)
     journal = SqlJournal(store)
     lock = threading.Lock()
     broker = BrokerClient(client, signer, journal, tx_lock=lock)

@@ -62,10 +62,9 @@ def open_signer(ctx: CliContext, address: str):
 
 def open_journal(ctx: CliContext):
     """The SQL transaction journal of the data dir."""
-    from core.store import open_store
-    from core.store.journal import SqlJournal
+    from core.composition import tx_journal
 
-    return SqlJournal(open_store(ctx.settings.data_dir))
+    return tx_journal(ctx.settings)
 
 
 # ------------------------------------------------------------------------------- helpers

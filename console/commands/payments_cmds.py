@@ -109,10 +109,10 @@ def _node_api(node: str, method: str, path: str, body: dict | None = None):
 
 
 def _local_book(ctx: CliContext, *, create: bool):
+    from core.composition import data_store
     from core.payments.pricing import PriceBook
-    from core.store import open_store
 
-    return PriceBook(open_store(ctx.settings.data_dir, create=create))
+    return PriceBook(data_store(ctx.settings, create=create))
 
 
 def _print_prices(data: dict, as_json: bool, where: str) -> None:
@@ -225,10 +225,10 @@ def pricing_auto(ctx: CliContext, state: str, node: str, as_json: bool) -> None:
 @pass_ctx
 def tickets(ctx: CliContext, status: str | None, limit: int, as_json: bool) -> None:
     """The node's winning tickets: pending, redeemed (with the tx) or given up (with the reason)."""
+    from core.composition import data_store
     from core.payments.ledger import TicketLedger
-    from core.store import open_store
 
-    ledger = TicketLedger(open_store(ctx.settings.data_dir, create=False))
+    ledger = TicketLedger(data_store(ctx.settings, create=False))
     entries = ledger.entries(status=status, limit=limit)
     summary = ledger.summary()
     if as_json:
