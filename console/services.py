@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from core.composition import AssembledNode, OnchainParts
     from core.node import Node
     from core.node.status import NodeStatus
+    from core.store.journal import JournalEntry
     from gpu import GpuMonitor
 
 
@@ -132,8 +133,8 @@ class ConsoleServices:
         write_setting(self.settings.data_dir, "account", address)
 
     # -- the transaction journal -------------------------------------------------------------------
-    def transactions(self, limit: int = 200) -> list:
-        """The newest journal entries (core.store.journal.JournalEntry), newest first."""
+    def transactions(self, limit: int = 200) -> list[JournalEntry]:
+        """The newest journal entries, newest first."""
         journal = self.journal
         if hasattr(journal, "read"):
             return journal.read(limit)
