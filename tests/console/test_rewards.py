@@ -30,6 +30,16 @@ def _flat(static) -> str:
     return " ".join(_text(static).split())
 
 
+def _bars(chart: PlotextPlot) -> dict[str, bool]:
+    """The chart as drawn: for each x tick label (a round), whether a bar stands on the axis above it."""
+    lines = chart.render().plain.splitlines()
+    axis = next(i for i, line in enumerate(lines) if "└" in line)
+    ticks = [col for col, ch in enumerate(lines[axis]) if ch == "┬"]
+    labels = lines[axis + 1].split()
+    assert len(ticks) == len(labels), lines
+    return {label: lines[axis - 1][col] == "█" for label, col in zip(labels, ticks)}
+
+
 # -- snapshots ----------------------------------------------------------------------------------
 
 
@@ -99,7 +109,8 @@ async def test_earnings_table_and_chart_match_the_chain(console_services):
         table = screen.query_one("#earnings", DataTable)
         assert table.get_row_at(0)[0] == str(e.rounds[-1].round)
         assert table.row_count == len(e.rounds) + sum(1 for c in e.claimed if c.rewards or c.fees)
-        assert screen.query_one("#reward-chart", PlotextPlot).plt is not None
+        bars = _bars(screen.query_one("#reward-chart", PlotextPlot))
+        assert bars == {str(r.round)[-4:]: r.rewards > 0 for r in e.rounds}
         calls = reward_calls.reward_calls(console_services.client, console_services.account)
         summary = _flat(screen.query_one("#calls-summary", Static))
         assert f"{calls.made} calls made" in summary and f"{calls.missed} missed" in summary
