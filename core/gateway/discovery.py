@@ -38,6 +38,8 @@ def probe(uri: str, address: bytes | None, sign) -> tuple[Fraction | None, str]:
         return None, f"no usable service URI ({uri or 'none registered'})"
     try:
         socket.getaddrinfo(host, port)
+    except UnicodeError:  # not a host name at all (a label over 63 characters, an empty one)
+        return None, f"no usable service URI ({uri})"
     except OSError:
         return None, "its host does not resolve (DNS)"
     try:

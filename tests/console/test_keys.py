@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from textual.actions import parse as parse_action
 from textual.widgets import Input, TabbedContent
 
@@ -69,6 +70,7 @@ def test_no_screen_key_is_one_a_text_field_takes():
             assert key not in field_keys, f"{place}: {key!r} ({b.description}) is taken by a text field"
 
 
+@pytest.mark.usefixtures("unreachable_peers")  # it opens Pricing, which probes the seeded pool
 async def test_every_screen_key_is_in_the_palette(console_services):
     """On every screen, the palette lists each of its keys' actions as "<screen>: <action>"."""
     app = LivepeerConsole(console_services, poll=False)

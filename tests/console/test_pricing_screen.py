@@ -1,11 +1,13 @@
 """The Pricing screen: a price typed on it, in wei or in USD through the ETH/USD feed, reaches the running
-on-chain node (the next GetOrchestrator carries it) and is persisted; bad input changes nothing and says why; other orchestrators whose service
-URIs do not resolve (the devnet's) are shown as unknown with that reason."""
+on-chain node (the next GetOrchestrator carries it) and is persisted; bad input changes nothing and says why; other orchestrators that do not answer are shown as
+unknown with the reason. The seeded pool's service URIs point at a closed loopback port (unreachable_peers):
+probing them never asks a DNS server."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from textual.widgets import DataTable, Input, Static
 
 from console.app import LivepeerConsole
@@ -13,6 +15,8 @@ from console.screens.pricing.pricing import PricingScreen
 from core.payments.pricing import PriceBook
 from tests.chain.seeded import Dev
 from tests.console.test_tickets_screen import FACE, SIZE, gateway_for, onchain_factory, plain, settle
+
+pytestmark = pytest.mark.usefixtures("unreachable_peers")
 
 
 def _offered(svc) -> Fraction:
@@ -82,7 +86,8 @@ async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_servic
         rows = [network.get_row_at(i) for i in range(network.row_count)]
         assert str(rows[0][3]) == "this node (advertised)"
         others = rows[1:]
-        assert others and all(str(r[2]) == "unknown" and "does not resolve" in str(r[3]) for r in others)
+        assert others and all(str(r[2]) == "unknown" and str(r[3]).startswith("no TLS answer (Connection")
+                              for r in others)  # refused on 127.0.0.1:9
 
 
 def test_pricing_snapshot_node_stopped(console_services, snap_compare):

@@ -5,7 +5,12 @@ unsigned one with the reason; an address nobody listens on is "unknown" with why
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from fractions import Fraction
+
+import pytest
 
 from chain.devnet.accounts import dev_account
 from chain.devnet.anvil import free_port
@@ -45,4 +50,24 @@ def test_an_onchain_node_answers_a_signed_request_and_refuses_an_unsigned_one(on
 def test_nobody_listening_is_unknown_with_the_reason():
     price, note = probe(f"https://127.0.0.1:{free_port()}", None, None)
     assert price is None and note.startswith("no TLS answer")
-    assert probe("https://atlas-video.devnet.lpc:8935", None, None) == (None, "its host does not resolve (DNS)")
+
+
+def test_a_host_that_does_not_resolve_is_unknown_with_the_reason():
+    """The devnet's own names (*.devnet.lpc) never resolve. The lookup is made in a network namespace with no
+    network at all (`unshare -rn`), so it fails on this machine and no DNS server is asked."""
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-rn", "true"],
+                                                         capture_output=True).returncode != 0:
+        pytest.skip("unshare -rn (an unprivileged network namespace) is not available here")
+    code = ("from core.gateway.discovery import probe; "
+            "print(probe('https://atlas-video.devnet.lpc:8935', None, None))")
+    out = subprocess.run(["unshare", "-rn", sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(None, 'its host does not resolve (DNS)')"
+
+
+def test_a_host_name_no_resolver_accepts_is_unknown_with_the_reason():
+    """A hostile or mistyped registered URI (a 64-character label) is refused before any lookup: it used to
+    raise UnicodeError out of the probe (and the Pricing screen's table lost every answer)."""
+    price, note = probe(f"https://{'a' * 64}.example:8935", None, None)
+    assert price is None and note == f"no usable service URI (https://{'a' * 64}.example:8935)"
