@@ -129,6 +129,9 @@ def node(
 
     from core.composition import gpu_monitor
 
+    moved = _keep_certificate(settings.data_dir)
+    if moved:
+        click.echo(f"note: {moved}", err=True)
     monitor = gpu_monitor(settings, node_pids=(os.getpid(),))
     try:
         built = assemble_node(settings, overrides, signer=lambda: _signer(ctx, account, dev_account),
@@ -168,6 +171,19 @@ def node(
     built.close()
     if n.status().error:
         raise click.ClickException(n.status().error)
+
+
+def _keep_certificate(data_dir) -> str | None:
+    """Until one assembly, `lpc node` kept its TLS certificate in <data dir>/node/tls; the node's certificate
+    now lives in <data dir>/tls for the console and `lpc node` alike. A certificate only the old place has
+    is moved there, so gateways that pinned it keep trusting this node. Returns what was done, or None."""
+    from core.node.tls import CERT_FILE, KEY_FILE
+
+    old, new = data_dir / "node" / "tls", data_dir / "tls"
+    if new.exists() or not ((old / CERT_FILE).is_file() and (old / KEY_FILE).is_file()):
+        return None
+    old.rename(new)
+    return f"moved the node's TLS certificate from {old} to {new} (shared with the console's node)"
 
 
 def _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, price_per_unit, pixels_per_unit,

@@ -9,11 +9,13 @@ import sys
 import time
 
 import httpx
+from cryptography import x509
 
 from chain.devnet.anvil import free_port
 from chain.network import ARBITRUM_ONE
 from console.launch import node_factory
 from console.services import ConsoleServices
+from core.node.tls import ensure_certificate
 from core.settings import load_settings
 from tests.node.gateway import Gateway, server_cert
 
@@ -103,9 +105,12 @@ def test_settings_toml_node_table_reaches_the_headless_node_and_the_console_node
 
 
 def test_lpc_node_env_beats_settings_toml_and_a_flag_beats_both(tmp_path):
+    """Also: the certificate an older `lpc node` made in <data dir>/node/tls is still the one it serves."""
     data = tmp_path / "data"
     port, mgmt = free_port(), free_port()
     _write_settings(data, {"service_addr": "127.0.0.1:1", "max_sessions": 2, "price_per_unit": 100})
+    old_cert, _ = ensure_certificate(data / "node" / "tls", "127.0.0.1")
+    pinned = x509.load_pem_x509_certificate(old_cert.read_bytes())
     env = {"LPC_NODE__SERVICE_ADDR": f"127.0.0.1:{port}", "LPC_NODE__MAX_SESSIONS": "5",
            "LPC_NODE__PRICE_PER_UNIT": "555"}
     node = HeadlessNode(data, mgmt, "--http-addr", f"127.0.0.1:{port}", "--cli-addr", f"127.0.0.1:{mgmt}",
@@ -115,5 +120,7 @@ def test_lpc_node_env_beats_settings_toml_and_a_flag_beats_both(tmp_path):
         assert status["max_sessions"] == 5
         assert status["service_uri"] == f"https://127.0.0.1:{port}"
         assert _offer(port)[:1] == (777,)
+        assert x509.load_pem_x509_certificate(server_cert("127.0.0.1", port)) == pinned
     finally:
         node.stop()
+    assert (data / "tls" / "cert.pem").is_file() and not (data / "node" / "tls").exists()
