@@ -61,6 +61,9 @@ def main() -> None:
     from core.settings import SettingsError
     from core.store.db import StoreError
 
+    from console import headless_keyring
+
+    headless_keyring.install()  # in a terminal with no OS keyring, a key's first use asks for one
     try:
         cli(prog_name="lpc")
     except (SettingsError, StoreError) as exc:

@@ -12,6 +12,9 @@ from core.settings import Network
 
 def run_console(ctx: CliContext) -> int:
     settings = ctx.settings
+    from console.headless_keyring import ensure_keyring
+
+    ensure_keyring()  # on a server without an OS keyring: ask for it now, before the screen is taken
     if settings.network is Network.DEVNET and not settings.rpc_url:
         from console.commands.devnet import _devnet, _progress_printer, configured_port
 

@@ -5,7 +5,8 @@ saw a key."""
 from __future__ import annotations
 
 KEYRING_HELP = (
-    "on a desktop unlock your login keyring; on a server install gnome-keyring and run lpc under "
+    "on a desktop unlock your login keyring; on a server install gnome-keyring and dbus and run lpc in a "
+    "terminal (it starts a keyring of its own and asks for its password), or without a terminal under "
     "dbus-run-session with `gnome-keyring-daemon --unlock` fed a password on stdin (see README)"
 )
 

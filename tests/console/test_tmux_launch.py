@@ -3,7 +3,6 @@ with progress, opens the console on Overview, and the keys walk to Network and S
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from chain.devnet.anvil import free_port
+from tests.keyring_session import keyring_session, secret_service  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by the set-up command")
@@ -42,11 +42,13 @@ def _keys(sock: str, *keys: str) -> None:
     subprocess.run(["tmux", "-L", sock, "send-keys", "-t", "lpc", *keys], check=True)
 
 
-def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path):
+def test_lpc_opens_the_console_on_a_fresh_data_dir(tmp_path, secret_service):
+    """On a desktop-like session (a Secret Service on the session bus: no password asked; the headless
+    path is tests/console/test_headless_first_run.py)."""
     sock = f"lpc-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
     data = tmp_path / "fresh"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LPC_") and k != "NO_COLOR"}
+    env = {k: v for k, v in secret_service.env.items() if not k.startswith("LPC_") and k != "NO_COLOR"}
     env.update(LPC_DEVNET__PORT=str(port), LPC_DEVNET__BLOCK_TIME="0", TERM="xterm-256color")
     cmd = f"{sys.executable} -m console.cli --data-dir {data}"
     subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-s", "lpc", "-x", "160", "-y", "45", "-c",
