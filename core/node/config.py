@@ -58,6 +58,8 @@ class NodeConfig:
     upload_timeout_factor: float = 2.0  # (go-livepeer's gateway itself gives up at max(2 s, duration / 2))
     token_ttl_s: int = 30 * 60
     rendition_ttl_s: float = 120.0  # how long finished renditions stay downloadable
+    keep_alive_s: float = 20.0  # an idle gateway connection is closed after this (gateways reuse them)
+    tls_shutdown_timeout_s: float = 5.0  # how long a closing TLS connection waits for the peer's close_notify
 
     def bind(self) -> tuple[str, int]:
         _, service_port = split_host_port(self.service_addr, DEFAULT_SERVICE_PORT)

@@ -15,7 +15,6 @@ import concurrent.futures
 import logging
 import secrets
 import socket
-import ssl
 import threading
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -39,6 +38,7 @@ from core.node.service_app import ManagementApi, ManagementApp, ServiceApp
 from core.node.sessions import Session, SegmentJob, SessionManager
 from core.node.status import NodeStatus
 from core.node.tls import ensure_certificate
+from core.node.transport import loop_factory, quiet_connection_errors
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +80,6 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(256)
     sock.setblocking(False)
     return sock
-
-
-def _quiet_connection_errors(loop: asyncio.AbstractEventLoop, context: dict) -> None:
-    """A gateway dropping its TLS connection uncleanly, or connections cut at shutdown, is routine:
-    log it at debug level instead of asyncio's 'Unhandled exception' error."""
-    exc = context.get("exception")
-    if isinstance(exc, (ssl.SSLError, ConnectionError, asyncio.CancelledError)) or (
-        isinstance(exc, BaseExceptionGroup) and exc.subgroup((ssl.SSLError, ConnectionError, KeyError)) is not None
-    ):
-        log.debug("connection closed: %s", context.get("message"), exc_info=exc)
-        return
-    loop.default_exception_handler(context)
 
 
 # Loggers that print header values (hpack logs every header it encodes or decodes at DEBUG, h2 logs frames):
@@ -207,7 +195,8 @@ class Node:
     # ---------------------------------------------------------------- the node thread
     def _run(self) -> None:
         try:
-            asyncio.run(self._main())
+            with asyncio.Runner(loop_factory=loop_factory(self.config.tls_shutdown_timeout_s)) as runner:
+                runner.run(self._main())
         except NodeStartError as exc:
             self._error = str(exc)
         except Exception as exc:  # anything else: report it rather than die silently in a thread
@@ -221,7 +210,7 @@ class Node:
     async def _main(self) -> None:
         cfg = self.config
         self._loop = asyncio.get_running_loop()
-        self._loop.set_exception_handler(_quiet_connection_errors)
+        self._loop.set_exception_handler(quiet_connection_errors)
         self._stop = asyncio.Event()
         bind_host, bind_port = cfg.bind()
         service_sock = _bind(bind_host, bind_port)
@@ -300,7 +289,7 @@ class Node:
         service_cfg = _BoundConfig(service_sock, secure=True)
         service_cfg.errorlog = logging.getLogger("hypercorn.error")
         service_cfg.certfile, service_cfg.keyfile = cert, key
-        service_cfg.keep_alive_timeout = 20  # gateways reuse connections between 2 s segments
+        service_cfg.keep_alive_timeout = cfg.keep_alive_s  # gateways reuse connections between 2 s segments
         service_cfg.graceful_timeout = 2
         service_cfg.h2_max_inbound_frame_size = 2**20
         tasks = [

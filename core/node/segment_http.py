@@ -175,7 +175,7 @@ class SegmentEndpoint:
                 raise Refusal(413, f"segment exceeds this node's {self.limits.max_bytes} byte limit") from None
             except TimeoutError:
                 body_read = True  # nothing more is read from a client this slow
-                raise Refusal(408, f"the segment body did not arrive within {deadline:.0f} s (declared duration "
+                raise Refusal(408, f"the segment body did not arrive within {deadline:g} s (declared duration "
                                    f"{declared:.1f} s): upload faster or send shorter segments") from None
             if (header(scope, b"content-type") or b"").startswith(b"application/vnd+livepeer.uri"):
                 raise Refusal(400, "segments by URL (object storage) are not supported; post the bytes")
