@@ -188,7 +188,7 @@ class _RenditionWorker:
         try:
             out.close()
         except Exception as exc:  # a failed mux leaves a broken container; report the first error
-            self.error = self.error or exc
+            self.error = self.error or exc.with_traceback(None)
         self.data = self._buf.getvalue()
 
     # -- pool threads
@@ -204,7 +204,9 @@ class _RenditionWorker:
                 if not self.stop.is_set():
                     self._take(item)
             except Exception as exc:  # reported by transcode(); the other renditions stop too
-                self.error = self.error or exc
+                # without its traceback, which holds this frame and so this worker: a cycle that would keep
+                # the worker's buffers until the cycle collector ran
+                self.error = self.error or exc.with_traceback(None)
                 self.stop.set()
             finally:
                 item = None

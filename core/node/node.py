@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import secrets
 import socket
@@ -266,11 +267,12 @@ class Node:
         loop = asyncio.get_running_loop()
 
         async def transcode(job: SegmentJob) -> TranscodedSegment:
-            return await loop.run_in_executor(
-                self._pool,
-                lambda: ladder.transcode(job.data, job.profiles, enc, limits, want_preview=True, cancel=job.cancel,
-                                         pool=self._renditions),
-            )
+            call = functools.partial(ladder.transcode, job.data, job.profiles, enc, limits, want_preview=True,
+                                     cancel=job.cancel, pool=self._renditions)
+            # Neither this frame nor the call holds the job: a failure's traceback holds this frame, and the
+            # job's future holds the failure, so the job (with its bytes) would be kept by a reference cycle.
+            del job
+            return await loop.run_in_executor(self._pool, call)
 
         sessions = SessionManager(
             self._max_sessions, transcode, self._segment_done,

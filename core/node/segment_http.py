@@ -231,6 +231,10 @@ class SegmentEndpoint:
                 hashes += keccak(r.data)
             result.data.sig = self.payments.sign(hashes)
             self.payments.debit(sender, seg.manifestId, sum(r.pixels for r in done.renditions))
+        finally:
+            # job.result holds a failure's exception, whose traceback holds this frame, which holds the job:
+            # a cycle that kept the segment's bytes (up to 300 MB) until the cycle collector ran.
+            del job
         try:
             info = await asyncio.to_thread(self.info.build, sender, session_id, with_hardware=False)
             result.info.CopyFrom(info)

@@ -168,6 +168,10 @@ class SessionManager:
                 finally:
                     session.current = None
                     session.last_seen = self._clock()
+                    # Not kept while waiting for the next segment (up to the idle timeout): a failed job's
+                    # future holds an exception whose traceback holds this frame, so the job, its bytes
+                    # and the exception would also form a cycle.
+                    job = result = None
         finally:
             self._drop(session)
 
