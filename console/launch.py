@@ -43,11 +43,6 @@ def run_console(ctx: CliContext) -> int:
     from console.app import LivepeerConsole
     from console.services import ConsoleServices
 
-    def signer(address: str):
-        from chain.wallet import Wallet
-
-        return Wallet().signer(address)
-
     def journal():
         from core.composition import tx_journal
 
@@ -55,7 +50,7 @@ def run_console(ctx: CliContext) -> int:
 
     services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
                                account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),
-                               signer_factory=signer, journal_factory=journal)
+                               signer_factory=keyring_signer, journal_factory=journal)
     services.node_factory = node_factory(settings, services)
     services.opens_on_dashboard = _is_orchestrator(client, first.account)
     try:
@@ -63,6 +58,13 @@ def run_console(ctx: CliContext) -> int:
     finally:
         services.close()
     return 0
+
+
+def keyring_signer(address: str):
+    """The console's signer for `address`: its key read from the OS keyring wallet."""
+    from chain.wallet import Wallet
+
+    return Wallet().signer(address)
 
 
 def _is_orchestrator(client, account: str | None) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from chain.devnet.anvil import free_port
 from chain.devnet.manager import Devnet
 from core.settings import load_settings
+from tests.keyring_session import keyring_session, secret_service  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +101,26 @@ def unreachable_peers(console_services):
         rpc("evm_setAutomine", [True])
     assert all(client.w3.eth.get_transaction_receipt(tx).status == 1 for tx in sent)
     return f"127.0.0.1:{CLOSED_PORT}"
+
+
+# The accounts whose keys keyring_services imports: the default account (orchestrator #1), orchestrators
+# #2 and #3, delegator 30 and gateway 55 — the accounts of the write tests that sign through the keyring.
+KEYRING_ACCOUNTS = (1, 2, 3, 30, 55)
+
+
+@pytest.fixture
+def keyring_services(signing_services, secret_service):
+    """signing_services, but signing as the console does when a user runs it: the keys of KEYRING_ACCOUNTS
+    are imported into a real gnome-keyring (tests/keyring_session.py) and every signature goes through
+    console.launch.keyring_signer, which reads the key from it. No dev key is reachable: an account whose
+    key is not in the keyring cannot sign."""
+    from chain.devnet.accounts import dev_account
+    from chain.wallet import Wallet
+    from console.launch import keyring_signer
+
+    wallet = Wallet()
+    for i in KEYRING_ACCOUNTS:
+        wallet.import_hex(bytes(dev_account(i).key).hex(), f"devnet-{i}")
+    signing_services.signer_factory = keyring_signer
+    signing_services.wallet_factory = lambda: wallet
+    return signing_services

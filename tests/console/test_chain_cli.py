@@ -15,6 +15,7 @@ from console.commands import chain_cmds
 from core.composition import chain_client
 from core.store import open_store
 from core.store.journal import SqlJournal
+from tests.keyring_session import keyring_session, secret_service  # noqa: F401  (fixtures)
 
 LPT = 10**18
 DEV_KEYS = {dev_account(i).address: dev_account(i) for i in range(60)}
@@ -24,6 +25,18 @@ DEV_KEYS = {dev_account(i).address: dev_account(i) for i in range(60)}
 def run(console_settings, monkeypatch):
     """Invoke lpc on the seeded devnet; signing uses the anvil dev keys instead of the OS keyring."""
     monkeypatch.setattr(chain_cmds, "open_signer", lambda _ctx, address: DEV_KEYS[address])
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(cli, ["--data-dir", str(console_settings.data_dir), *args], input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def keyring_run(console_settings, secret_service):  # noqa: F811
+    """Invoke lpc on the seeded devnet signing as a user's lpc does: open_signer reads the key from a real
+    gnome-keyring (nothing is replaced), so an account signs only once its key was imported."""
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None):
@@ -203,3 +216,34 @@ def _usd_node_on_arbitrum_profile(data, rpc_url: str, tmp_path) -> None:
         for s in node.services:
             s.stop()
         parts.store.close()
+
+
+def test_transfer_bond_signs_with_the_key_imported_into_the_keyring(keyring_run, client):
+    """`lpc wallet import` (the key piped on stdin), then `lpc stake transfer-bond` signs with that key from
+    the keyring and the bond moves on chain; before the import the same command signs nothing."""
+    to = dev_account(58).address
+    mine = load_account(client, DELEGATOR1)
+    args = ("stake", "transfer-bond", "--to", to, "--amount", "12LPT", "--account", DELEGATOR1, "--yes")
+    out = keyring_run(*args)
+    assert out.exit_code == 1 and f"{DELEGATOR1} is not in the keyring wallet" in out.output
+    assert load_account(client, DELEGATOR1).bonded_amount == mine.bonded_amount
+    key = bytes(DEV_KEYS[DELEGATOR1].key).hex()
+    imported = keyring_run("wallet", "import", "--label", "delegator-1", input=key + "\n")
+    assert imported.exit_code == 0 and imported.output.strip() == DELEGATOR1
+    out = keyring_run(*args)
+    assert out.exit_code == 0, out.output
+    assert "TransferBond" in out.output and key not in out.output
+    theirs = load_account(client, to)
+    assert theirs.bonded_amount == 12 * LPT and theirs.delegate == ORCH5
+    assert load_account(client, DELEGATOR1).bonded_amount == mine.pending_stake - 12 * LPT
+
+
+def test_reward_call_signs_with_the_key_imported_into_the_keyring(keyring_run, client):
+    orch = dev_account(2).address  # seeded orchestrator 1: reward not called this round
+    key = bytes(DEV_KEYS[orch].key).hex()
+    assert keyring_run("wallet", "import", input=key + "\n").exit_code == 0
+    stake = client.contract("BondingManager").functions.transcoderTotalStake(orch).call()
+    out = keyring_run("reward", "call", "--account", orch, "--yes", "--json")
+    assert out.exit_code == 0, out.output
+    assert any(e["name"] == "Reward" for e in json.loads(out.output)["results"][0]["events"])
+    assert client.contract("BondingManager").functions.transcoderTotalStake(orch).call() > stake

@@ -14,8 +14,8 @@ SIZE = (150, 40)
 ETH = 10**18
 
 
-async def test_funding_the_deposit_through_the_ui(signing_services):
-    svc = signing_services
+async def test_funding_the_deposit_through_the_ui(keyring_services):
+    svc = keyring_services  # signs with the key imported into a real gnome-keyring
     gateway = svc.accounts[55]
     svc.account = gateway
     broker = svc.client.contract("TicketBroker").functions

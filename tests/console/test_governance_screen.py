@@ -147,8 +147,8 @@ async def test_vote_on_a_closed_proposal_is_refused_with_the_reason(signing_serv
     assert svc.client.w3.eth.get_transaction_count(svc.account) == nonce
 
 
-async def test_poll_vote_through_the_ui(signing_services):
-    svc = signing_services
+async def test_poll_vote_through_the_ui(keyring_services):
+    svc = keyring_services  # signs with the key imported into a real gnome-keyring
     voter = svc.accounts[3]  # orchestrator #3 voted no in the seed; it changes its mind
     svc.account = voter
     poll = governance.list_polls(svc.client)[0]

@@ -82,8 +82,8 @@ def test_orchestrator_snapshot_change_confirmation(signing_services, snap_compar
 # -- flows --------------------------------------------------------------------------------------
 
 
-async def test_fee_share_change_sends_only_that_field(signing_services):
-    svc = signing_services  # orchestrator #1 has called reward this round; the round is not locked
+async def test_fee_share_change_sends_only_that_field(keyring_services):
+    svc = keyring_services  # orchestrator #1 has called reward this round; signs through a real gnome-keyring
     before = _transcoder(svc, svc.account)
     uri = _uri(svc, svc.account)
     app = LivepeerConsole(svc, poll=False)

@@ -116,8 +116,8 @@ async def test_earnings_table_and_chart_match_the_chain(console_services):
         assert f"{calls.made} calls made" in summary and f"{calls.missed} missed" in summary
 
 
-async def test_call_reward_mints_and_a_second_call_is_refused(signing_services):
-    svc = signing_services
+async def test_call_reward_mints_and_a_second_call_is_refused(keyring_services):
+    svc = keyring_services  # signs with the key imported into a real gnome-keyring
     svc.account = svc.accounts[2]
     bm = svc.client.contract("BondingManager").functions
     rnd = svc.client.contract("RoundsManager").functions.currentRound().call()

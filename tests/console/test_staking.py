@@ -50,8 +50,8 @@ async def _send_through_modal(pilot, submit: str) -> ConfirmTxModal:
     return modal
 
 
-async def test_bond_through_the_form_changes_the_on_chain_stake(signing_services):
-    svc = signing_services
+async def test_bond_through_the_form_changes_the_on_chain_stake(keyring_services):
+    svc = keyring_services  # signs with the key imported into a real gnome-keyring
     me = svc.accounts[30]
     svc.account = me
     bm = svc.client.contract("BondingManager").functions
@@ -70,6 +70,26 @@ async def test_bond_through_the_form_changes_the_on_chain_stake(signing_services
         assert bm.pendingStake(me, 0).call() >= before + 100 * LPT
         # the screen read the chain again: the form is pre-filled from the new balance
         assert screen.query_one("#bond-amount", Input).value == "4900"
+
+
+async def test_an_account_whose_key_is_not_in_the_keyring_signs_nothing(keyring_services):
+    """The keyring is where the console's keys come from: delegator 31's key was never imported, so the bond
+    is not sent, the modal says why (what to do), and the stake is unchanged."""
+    svc = keyring_services
+    me = svc.accounts[31]
+    svc.account = me
+    bm = svc.client.contract("BondingManager").functions
+    before = bm.pendingStake(me, 0).call()
+    nonce = svc.client.w3.eth.get_transaction_count(me)
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open_staking(pilot)
+        await _type(pilot, "#bond-amount", "100")
+        modal = await _send_through_modal(pilot, "#bond-submit")
+        result = " ".join(_plain(modal.query_one("#result", Static)).split())
+        assert f"{me} is not in the keyring wallet" in result and "lpc wallet import" in result
+    assert bm.pendingStake(me, 0).call() == before
+    assert svc.client.w3.eth.get_transaction_count(me) == nonce
 
 
 async def test_unbond_creates_a_lock_shown_in_the_table(signing_services):
