@@ -40,6 +40,9 @@ def cli(ctx: click.Context, data_dir: str | None, network: str | None, rpc_url: 
     ctx.obj = CliContext(data_dir=data_dir, network=network, rpc_url=rpc_url)
     if ctx.invoked_subcommand is None:
         from console.launch import run_console
+        from core.store.db import verify_database
+
+        verify_database(ctx.obj.settings.data_dir)  # a broken database stops lpc before the devnet or Textual start
 
         sys.exit(run_console(ctx.obj))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from core.settings import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, data_dir_problem, load_settings, resolve_data_dir
 
 
 @dataclass
@@ -20,6 +20,9 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            problem = data_dir_problem(resolve_data_dir(self.data_dir))
+            if problem:  # every command stops here, before anything tries to write into it
+                raise click.ClickException(problem)
             try:
                 self._settings = load_settings(self.data_dir, network=self.network, rpc_url=self.rpc_url)
             except SettingsError as exc:

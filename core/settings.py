@@ -41,6 +41,23 @@ def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
     return default_data_dir()
 
 
+def data_dir_problem(root: Path) -> str | None:
+    """Why `root` cannot be used as a data dir, or None. Nothing is created: a missing data dir is fine
+    when it can be made (its nearest existing parent is a writable folder)."""
+    if root.exists():
+        if not root.is_dir():
+            return f"the data dir {root} is a file, not a folder: move it aside or pick another with --data-dir"
+        return None
+    parent = root.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"cannot create the data dir {root}: {parent} is a file, not a folder; pick another with --data-dir"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create the data dir {root}: {parent} is not writable; pick another with --data-dir"
+    return None
+
+
 class DevnetSettings(BaseModel):
     port: int = Field(8545, ge=1, le=65535, description="anvil JSON-RPC port on 127.0.0.1")
     block_time: float = Field(10.0, ge=0, description="seconds between timer-mined blocks (0 = only on transactions)")

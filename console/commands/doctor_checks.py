@@ -49,7 +49,12 @@ def fail(name: str, message: str, action: str) -> Check:
 
 
 def check_data_dir(root: Path) -> Check:
+    from core.settings import data_dir_problem
+
     if not root.exists():
+        problem = data_dir_problem(root)
+        if problem:
+            return fail("data_dir", problem.partition(";")[0], "pick a folder this user can create with --data-dir")
         return warn("data_dir", f"there is no data dir at {root} yet",
                     "lpc makes it at the first start; if you expected one here, check --data-dir / LPC_DATA_DIR")
     if not root.is_dir():
@@ -148,7 +153,7 @@ def _check_devnet(root: Path) -> Check:
     start = "`lpc devnet up` starts it (the console starts it by itself)"
     try:
         info = DevnetInfo(**json.loads(record.read_text()))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return warn("devnet", "the devnet of this data dir is not running", start)
     except (OSError, ValueError, TypeError) as exc:
         return warn("devnet", f"the devnet record {record} cannot be read ({exc})",

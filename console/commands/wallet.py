@@ -89,10 +89,13 @@ def _account_line(info: AccountInfo, default: str | None) -> str:
 
 
 def _default_account(obj: CliContext) -> str | None:
+    """The configured default account. An invalid settings file must not stop the listing: it is named
+    in one line on stderr (and `use` refuses to write over it)."""
     try:
         return obj.settings.account
-    except click.ClickException:
-        return None  # an invalid settings file must not stop the listing; `use` will report it
+    except click.ClickException as exc:
+        click.echo(f"note: the default account is unknown, {exc.message}", err=True)
+        return None
 
 
 @click.group()

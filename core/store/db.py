@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,9 +82,65 @@ def _check_database_file(path: Path) -> None:
         raise StoreError(_corrupt(path, "it does not start with SQLite's header"))
 
 
+_CORRUPT_ADVICE = (" It was left as it is: move it aside (lpc then starts a new one) or restore it from a backup; "
+                   "`lpc doctor` checks it")
+
+
 def _corrupt(path: Path, why: str) -> str:
-    return (f"{path} is not a usable SQLite database ({why}: corrupt or truncated). It was left as it is: "
-            f"move it aside (lpc then starts a new one) or restore it from a backup; `lpc doctor` checks it")
+    return f"{path} is not a usable SQLite database ({why}: corrupt or truncated).{_CORRUPT_ADVICE}"
+
+
+@contextmanager
+def _query_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that cannot write; SQLite's errors become StoreError. Opened read-write (but
+    query-only) on purpose: a read-only connection to a WAL database leaves -wal and -shm files behind,
+    the last close of this one removes them."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+        try:
+            conn.execute("PRAGMA query_only=ON")
+            yield conn
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
+            raise StoreError(f"cannot open the database {path}: {exc}") from None
+        raise StoreError(_corrupt(path, str(exc))) from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_corrupt(path, str(exc))) from None
+
+
+def _page_check(conn: sqlite3.Connection, path: Path, pragma: str) -> None:
+    problems = [row[0] for row in conn.execute(f"PRAGMA {pragma}(20)")]
+    if problems != ["ok"]:
+        raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
+
+
+def verify_database(data_dir: Path) -> None:
+    """Raise StoreError when the database of `data_dir` exists and is not usable (not SQLite, or SQLite's
+    quick_check finds damage). Cheap and read-only: for a start-up that should fail before it begins."""
+    path = Path(data_dir) / DB_NAME
+    if not path.is_file():
+        return
+    _check_database_file(path)
+    with _query_only(path) as conn:
+        _page_check(conn, path, "quick_check")
+        revision = _revision(conn)
+    if revision is not None and revision not in _known_revisions():
+        raise StoreError(_newer(path, revision))
+
+
+def _revision(conn: sqlite3.Connection) -> str | None:
+    """The schema revision alembic recorded, None when it never ran here."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone():
+        return None
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def _newer(path: Path, revision: str) -> str:
+    return (f"{path} is at schema {revision}, which this lpc does not know (a newer lpc wrote it); it was left as "
+            "it is: run that lpc, or restore a backup made with this version")
 
 
 def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> Store:
@@ -108,6 +167,13 @@ def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> 
     except StoreError:
         engine.dispose()
         raise
+    except CommandError:  # the database is at a revision these migrations do not have
+        try:
+            with engine.connect() as conn:
+                revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        finally:
+            engine.dispose()
+        raise StoreError(_newer(path, str(revision))) from None
     except OperationalError as exc:
         engine.dispose()
         if "locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
@@ -140,26 +206,11 @@ def inspect_database(data_dir: Path) -> DatabaseReport:
         return DatabaseReport(path, False, None, None, head, True)
     try:
         _check_database_file(path)
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)  # rw: its last close removes -wal/-shm
-        try:
-            conn.execute("PRAGMA query_only=ON")
-            problems = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
-            if problems != ["ok"]:
-                raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
-            has_table = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'").fetchone()
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone() if has_table else None
-        finally:
-            conn.close()
-    except StoreError as exc:
-        return DatabaseReport(path, True, str(exc), None, head, True)
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "unable to open" in str(exc) or "readonly" in str(exc):
-            return DatabaseReport(path, True, f"cannot check the database {path}: {exc}", None, head, True)
-        return DatabaseReport(path, True, _corrupt(path, str(exc)), None, head, True)
-    except sqlite3.DatabaseError as exc:
-        return DatabaseReport(path, True, _corrupt(path, str(exc)), None, head, True)
-    revision = row[0] if row else None
+        with _query_only(path) as conn:
+            _page_check(conn, path, "integrity_check")
+            revision = _revision(conn)
+    except StoreError as exc:  # what was found; the caller says what to do
+        return DatabaseReport(path, True, str(exc).removesuffix(_CORRUPT_ADVICE), None, head, True)
     known = revision is None or revision in _known_revisions()
     return DatabaseReport(path, True, None, revision, head, known)
 

@@ -134,6 +134,8 @@ def test_a_data_dir_that_is_a_file_fails(tmp_path):
     blocker.write_text("in the way")
     check = doctor_checks.check_data_dir(blocker)
     assert check.status == "fail" and "is a file" in check.message and "--data-dir" in check.action
+    below = doctor_checks.check_data_dir(blocker / "data")
+    assert below.status == "fail" and "cannot create the data dir" in below.message
     assert blocker.read_text() == "in the way"
 
 
