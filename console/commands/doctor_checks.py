@@ -107,11 +107,14 @@ def check_keyring(settings: Settings | None) -> Check:
     from chain.wallet import KeyringUnavailable, WalletError
     from console.commands.wallet import open_wallet
 
+    from chain.wallet.keyring_store import provide_keyring_with
+
+    provide_keyring_with(None)  # doctor only looks: it never starts a keyring or asks for its password
     wallet = open_wallet()
     try:
         state = wallet.keyring_state()
     except KeyringUnavailable as exc:
-        return fail("keyring", str(exc), "without a keyring nothing can be signed; see the README's set-up")
+        return _no_secret_service(exc)
     if state.has_collection is False:
         return warn("keyring", f"the keyring ({state.backend}) has no default collection yet",
                     "`lpc wallet new` or `lpc wallet import` creates it")
@@ -133,6 +136,22 @@ def check_keyring(settings: Settings | None) -> Check:
         return fail("keyring", str(exc), "signing as the default account fails until this is fixed")
     return ok("keyring", f"{state.backend} unlocked; {len(accounts)} account(s); the key of the default account "
                          f"{account.address} is present")
+
+
+def _no_secret_service(exc: Exception) -> Check:
+    """No Secret Service on this session: fine on a server where lpc can start its own gnome-keyring
+    (it asks for the password in a terminal), a failure where it cannot."""
+    from chain.wallet.secret_service import login_keyring_file, missing_daemons
+
+    missing = missing_daemons()
+    if missing:
+        return fail("keyring", f"{exc} (and {', '.join(missing)} not installed, so lpc cannot start one)",
+                    "without a keyring nothing can be signed: install gnome-keyring and dbus (the set-up does)")
+    path = login_keyring_file()
+    where = f"the login keyring {path}" if path.exists() else f"a new login keyring at {path}"
+    return warn("keyring", f"no Secret Service on this session; lpc in a terminal starts gnome-keyring on {where} "
+                           "and asks for its password", "doctor does not ask for it: `lpc wallet list` in a terminal "
+                                                         "unlocks it and shows the accounts")
 
 
 # ------------------------------------------------------------------------------- chain

@@ -204,12 +204,25 @@ def _settings(tmp_path: Path, **env: str):
                 os.environ[k] = v
 
 
-def test_keyring_without_a_secret_service_fails(tmp_path, monkeypatch):
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
-    env = _env({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}"})
-    _code, report = _doctor(tmp_path, env=env)
+def test_keyring_without_a_secret_service_says_lpc_starts_its_own(tmp_path):
+    home = tmp_path / "home"
+    env = _env({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}", "HOME": str(home),
+                "XDG_DATA_HOME": str(home / "data")})
+    _code, report = _doctor(tmp_path / "data", env=env)
+    check = _by_name(report)["keyring"]
+    assert check["status"] == "warn" and "no Secret Service" in check["message"]
+    assert f"a new login keyring at {home / 'data' / 'keyrings' / 'login.keyring'}" in check["message"]
+    assert not (home / "data").exists()  # nothing started, nothing created
+
+
+def test_keyring_without_a_secret_service_or_the_daemons_fails(tmp_path):
+    bare_path = tmp_path / "bin"
+    bare_path.mkdir()
+    env = _env({"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path / 'no-bus'}", "PATH": str(bare_path)})
+    _code, report = _doctor(tmp_path / "data", env=env)
     check = _by_name(report)["keyring"]
     assert check["status"] == "fail" and "no OS keyring available" in check["message"]
+    assert "gnome-keyring-daemon" in check["message"] and "install gnome-keyring" in check["action"]
 
 
 def test_keyring_unlocked_with_no_account_is_a_warning(secret_service, tmp_path):
