@@ -3,7 +3,9 @@ password of the user's gnome-keyring and run a private one for this lpc (chain/w
 
 The first time, when the user has no login keyring yet, the password is new: it is asked twice, and
 it encrypts the keyring file gnome-keyring creates; it is stored nowhere. Later runs ask once; a wrong
-password is refused, three times at most. The daemons stop when lpc exits.
+password is refused, three times at most. The daemons stop when lpc exits. While one lpc runs them,
+another lpc of the same user uses that keyring (no second daemon may open the file: see
+chain/wallet/secret_service.py) and asks nothing.
 
 Only in a terminal, on the main thread, and at most once per process: without a terminal (systemd, a
 pipe, tests) or when the user gave up, keyring calls fail as before with words that say what to do.
@@ -25,32 +27,48 @@ from chain.wallet.secret_service import (
     SecretServiceError,
     login_keyring_file,
     missing_daemons,
+    running_session,
     secret_service_reachable,
 )
 
 ATTEMPTS = 3
-_asked = False
-_service: PrivateSecretService | None = None
+_asked = False  # asked once (or told not to ask any more): never again in this process
+_provided = False  # this module made a keyring reachable (ours, or another lpc's)
 
 
 def install() -> None:
     """Let keyring reads and writes of this process ask for the keyring when there is none."""
     from chain.wallet.keyring_store import provide_keyring_with
 
-    provide_keyring_with(lambda: ensure_keyring() is not None)
+    provide_keyring_with(ensure_keyring)
 
 
-def ensure_keyring() -> PrivateSecretService | None:
-    """The private Secret Service this process started (asking for its password now if it has to),
-    or None when one was already reachable or none can be started here. A wrong password, three
-    times, is a ClickException (exit 1); nothing is changed."""
-    global _asked, _service
-    if _service is not None or _asked:
-        return _service
-    if not _interactive() or secret_service_reachable() or missing_daemons():
-        return None
+def no_more_prompts() -> None:
+    """From now on never ask (the console's screen owns the terminal)."""
+    global _asked
     _asked = True
+
+
+def ensure_keyring() -> bool:
+    """Make a keyring reachable when there is none: the one another lpc of this user runs, else a
+    private one started now with a password asked in the terminal. True when this module made one
+    reachable. A wrong password, three times, is a ClickException (exit 1); nothing is changed."""
+    global _asked, _provided
+    if _asked or _provided:
+        return _provided
+    if secret_service_reachable() or missing_daemons():
+        return False
     path = login_keyring_file()
+    shared = running_session(path)
+    if shared is not None:
+        address, pid = shared
+        _use_bus(address)
+        _provided = True
+        click.echo(f"using the keyring that lpc (pid {pid}) unlocked; it locks when that lpc exits", err=True)
+        return True
+    if not _interactive():
+        return False
+    _asked = True
     new = not path.exists()
     if new:
         click.echo(f"There is no OS keyring here (no Secret Service on D-Bus). lpc keeps its keys in a "
@@ -62,7 +80,7 @@ def ensure_keyring() -> PrivateSecretService | None:
                                     confirmation_prompt="Repeat the password", value_proc=_not_blank)
         else:
             password = click.prompt(f"Password of your keyring ({path})", hide_input=True, err=True)
-        service = PrivateSecretService()
+        service = PrivateSecretService(path)
         try:
             unlocked = service.start(password)
         except SecretServiceError as exc:
@@ -70,7 +88,7 @@ def ensure_keyring() -> PrivateSecretService | None:
         if unlocked:
             _activate(service)
             click.echo("keyring unlocked for this lpc (it locks again when lpc exits)", err=True)
-            return service
+            return True
         left = ATTEMPTS - attempt
         if left:
             click.echo(f"That password does not unlock {path}; try again ({left} more).", err=True)
@@ -92,11 +110,15 @@ def _interactive() -> bool:
 
 
 def _activate(service: PrivateSecretService) -> None:
-    global _service
+    global _provided
+    _provided = True
+    _use_bus(service.address)
+    atexit.register(service.stop)
+
+
+def _use_bus(address: str) -> None:
     import keyring
     from keyring.backends import SecretService
 
-    _service = service
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = service.address  # keyring and the node's children use it
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = address  # keyring, and the children lpc starts, use it
     keyring.set_keyring(SecretService.Keyring())
-    atexit.register(service.stop)

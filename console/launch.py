@@ -12,9 +12,10 @@ from core.settings import Network
 
 def run_console(ctx: CliContext) -> int:
     settings = ctx.settings
-    from console.headless_keyring import ensure_keyring
+    from console import headless_keyring
 
-    ensure_keyring()  # on a server without an OS keyring: ask for it now, before the screen is taken
+    headless_keyring.ensure_keyring()  # on a server without an OS keyring: ask now, before the screen is
+    headless_keyring.no_more_prompts()  # taken, and never while it is
     if settings.network is Network.DEVNET and not settings.rpc_url:
         from console.commands.devnet import _devnet, _progress_printer, configured_port
 

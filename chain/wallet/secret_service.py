@@ -11,10 +11,18 @@ the two daemons a desktop would, for this lpc process only:
    survive between runs and are the same keys a desktop session of this user would show.
 A wrong password leaves the keyring locked: `start` reports that and stops both daemons. Both are
 children of this process, die with it (PR_SET_PDEATHSIG on Linux) and are stopped by `stop()`.
+
+One keyring file, one daemon: two gnome-keyring daemons on the same file each rewrite it whole, and one
+loses the other's new entries (a key!). So the process that runs the daemons holds an exclusive lock
+(`lpc-session.lock` beside the keyring file) for as long as they run and writes the bus address next to
+it (`lpc-session.json`, 0600); a second lpc of the same user finds it with `running_session` and uses
+that keyring, already unlocked, instead of starting another daemon. It works until the first lpc exits.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -80,6 +88,54 @@ def login_keyring_file(environ: dict[str, str] | None = None) -> Path:
     return Path(data) / "keyrings" / "login.keyring"
 
 
+def _lock_path(keyring_file: Path) -> Path:
+    return keyring_file.with_name("lpc-session.lock")
+
+
+def _session_path(keyring_file: Path) -> Path:
+    return keyring_file.with_name("lpc-session.json")
+
+
+def running_session(keyring_file: Path | None = None) -> tuple[str, int] | None:
+    """(bus address, pid of the lpc that runs it) of the private Secret Service another lpc of this
+    user runs on `keyring_file`, when it answers unlocked; None when there is none."""
+    keyring_file = keyring_file or login_keyring_file()
+    lock = _lock_path(keyring_file)
+    if not lock.exists():
+        return None
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # held: someone runs it
+        else:
+            return None  # nobody holds it (a stale file): released when f closes
+    try:
+        record = json.loads(_session_path(keyring_file).read_text())
+        address, pid = str(record["address"]), int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _unlocked(address):
+        return None
+    return address, pid
+
+
+def _unlocked(address: str) -> bool:
+    import secretstorage
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+    from secretstorage.util import add_match_rules
+
+    try:
+        with closing(open_dbus_connection(bus=address)) as conn:
+            add_match_rules(conn)
+            if not Proxy(message_bus, conn, timeout=3).NameHasOwner(SECRETS_NAME)[0]:
+                return False
+            return not secretstorage.collection.get_collection_by_alias(conn, "default").is_locked()
+    except Exception:  # noqa: BLE001 - gone, or not answering
+        return False
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     if sys.platform.startswith("linux"):
         import ctypes
@@ -90,8 +146,10 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 class PrivateSecretService:
     """One private bus with gnome-keyring on it, for this process. `address` is the bus to use."""
 
-    def __init__(self) -> None:
+    def __init__(self, keyring_file: Path | None = None) -> None:
+        self.keyring_file = keyring_file or login_keyring_file()
         self.address: str | None = None
+        self._lock = None  # the open, flock-ed lpc-session.lock while our daemons run
         self._dir: str | None = None
         self._bus: subprocess.Popen | None = None
         self._daemon: subprocess.Popen | None = None
@@ -107,6 +165,7 @@ class PrivateSecretService:
         if missing:
             raise SecretServiceError(f"{', '.join(missing)} not installed: install gnome-keyring and dbus "
                                      "(`bash packaging/setup.sh install` does)")
+        self._claim()
         self._dir = tempfile.mkdtemp(prefix="lpc-dbus-")  # 0700: only this user reaches the socket
         config = Path(self._dir) / "bus.conf"
         config.write_text(_BUS_CONFIG.format(dir=self._dir))
@@ -128,12 +187,29 @@ class PrivateSecretService:
             self._daemon.stdin.write(password.encode())
             self._daemon.stdin.close()
             unlocked = self._wait_unlocked()
+            if unlocked:
+                session = _session_path(self.keyring_file)
+                fd = os.open(session, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    json.dump({"address": self.address, "pid": os.getpid()}, f)
         except BaseException:
             self.stop()
             raise
         if not unlocked:
             self.stop()
         return unlocked
+
+    def _claim(self) -> None:
+        """Take the keyring's lock, or say which lpc already runs a keyring daemon on it."""
+        self.keyring_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = open(_lock_path(self.keyring_file), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise SecretServiceError(f"another lpc is opening the keyring {self.keyring_file} right now; "
+                                     "try again in a moment") from None
+        self._lock = lock
 
     def _wait_unlocked(self) -> bool:
         import secretstorage
@@ -181,3 +257,7 @@ class PrivateSecretService:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        if self._lock is not None:
+            _session_path(self.keyring_file).unlink(missing_ok=True)
+            self._lock.close()  # releases the flock
+            self._lock = None

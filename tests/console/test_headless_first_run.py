@@ -114,6 +114,19 @@ def test_headless_first_run_creates_a_keyring_and_later_runs_sign_with_it(tmp_pa
         term.type(PASSWORD)
         term.wait_for("Reward this round", "DEVNET", account.address[:6])
         assert len(keyring_daemons(home)) == 2  # the private bus and gnome-keyring, while lpc runs
+
+        # meanwhile another lpc of this user uses that keyring: nothing asked, no second daemon on the file
+        listed, other = tmp_path / "list.json", Terminal(env)
+        try:
+            other.run(f"sh -c '{lpc} wallet list --json > {listed}; echo exit $?; read _'")
+            screen = other.wait_for("using the keyring that lpc (pid", "exit 0")
+            assert "password" not in screen.lower()
+            assert [a["address"] for a in json.loads(listed.read_text())] == [account.address]
+            assert len(keyring_daemons(home)) == 2
+            other.type("")
+            other.wait_closed()
+        finally:
+            other.kill()
         term.keys("q")
         term.wait_closed()
         assert keyring_daemons(home) == []
