@@ -174,15 +174,19 @@ def load_orchestrator_pool_naive(client: ChainClient) -> OrchestratorPool:
 
 @dataclass(frozen=True)
 class RoundInfo:
-    """The current round in the protocol's own clock ("L1" blocks from RoundsManager.blockNum)."""
+    """The current round in the protocol's own clock ("L1" blocks from RoundsManager.blockNum).
+
+    Every block number here is an L1 number (on Arbitrum One the Ethereum block; on the devnet the L2
+    block + 20,000,000): compare them only with each other, never use one as an L2 block (eth_getLogs
+    range, block_identifier, eth_getBlockByNumber); the L2 head is `eth_blockNumber`."""
 
     number: int
     initialized: bool
     locked: bool
-    start_block: int
-    length: int
+    start_block: int  # L1
+    length: int  # L1 blocks
     lock_amount: int  # parts per 1,000,000 of the round that are locked at its end
-    l1_block: int
+    l1_block: int  # RoundsManager.blockNum() when read
     last_initialized_round: int = 0
     paused: bool = False
 
