@@ -5,6 +5,11 @@ The caller supplies a `Signer` (the keyring wallet's, or an eth_account LocalAcc
 step by step: an intent whose gas could not be estimated when it was built (bond after its approve)
 is estimated again just before signing, and a step that would now revert stops the plan with the
 reason in words. Keys never reach this module: only signed bytes do.
+
+This is the only place a transaction is signed: `send_intent` (sign, send, wait) for plans, and
+`sign_intent` for a caller that must store the signed bytes before they leave the machine (the node's
+ticket redemptions). Both take the fees from the intent (chain.intents.gas_price: no tip, max fee =
+MAX_FEE_MULTIPLIER × base fee) and journal the transaction before it is signed.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
 from chain.abi import CLIENT_ABIS, abi
@@ -129,12 +134,56 @@ def execute_plan(client: ChainClient, plan: TxPlan, signer: Signer, journal: Jou
     return results
 
 
+@dataclass(frozen=True)
+class SignedTx:
+    journal_id: int
+    tx_hash: str
+    raw: bytes
+
+
+def _check_signer(signer: Signer, intent: TxIntent) -> None:
+    if to_checksum_address(signer.address) != to_checksum_address(intent.sender):
+        raise ChainError(f"the signer is {signer.address}, but this transaction is from {intent.sender}")
+
+
+def _sign(client: ChainClient, intent: TxIntent, gas: int, signer: Signer) -> bytes:
+    """The intent as an EIP-1559 transaction with the sender's next nonce, signed: the raw bytes."""
+    tx = {
+        "chainId": intent.chain_id,
+        "from": intent.sender,
+        "to": intent.to,
+        "data": intent.data,
+        "value": intent.value,
+        "gas": gas,
+        "nonce": client.w3.eth.get_transaction_count(intent.sender, "pending"),
+        "maxFeePerGas": intent.max_fee_per_gas,
+        "maxPriorityFeePerGas": intent.max_priority_fee_per_gas,
+        "type": 2,
+    }
+    signed = signer.sign_transaction(tx)
+    return bytes(getattr(signed, "raw_transaction", None) or getattr(signed, "rawTransaction"))
+
+
+def sign_intent(client: ChainClient, intent: TxIntent, signer: Signer, journal: Journal) -> SignedTx:
+    """Journal the intent and sign it (not send it): its gas must be known. The journal row gets the hash;
+    the caller sends the bytes (and may send them again after a restart: same hash, same nonce)."""
+    _check_signer(signer, intent)
+    entry = journal.add(intent, network=client.profile.name)
+    try:
+        raw = _sign(client, intent, intent.gas, signer)
+    except Exception as exc:  # noqa: BLE001 - the wallet's errors never contain the key
+        journal.update(entry, status="refused", error=f"not signed: {exc}")
+        raise
+    tx_hash = "0x" + keccak(raw).hex()
+    journal.update(entry, tx_hash=tx_hash)
+    return SignedTx(entry, tx_hash, raw)
+
+
 def send_intent(client: ChainClient, intent: TxIntent, signer: Signer, journal: Journal, *,
                 timeout: float = 120.0) -> TxResult:
     """Sign with `signer`, send, wait for the receipt and decode it. Never raises for a revert."""
     w3 = client.w3
-    if to_checksum_address(signer.address) != to_checksum_address(intent.sender):
-        raise ChainError(f"the signer is {signer.address}, but this transaction is from {intent.sender}")
+    _check_signer(signer, intent)
     entry = journal.add(intent, network=client.profile.name)
     gas = intent.gas
     if not intent.gas_estimated:
@@ -145,24 +194,11 @@ def send_intent(client: ChainClient, intent: TxIntent, signer: Signer, journal: 
         except PreflightError as exc:
             journal.update(entry, status="refused", error=str(exc))
             return TxResult(intent, entry, ok=False, error=exc.reason, fix=exc.fix)
-    tx = {
-        "chainId": intent.chain_id,
-        "from": intent.sender,
-        "to": intent.to,
-        "data": intent.data,
-        "value": intent.value,
-        "gas": gas,
-        "nonce": w3.eth.get_transaction_count(intent.sender, "pending"),
-        "maxFeePerGas": intent.max_fee_per_gas,
-        "maxPriorityFeePerGas": intent.max_priority_fee_per_gas,
-        "type": 2,
-    }
     try:
-        signed = signer.sign_transaction(tx)
+        raw = _sign(client, intent, gas, signer)
     except Exception as exc:  # noqa: BLE001 - the wallet's errors never contain the key
         journal.update(entry, status="refused", error=f"not signed: {exc}")
         return TxResult(intent, entry, ok=False, error=f"the wallet did not sign: {exc}")
-    raw = getattr(signed, "raw_transaction", None) or getattr(signed, "rawTransaction")
     try:
         tx_hash = w3.eth.send_raw_transaction(raw)
     except (Web3RPCError, ValueError) as exc:

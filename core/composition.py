@@ -159,7 +159,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
     import threading
     from dataclasses import replace
 
-    from chain.services.tickets import BrokerClient, RewardClient
+    from chain.services.payment_ports import BrokerClient, RewardClient
     from core.node import Node
     from core.node.onchain import OnchainPayments
     from core.payments.alerts import Alerts

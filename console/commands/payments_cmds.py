@@ -38,7 +38,7 @@ def deposit() -> None:
 @_guard
 def deposit_show(ctx: CliContext, account_: str | None, as_json: bool) -> None:
     """Show the deposit, the reserve and the unlock state."""
-    from chain.services.tickets import load_sender
+    from chain.services.deposit import load_sender
 
     info = load_sender(_client(ctx), _account(ctx, account_))
     if as_json:
@@ -62,11 +62,11 @@ def deposit_show(ctx: CliContext, account_: str | None, as_json: bool) -> None:
 @_guard
 def deposit_fund(ctx: CliContext, deposit_: str, reserve: str, account: str | None, yes: bool, as_json: bool) -> None:
     """Add ETH to the deposit and/or the reserve (also cancels an unlock in progress)."""
-    from chain.services import tickets
+    from chain.services import deposit as deposit_plans
 
     d = parse_eth(deposit_, allow_zero=True)
     r = parse_eth(reserve, allow_zero=True)
-    _run_plan(ctx, lambda client, sender: tickets.fund(client, sender, deposit=d, reserve=r), account, yes, as_json)
+    _run_plan(ctx, lambda client, sender: deposit_plans.fund(client, sender, deposit=d, reserve=r), account, yes, as_json)
 
 
 def _simple(name: str, fn_name: str, doc: str):
@@ -75,9 +75,9 @@ def _simple(name: str, fn_name: str, doc: str):
     @pass_ctx
     @_guard
     def cmd(ctx: CliContext, account: str | None, yes: bool, as_json: bool) -> None:
-        from chain.services import tickets
+        from chain.services import deposit as deposit_plans
 
-        _run_plan(ctx, getattr(tickets, fn_name), account, yes, as_json)
+        _run_plan(ctx, getattr(deposit_plans, fn_name), account, yes, as_json)
 
     cmd.__doc__ = doc
     cmd.help = doc

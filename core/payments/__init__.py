@@ -13,6 +13,6 @@ redemption worker, pricing, the gateway's ticket sender and the reward autopilot
 - sender.py      the gateway side: tickets and payments per segment, nonce state
 - autopilot.py   initialize rounds and call reward once per round, with history and alerts
 - api.py         the management API endpoints (/pricing, /tickets, /rewards, /alerts)
-- ports.py       what all this needs from the chain (implemented in chain/services/tickets.py)
+- ports.py       what all this needs from the chain (implemented in chain/services/payment_ports.py)
 The on-chain PaymentPolicy of the node is core/node/onchain.py; core/composition.onchain_node wires it.
 """

@@ -1,5 +1,5 @@
 """What payments need from the chain, as small Protocols. The web3 implementations live in chain/
-(chain/services/tickets.py, BrokerClient and RewardClient) and are wired in core/composition.py; tests
+(chain/services/payment_ports.py, BrokerClient and RewardClient) and are wired in core/composition.py; tests
 of core logic may pass anything of the same shape, the integration tests pass the real ones on anvil.
 All amounts are integer wei; addresses are 0x-hex checksummed strings at this boundary.
 """

@@ -12,7 +12,7 @@ import pytest
 
 from chain.client import ChainClient
 from chain.devnet.accounts import dev_account
-from chain.services.tickets import RewardClient
+from chain.services.payment_ports import RewardClient
 from core.payments.alerts import Alerts
 from core.payments.autopilot import AutopilotConfig, RewardAutopilot
 from core.store import open_store

@@ -22,7 +22,7 @@ import pytest
 
 from chain.devnet.accounts import dev_account
 from chain.devnet.anvil import free_port
-from chain.services.tickets import BrokerClient
+from chain.services.payment_ports import BrokerClient
 from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
 from core.payments.ledger import TicketLedger

@@ -19,7 +19,7 @@ from console.screens.chain_view import ChainReadScreen, Notice, ReadFailed
 
 @dataclass
 class SenderLoaded(Message):
-    info: object  # chain.services.tickets.SenderInfo
+    info: object  # chain.services.deposit.SenderInfo
 
 
 class DepositScreen(ChainReadScreen):
@@ -54,7 +54,7 @@ class DepositScreen(ChainReadScreen):
         self.reload()
 
     def read(self, client, account: str | None) -> Message:
-        from chain.services.tickets import load_sender
+        from chain.services.deposit import load_sender
 
         return SenderLoaded(load_sender(client, account))
 
@@ -96,7 +96,7 @@ class DepositScreen(ChainReadScreen):
             return None
 
     def action_fund(self) -> None:
-        from chain.services import tickets
+        from chain.services import deposit as deposit_plans
 
         deposit, reserve = self._amount("add-deposit"), self._amount("add-reserve")
         if deposit is None or reserve is None:
@@ -107,14 +107,14 @@ class DepositScreen(ChainReadScreen):
             return
         account = self.app.services.account
         self.query_one("#deposit-notice", Notice).say("")
-        self.app.propose(lambda c: tickets.fund(c, account, deposit=deposit, reserve=reserve),
+        self.app.propose(lambda c: deposit_plans.fund(c, account, deposit=deposit, reserve=reserve),
                          on_done=lambda _o: self.reload())
 
     def _simple(self, name: str) -> None:
-        from chain.services import tickets
+        from chain.services import deposit as deposit_plans
 
         account = self.app.services.account
-        fn = getattr(tickets, name)
+        fn = getattr(deposit_plans, name)
         self.query_one("#deposit-notice", Notice).say("")
         self.app.propose(lambda c: fn(c, account), on_done=lambda _o: self.reload())
 
