@@ -90,6 +90,12 @@ class NodeSettings(BaseModel):
                                                      "(-priceFeedAddr); default: the network's (ETH/USD)")
     price_feed_poll_s: float = Field(60.0, gt=0, description="seconds between price feed reads")
     offchain: bool = Field(True, description="run without the chain (no payments)")
+    idle_timeout_s: float = Field(70.0, gt=0, le=3600,
+                                  description="seconds a session lives after its last segment (go-livepeer: 70)")
+    gateway_session_share: float = Field(
+        0.5, gt=0, le=1, description="offchain: the share of max_sessions one gateway IP may hold (more is refused "
+                                     "OrchestratorCapped, so one client cannot take every slot); 1 = no limit. "
+                                     "On chain gateways pay per segment and are not limited (as go-livepeer)")
     max_renditions: int = Field(8, ge=1, le=32, description="renditions one segment may ask for (more: refused, 413)")
     max_ladder_pixels: int = Field(MAX_LADDER_PIXELS, ge=1, description="output pixels per frame a segment's renditions "
                                    "may add up to (default two 4096x2160 frames; more: refused, 413)")

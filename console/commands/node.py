@@ -57,6 +57,11 @@ _DEFAULTS = "default: settings.toml [node], LPC_NODE__*, then the built-in"
 @click.option("--max-ladder-pixels", type=click.IntRange(min=1), default=None,
               help="Output pixels per frame a segment's renditions may add up to; more is refused with 413 "
                    "(default 17694720, two 4096x2160 frames).")
+@click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(min=0, min_open=True, max=3600), default=None,
+              help="Seconds a session lives after its last segment (default 70, as go-livepeer).")
+@click.option("--gateway-session-share", type=click.FloatRange(min=0, min_open=True, max=1), default=None,
+              help="Offchain: the share of --max-sessions one gateway IP may hold; more is refused "
+                   "OrchestratorCapped (default 0.5; 1 = no limit). On chain gateways are not limited.")
 @click.option("--account", "account", default=None,
               help="On chain: the orchestrator account (default: settings.account); its key is in the keyring.")
 @click.option("--dev-account", type=click.IntRange(0, 999), default=None,
@@ -79,7 +84,8 @@ def node(
     ctx: CliContext, orchestrator: bool, transcoder: bool, offchain: bool | None, service_addr: str | None,
     http_addr: str | None, cli_addr: str | None, max_sessions: str | None, price_per_unit: str | None,
     pixels_per_unit: str | None, price_feed: str | None, price_feed_poll: float | None, encoder: str | None,
-    x264_preset: str | None, encoder_threads: int | None, max_ladder_pixels: int | None, account: str | None,
+    x264_preset: str | None, encoder_threads: int | None, max_ladder_pixels: int | None,
+    idle_timeout_s: float | None, gateway_session_share: float | None, account: str | None,
     dev_account: int | None, ticket_ev: str | None, max_face_value: str | None, max_gas_price: str | None, auto_adjust_price: bool | None, reward: bool | None,
     reward_for: str | None, initialize_round: bool | None, block_polling_interval: float | None, verbose: int,
 ) -> None:
@@ -96,7 +102,8 @@ def node(
     from core.node.node import NodeStartError
 
     overrides = _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, price_per_unit,
-                                pixels_per_unit, encoder, x264_preset, encoder_threads, max_ladder_pixels)
+                                pixels_per_unit, encoder, x264_preset, encoder_threads, max_ladder_pixels,
+                                idle_timeout_s=idle_timeout_s, gateway_session_share=gateway_session_share)
     settings = ctx.settings
     try:
         config = node_config(settings, overrides)
@@ -187,7 +194,8 @@ def _keep_certificate(data_dir) -> str | None:
 
 
 def _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, price_per_unit, pixels_per_unit,
-                    encoder, x264_preset, encoder_threads=None, max_ladder_pixels=None) -> dict:
+                    encoder, x264_preset, encoder_threads=None, max_ladder_pixels=None, *,
+                    idle_timeout_s=None, gateway_session_share=None) -> dict:
     """The NodeConfig fields the user gave as flags (checked here so the error names the flag)."""
     from core.node.config import split_host_port
     from core.payments.pricing import PriceError, parse_pixels, parse_price
@@ -195,7 +203,8 @@ def _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, p
     # cli_addr 'none' turns the management port off (the settings model reads it so; None is "not given")
     given: dict = {"offchain": offchain, "service_addr": service_addr, "http_addr": http_addr, "cli_addr": cli_addr,
                    "encoder": encoder, "x264_preset": x264_preset, "encoder_threads": encoder_threads,
-                   "max_ladder_pixels": max_ladder_pixels}
+                   "max_ladder_pixels": max_ladder_pixels, "idle_timeout_s": idle_timeout_s,
+                   "gateway_session_share": gateway_session_share}
     if service_addr is not None:
         try:
             split_host_port(service_addr, 8935)

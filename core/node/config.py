@@ -49,6 +49,7 @@ class NodeConfig:
     x264_preset: str = "veryfast"
     encoder_threads: int = 0  # threads encoding renditions, shared by all sessions; 0 = one per core
     idle_timeout_s: float = 70.0  # a session with no segment for this long ends
+    gateway_session_share: float = 0.5  # offchain: share of max_sessions one gateway IP may hold (1 = no limit)
     session_queue: int = 4  # segments waiting per session before OrchestratorBusy
     max_segment_bytes: int = 300 * 1024 * 1024  # 5 min x 8 Mbps, as go-livepeer
     max_segment_seconds: float = 300.0

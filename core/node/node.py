@@ -180,6 +180,8 @@ class Node:
             pixels=self._totals["pixels"],
             sessions=sessions,
             error=self._error,
+            max_sessions_per_gateway=self._sessions.per_gateway if self._sessions else 0,
+            gateways=self._sessions.gateways() if self._sessions else (),
         )
 
     def metrics_text(self) -> bytes:
@@ -277,6 +279,9 @@ class Node:
         sessions = SessionManager(
             self._max_sessions, transcode, self._segment_done,
             queue_size=cfg.session_queue, idle_timeout_s=cfg.idle_timeout_s,
+            # offchain a session costs nothing and a gateway is only an IP; on chain every segment is paid
+            # for and one gateway address may carry many streams, as in go-livepeer: no share
+            gateway_share=cfg.gateway_session_share if cfg.offchain else 1.0,
         )
         sessions.on_count_changed = metrics.current_sessions.set
         self._sessions = sessions

@@ -10,7 +10,7 @@ from core.node import capabilities
 from core.node.auth import AuthError, AuthTokens
 from core.node.grpc_unary import UNKNOWN, RpcError, UnaryMethod
 from core.node.payments import PaymentError, PaymentPolicy, SignatureError
-from core.node.sessions import ORCHESTRATOR_CAPPED, SessionManager
+from core.node.sessions import CapacityError, SessionManager, gateway_of
 from core.proto import net
 
 
@@ -62,8 +62,12 @@ class OrchestratorService:
             self.builder.payments.verify_orchestrator_request(req.address, req.sig)
         except SignatureError as exc:
             raise RpcError(UNKNOWN, str(exc) or "invalid signature") from None
-        if not req.ignoreCapacityCheck and len(self.sessions) >= self.sessions.max_sessions:
-            raise RpcError(UNKNOWN, ORCHESTRATOR_CAPPED)
+        if not req.ignoreCapacityCheck:
+            gateway = gateway_of(req.address, scope, signed=bool(self.builder.payments.address))
+            try:  # a discovery probe: refused here, but not counted as a lock-out
+                self.sessions.check_capacity(None, gateway, record=False)
+            except CapacityError as exc:
+                raise RpcError(UNKNOWN, str(exc)) from None
         # go-livepeer fills hardware only for capability-less (discovery) requests
         with_hw = not req.HasField("capabilities")
         try:

@@ -26,7 +26,7 @@ from core.node.auth import AuthError, AuthTokens
 from core.node.orchestrator_rpc import OrchestratorInfoBuilder
 from core.node.payments import PaymentError, PaymentPolicy, SignatureError
 from core.node.renditions import RenditionStore
-from core.node.sessions import BusyError, CapacityError, SegmentJob, SessionManager
+from core.node.sessions import BusyError, CapacityError, SegmentJob, SessionManager, gateway_of
 from core.proto import net
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class SegmentEndpoint:
         self.info = info
         self.limits = limits
 
-    def _credentials(self, seg: net.SegData, payment: net.Payment) -> tuple[str, tuple[VideoProfile, ...]]:
+    def _credentials(self, seg: net.SegData, payment: net.Payment, gateway: str) -> tuple[str, tuple[VideoProfile, ...]]:
         try:
             self.payments.verify_segment(payment.sender, seg, seg.sig)
         except SignatureError as exc:
@@ -140,7 +140,7 @@ class SegmentEndpoint:
                 413, f"segment duration {seg.duration / 1000:.0f} s exceeds this node's {self.limits.max_seconds:.0f} s limit"
             )
         try:
-            self.sessions.check_capacity(session_id)
+            self.sessions.check_capacity(session_id, gateway)
         except CapacityError as exc:
             raise Refusal(403, str(exc)) from None
         return session_id, profiles
@@ -154,7 +154,7 @@ class SegmentEndpoint:
         try:
             payment = decode_payment(header(scope, b"livepeer-payment"))
             seg = decode_seg_data(header(scope, b"livepeer-segment"))
-            session_id, profiles = self._credentials(seg, payment)
+            session_id, profiles = self._credentials(seg, payment, gateway_of(payment.sender, scope, signed=bool(self.payments.address)))
             try:
                 # off the event loop: ticket checks may read the chain and winning tickets are fsynced
                 await asyncio.to_thread(self.payments.process_payment, payment, seg.manifestId)
@@ -207,7 +207,7 @@ class SegmentEndpoint:
 
     async def _transcode(self, scope, seg, payment, session_id, profiles, data) -> net.TranscodeResult:
         sender = bytes(payment.sender)
-        gateway = ("0x" + sender.hex()) if sender.strip(b"\0") else (scope.get("client") or ("?",))[0]
+        gateway = gateway_of(sender, scope, signed=bool(self.payments.address))
         manifest = seg.manifestId.decode("utf-8", "replace")
         duration = seg.duration / 1000 if seg.duration > 0 else DEFAULT_DURATION_S
         job = SegmentJob(

@@ -24,6 +24,17 @@ class SessionStatus:
 
 
 @dataclass(frozen=True)
+class GatewayShare:
+    """One gateway's hold on this node's session slots, and whether new sessions of it were refused."""
+
+    gateway: str  # as in SessionStatus.gateway
+    sessions: int  # live sessions it holds now
+    refused: int  # new sessions refused to it (since the node started; a bounded table)
+    refused_ago_s: float | None  # seconds since the latest refusal, None if never refused
+    refused_because: str | None  # "share": it held its share (node.gateway_session_share); "full": no slot free
+
+
+@dataclass(frozen=True)
 class NodeStatus:
     running: bool
     offchain: bool
@@ -39,3 +50,5 @@ class NodeStatus:
     pixels: int
     sessions: tuple[SessionStatus, ...]
     error: str | None = None  # why the node stopped or failed to start
+    max_sessions_per_gateway: int = 0  # the most one gateway may hold (0: the node is not serving)
+    gateways: tuple[GatewayShare, ...] = ()  # who holds slots and who was refused one

@@ -16,15 +16,17 @@ from core.composition import AssembledNode
 from core.node import Node, NodeConfig
 from tests.node.gateway import Gateway, transcode
 from tests.console.pilot import settle as _settle
+from tests.console.pilot import text as _text
 
 SIZE = (150, 40)
 
 
-def _node_factory(tmp_path, service_port: int = 0):
+def _node_factory(tmp_path, service_port: int = 0, **config):
     def make():
-        return AssembledNode(Node(NodeConfig(data_dir=tmp_path / "node", service_addr=f"127.0.0.1:{service_port}",
-                               http_addr=f"127.0.0.1:{service_port}", cli_addr=None, max_sessions=2,
-                               encoder="x264", x264_preset="ultrafast")))
+        fields = dict(data_dir=tmp_path / "node", service_addr=f"127.0.0.1:{service_port}",
+                      http_addr=f"127.0.0.1:{service_port}", cli_addr=None, max_sessions=2,
+                      encoder="x264", x264_preset="ultrafast")
+        return AssembledNode(Node(NodeConfig(**{**fields, **config})))
     return make
 
 
@@ -119,3 +121,41 @@ async def test_a_node_started_from_a_screen_left_meanwhile_is_still_the_consoles
         assert seen.count(NodeStopped.__name__) == 1
         said = [e.text for e in app.console_log.entries]
         assert any(t.startswith("offchain node listening on 127.0.0.1:") for t in said) and "node stopped" in said
+
+
+async def test_a_gateway_locked_out_of_its_share_is_shown(console_services, tmp_path):
+    """Offchain with 4 slots, one gateway may hold 2 (node.gateway_session_share 0.5): its third session
+    is refused, and Sessions says which gateway holds how many slots and that it was refused."""
+    from tests.node.gateway import headers_for, post_segment, seg_data
+
+    console_services.node_factory = _node_factory(tmp_path, max_sessions=4, gateway_session_share=0.5)
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot)
+        await pilot.press("j")
+        await _settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-no-gateways")
+        await pilot.press("x")
+        await _settle(pilot)
+        port = int(console_services.node.status().listening.rsplit(":", 1)[1])
+        gw = Gateway("127.0.0.1", port)
+        clip = make_segment(320, 180, 1.0)
+        ladder = [lpms_preset("P144p30fps16x9")]
+        try:
+            for i in range(2):
+                transcode(gw.get_orchestrator(), clip, ladder, manifest=f"hog-{i}".encode())
+            third = gw.get_orchestrator()
+            refused = post_segment(third, clip, headers_for(seg_data(third, clip, ladder)))
+        finally:
+            gw.close()
+        assert refused.status_code == 403 and refused.text.startswith("OrchestratorCapped: gateway 127.0.0.1")
+        screen._poll()
+        await pilot.pause()
+        assert not screen.has_class("-no-gateways")
+        shown = _text(screen.query_one("#gateways", Static))
+        assert "one gateway may hold at most 2 of 4 slots" in shown
+        line = next(ln for ln in shown.splitlines() if "127.0.0.1" in ln)
+        assert "2/4" in line and "1 new session refused" in line and "held its share" in line
+        await pilot.press("x")
+        await _settle(pilot)

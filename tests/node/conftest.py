@@ -30,6 +30,7 @@ def node_factory(tmp_path_factory):
             max_sessions=4,
             encoder="x264",
             x264_preset="ultrafast",
+            gateway_session_share=1.0,  # every test gateway is 127.0.0.1; test_sessions tests the share
         )
         cfg.update(overrides)
         node = Node(NodeConfig(**cfg))

@@ -61,3 +61,65 @@ def test_a_full_session_queue_answers_orchestrator_busy(node_factory, clips):
     assert "OrchestratorBusy" in errors and done
     assert set(errors) == {"OrchestratorBusy"}
     node.stop()
+
+
+def _post_from(source_ip: str, info, data: bytes, **kw):
+    """A /segment POST from another loopback address: another gateway as far as the node can tell."""
+    import httpx
+
+    transport = httpx.HTTPTransport(verify=False, local_address=source_ip)
+    with httpx.Client(transport=transport, timeout=30) as c:
+        return c.post(info.transcoder + "/segment", content=data, headers=headers_for(seg_data(info, data, LADDER, **kw)))
+
+
+def test_one_offchain_gateway_cannot_take_every_slot(node_factory, clips):
+    """Offchain a gateway (an IP) may hold node.gateway_session_share of the slots: with 4 slots and the
+    default share of 0.5, a third session of one client is refused with words while another gateway is
+    served, and the node's status names who holds what and who was refused."""
+    node, gw = node_factory(max_sessions=4, gateway_session_share=0.5)
+    data = clips["180p"]
+    mine = [gw.get_orchestrator() for _ in range(3)]
+    for i, info in enumerate(mine[:2]):
+        assert transcode(info, data, LADDER, manifest=f"hog-{i}".encode()).WhichOneof("result") == "data"
+    r = post_segment(mine[2], data, headers_for(seg_data(mine[2], data, LADDER)))
+    assert r.status_code == 403
+    assert r.text.startswith("OrchestratorCapped: gateway 127.0.0.1 holds 2 of this node's 4 sessions")
+    assert "node.gateway_session_share" in r.text
+    with pytest.raises(grpc.RpcError) as err:  # discovery says the same to this gateway
+        gw.get_orchestrator(ignore_capacity=False)
+    assert err.value.details().startswith("OrchestratorCapped: gateway 127.0.0.1")
+    # its live sessions keep working, and another gateway gets a slot
+    assert transcode(mine[0], data, LADDER, seq=1, manifest=b"hog-0").WhichOneof("result") == "data"
+    other = _post_from("127.0.0.2", gw.get_orchestrator(), data, manifest=b"other")
+    assert other.status_code == 200, other.text
+    status = node.status()
+    assert status.max_sessions_per_gateway == 2 and status.sessions_used == 3
+    shares = {g.gateway: g for g in status.gateways}
+    assert shares["127.0.0.1"].sessions == 2 and shares["127.0.0.1"].refused == 1
+    assert shares["127.0.0.1"].refused_because == "share" and shares["127.0.0.1"].refused_ago_s is not None
+    assert shares["127.0.0.2"].sessions == 1 and shares["127.0.0.2"].refused == 0
+    node.stop()
+
+
+def test_idle_timeout_and_gateway_share_are_settings(tmp_path, monkeypatch):
+    from core.node.config import node_config
+    from core.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("LPC_NODE__IDLE_TIMEOUT_S", "12.5")
+    (tmp_path / "settings.toml").write_text("[node]\ngateway_session_share = 0.25\n")
+    cfg = node_config(load_settings(data_dir=tmp_path))
+    assert (cfg.idle_timeout_s, cfg.gateway_session_share) == (12.5, 0.25)
+    from click.testing import CliRunner
+
+    from console.cli import cli  # the `lpc node` flags beat both
+    from console.commands.node import _node_overrides
+
+    flags = _node_overrides(None, None, None, None, None, None, None, None, None, idle_timeout_s=3.0,
+                            gateway_session_share=1.0)
+    assert node_config(load_settings(data_dir=tmp_path), flags).idle_timeout_s == 3.0
+    out = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "node", "--orchestrator", "--transcoder",
+                                    "--gateway-session-share", "0"])
+    assert out.exit_code == 2 and "--gateway-session-share" in out.output
+    monkeypatch.setenv("LPC_NODE__GATEWAY_SESSION_SHARE", "1.5")
+    with pytest.raises(SettingsError, match="node.gateway_session_share: Input should be less than or equal to 1"):
+        load_settings(data_dir=tmp_path)

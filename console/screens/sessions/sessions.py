@@ -1,8 +1,10 @@
 """Sessions: the in-process node — listening address, encoder, capacity — and its live transcoding
-sessions with a small preview of the latest source frame of the selected session."""
+sessions with a small preview of the latest source frame of the selected session, and which gateways
+hold how many slots and which were refused one (a gateway over its share, or a full node)."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -45,6 +47,7 @@ class SessionsScreen(NodeToggle, ConsoleScreen):
             with Vertical(id="sessions-col"):
                 yield DataTable(id="session-table", cursor_type="row", zebra_stripes=True)
                 yield Static("No sessions yet: gateways that use this node appear here.", id="empty")
+                yield Static("", id="gateways")
             with Vertical(id="preview-box"):
                 yield Static("latest source frame", id="preview-title")
                 yield Static("", id="preview")
@@ -92,6 +95,31 @@ class SessionsScreen(NodeToggle, ConsoleScreen):
         self.query_one("#capacity-label", Static).update(f"sessions {used}/{cap or '—'}")
         self.query_one("#capacity-bar", ProgressBar).update(total=max(cap, 1), progress=used)
         self._render_sessions(status.sessions if status else ())
+        self._render_gateways(status)
+
+    def _render_gateways(self, status) -> None:
+        """One line per gateway holding a slot or refused one: the lock-outs are the refused lines."""
+        rows = status.gateways if status is not None else ()
+        self.set_class(not rows, "-no-gateways")
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True, justify="right")
+        grid.add_column()
+        grid.add_row(Text("gateway", style="bold"), Text("slots", style="bold"), Text("new sessions", style="bold"))
+        for g in rows:
+            if g.refused:
+                why = "held its share" if g.refused_because == "share" else "node full"
+                refused = Text(f"{g.refused} new session{'s' if g.refused != 1 else ''} refused, last "
+                               f"{g.refused_ago_s:.0f} s ago ({why})", style="bold")
+            else:
+                refused = Text("none refused", style="dim")
+            grid.add_row(_short(g.gateway, 44), f"{g.sessions}/{status.max_sessions}", refused)
+        per = status.max_sessions_per_gateway if status is not None else 0
+        if per and per < status.max_sessions:
+            note = Text(f"one gateway may hold at most {per} of {status.max_sessions} slots "
+                        "(node.gateway_session_share)", style="dim")
+            grid = Group(grid, note)
+        self.query_one("#gateways", Static).update(grid)
 
     def _segments_per_minute(self, status) -> float:
         import time
