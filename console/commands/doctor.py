@@ -5,6 +5,8 @@ for each what to do. It never changes anything, and it exits 1 when any check fa
 --json prints one object with stable keys:
     {"data_dir": str, "ok": bool, "counts": {"ok": n, "warn": n, "fail": n},
      "checks": [{"name": str, "status": "ok" | "warn" | "fail", "message": str, "action": str}, ...]}
+The check names, in order: data_dir, settings, database, keyring, devnet (rpc on arbitrum-one), anvil,
+service_port, cli_port, encoder, ffmpeg.
 """
 
 from __future__ import annotations

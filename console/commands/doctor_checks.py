@@ -278,7 +278,7 @@ def _node_status(host: str, port: int) -> dict | None:
     """The /status of an lpc node's management port, or None when nothing like it answers there."""
     import httpx
 
-    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host
     try:
         r = httpx.get(f"http://{host}:{port}/status", timeout=2)
         data = r.json()
