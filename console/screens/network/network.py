@@ -173,7 +173,7 @@ class NetworkScreen(ConsoleScreen):
         arrow = "↑" if descending == self.sort_reverse else "↓"
         self.query_one("#summary", Static).update(
             f"round {self.pool.round} · {len(self.pool.orchestrators)} orchestrators · {active} active · "
-            f"{_lpt(total)} LPT staked · sorted by {label} {arrow} (k)" + (f" · showing {len(rows)}" if needle else "")
+            f"{_lpt(total)} LPT staked · sorted by {label} {arrow} (S)" + (f" · showing {len(rows)}" if needle else "")
         )
 
     def _cells(self, rank: int, o: Orchestrator) -> tuple:
