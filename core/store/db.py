@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_NAME = "lpc.sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"
+# One migration at a time in this process: screens' workers open the store from their threads, and two
+# first opens of a new data dir both ran the migrations ("table alembic_version already exists", which
+# read as a corrupt database) — Alembic's command API is not thread-safe either.
+_MIGRATING = threading.Lock()
 
 
 class StoreError(RuntimeError):
@@ -161,7 +166,7 @@ def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> 
             raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
         if migrate:
             cfg = alembic_config(url)
-            with engine.begin() as conn:
+            with _MIGRATING, engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
     except StoreError:
