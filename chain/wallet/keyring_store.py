@@ -1,9 +1,9 @@
 """The wallet's view of the OS keyring: get/set/delete of one service's entries, with every keyring
 failure turned into a wallet error that says what to do.
 
-When a read or write finds no OS keyring at all, a provider set with `provide_keyring_with` may start
-one (the `lpc` entry point asks for the password of a private gnome-keyring: chain/wallet/secret_service.py)
-and the call is made once more; `state()` never does, it only looks.
+Before the first read or write of the process, a provider set with `provide_keyring_with` may make a
+keyring reachable when there is none (the `lpc` entry point asks for the password of a private
+gnome-keyring: chain/wallet/secret_service.py); `state()` never consults it, it only looks.
 
 Error messages come from the keyring backend (D-Bus and Secret Service errors); they never see the
 secret we store, but they are still scrubbed of it before being shown.
@@ -29,12 +29,12 @@ log = logging.getLogger(__name__)
 _UNAVAILABLE = {"SecretServiceNotAvailableException"}
 _LOCKED = {"LockedException", "PromptDismissedException"}
 
-_provider: Callable[[], bool] | None = None
+_provider: Callable[[], object] | None = None
 
 
-def provide_keyring_with(provider: Callable[[], bool] | None) -> None:
-    """`provider()` is called when a get/set/delete finds no OS keyring; it returns True when it made
-    one reachable (and set keyring's backend to it), and the call is retried once."""
+def provide_keyring_with(provider: Callable[[], object] | None) -> None:
+    """`provider()` is called once, before the first get/set/delete of this process; it may make a
+    keyring reachable (and set keyring's backend to it)."""
     global _provider
     _provider = provider
 
@@ -101,14 +101,10 @@ class KeyringStore:
             return KeyringState(name, has_collection=True, locked=locked)
 
     def _call(self, action: str, name: str, op, secret: str | None = None):
-        try:
-            return self._call_once(action, name, op, secret)
-        except KeyringUnavailable:
-            if _provider is None or not _provider():
-                raise
-        return self._call_once(action, name, op, secret)
-
-    def _call_once(self, action: str, name: str, op, secret: str | None):
+        global _provider
+        if _provider is not None:
+            provider, _provider = _provider, None
+            provider()
         backend = self.backend
         if isinstance(backend, fail.Keyring):
             raise KeyringUnavailable("keyring found no usable backend")

@@ -61,7 +61,10 @@ class SecretServiceError(RuntimeError):
 
 
 def secret_service_reachable(environ: dict[str, str] | None = None) -> bool:
-    """Is there a session bus on which something owns (or can start) org.freedesktop.secrets?"""
+    """Is there a Secret Service to use on the session bus: one running, or one the bus can start
+    where it can ask for its password (a display)? A server's session bus (systemd --user, or
+    dbus-run-session) can start gnome-keyring, but that one cannot create or unlock a keyring without
+    a display ("Prompt dismissed"): that counts as none."""
     env = os.environ if environ is None else environ
     address = env.get("DBUS_SESSION_BUS_ADDRESS")
     if not address:
@@ -72,9 +75,12 @@ def secret_service_reachable(environ: dict[str, str] | None = None) -> bool:
     try:
         with closing(open_dbus_connection(bus=address)) as conn:
             bus = Proxy(message_bus, conn, timeout=3)
-            return bool(bus.NameHasOwner(SECRETS_NAME)[0]) or SECRETS_NAME in bus.ListActivatableNames()[0]
+            if bus.NameHasOwner(SECRETS_NAME)[0]:
+                return True
+            can_start = SECRETS_NAME in bus.ListActivatableNames()[0]
     except Exception:  # noqa: BLE001 - no bus at that address, or it does not answer
         return False
+    return can_start and bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
 def missing_daemons() -> list[str]:

@@ -167,3 +167,36 @@ def test_headless_first_run_creates_a_keyring_and_later_runs_sign_with_it(tmp_pa
         subprocess.run([sys.executable, "-m", "console.cli", "--data-dir", str(data), "devnet", "down"],
                        cwd=REPO, env=env, capture_output=True)
     assert keyring_daemons(home) == []
+
+
+def test_a_servers_own_session_bus_without_a_running_keyring_gets_the_private_one(tmp_path):
+    """ssh to a server with a systemd user bus (or under dbus-run-session): the bus could start
+    gnome-keyring, but without a display that one can neither create nor unlock a keyring ("Prompt
+    dismissed"); lpc asks in the terminal and runs its own instead, and the bus starts nothing."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LPC_", "XDG_", "DBUS_", "GNOME_KEYRING")) and k not in
+           ("NO_COLOR", "DISPLAY", "WAYLAND_DISPLAY", "SSH_AUTH_SOCK")}
+    env.update(HOME=str(home), TERM="xterm-256color")
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    term = Terminal({**env, "DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip()})
+    try:
+        created = tmp_path / "created"
+        term.run(f"sh -c '{sys.executable} -m console.cli --data-dir {tmp_path / 'data'} wallet new --label srv "
+                 f"> {created}; echo exit $?; read _'")
+        term.wait_for("There is no OS keyring here", "New keyring password:")
+        term.type(PASSWORD)
+        term.wait_for("Repeat the password:")
+        term.type(PASSWORD)
+        screen = term.wait_for("exit 0")
+        assert "Prompt dismissed" not in screen and "could not be unlocked" not in screen
+        assert "0x" in created.read_text()
+        term.type("")
+        term.wait_closed()
+        assert keyring_daemons(home) == [f"dbus-daemon (pid {bus.pid})"]  # the user's bus started nothing
+    finally:
+        term.kill()
+        bus.terminate()
+        bus.wait(timeout=10)
