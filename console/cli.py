@@ -40,11 +40,22 @@ def cli(ctx: click.Context, data_dir: str | None, network: str | None, rpc_url: 
     ctx.obj = CliContext(data_dir=data_dir, network=network, rpc_url=rpc_url)
     if ctx.invoked_subcommand is None:
         from console.launch import run_console
-        from core.store.db import verify_database
 
-        verify_database(ctx.obj.settings.data_dir)  # a broken database stops lpc before the devnet or Textual start
-
+        _refuse_a_broken_data_dir(ctx.obj)
         sys.exit(run_console(ctx.obj))
+
+
+def _refuse_a_broken_data_dir(obj: CliContext) -> None:
+    """The console writes into its data dir (devnet, database, TLS): a broken one stops lpc in one line
+    before the devnet or Textual start, with nothing changed."""
+    from core.settings import data_dir_problem
+    from core.store.db import verify_database
+
+    root = obj.settings.data_dir
+    problem = data_dir_problem(root, writing=True)
+    if problem:
+        raise click.ClickException(problem)
+    verify_database(root)
 
 
 for command in (

@@ -41,12 +41,15 @@ def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
     return default_data_dir()
 
 
-def data_dir_problem(root: Path) -> str | None:
+def data_dir_problem(root: Path, *, writing: bool = False) -> str | None:
     """Why `root` cannot be used as a data dir, or None. Nothing is created: a missing data dir is fine
-    when it can be made (its nearest existing parent is a writable folder)."""
+    when it can be made (its nearest existing parent is a writable folder). With `writing`, an existing
+    data dir must also be writable by this user."""
     if root.exists():
         if not root.is_dir():
             return f"the data dir {root} is a file, not a folder: move it aside or pick another with --data-dir"
+        if writing and not os.access(root, os.W_OK | os.X_OK):
+            return f"the data dir {root} is not writable by this user: give it write access or pick another with --data-dir"
         return None
     parent = root.parent
     while not parent.exists() and parent != parent.parent:

@@ -81,6 +81,9 @@ def _check_database_file(path: Path) -> None:
             head = f.read(len(SQLITE_HEADER))
     except FileNotFoundError:
         return
+    except IsADirectoryError:
+        raise StoreError(f"{path} is a folder, not a database: move it aside (lpc then starts a new database)") \
+            from None
     except OSError as exc:
         raise StoreError(f"cannot read the database {path}: {exc.strerror or exc}") from None
     if head and head != SQLITE_HEADER:
@@ -125,7 +128,7 @@ def verify_database(data_dir: Path) -> None:
     """Raise StoreError when the database of `data_dir` exists and is not usable (not SQLite, or SQLite's
     quick_check finds damage). Cheap and read-only: for a start-up that should fail before it begins."""
     path = Path(data_dir) / DB_NAME
-    if not path.is_file():
+    if not path.exists():
         return
     _check_database_file(path)
     with _query_only(path) as conn:
@@ -207,7 +210,7 @@ def inspect_database(data_dir: Path) -> DatabaseReport:
     integrity_check on a query-only connection, and its schema revision against the code's."""
     path = Path(data_dir) / DB_NAME
     head = head_revision()
-    if not path.is_file():
+    if not path.exists():
         return DatabaseReport(path, False, None, None, head, True)
     try:
         _check_database_file(path)

@@ -151,6 +151,12 @@ def test_a_read_only_data_dir_fails(tmp_path):
     assert check.status == "fail" and "not writable" in check.message
 
 
+def test_a_database_that_is_a_folder_fails(tmp_path):
+    (tmp_path / "lpc.sqlite3").mkdir()
+    check = doctor_checks.check_database(tmp_path)
+    assert check.status == "fail" and "is a folder, not a database" in check.message
+
+
 # ------------------------------------------------------------------------------- database versions
 
 

@@ -70,6 +70,25 @@ def test_the_console_refuses_a_broken_database_before_it_starts(tmp_path, good_d
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lpc.sqlite3"]  # no devnet started, no -wal left
 
 
+def test_the_console_refuses_a_database_that_is_a_folder(tmp_path):
+    (tmp_path / "lpc.sqlite3").mkdir()
+    (tmp_path / "lpc.sqlite3" / "kept").write_text("mine")
+    _one_line_refusal(_run(tmp_path, env={"LPC_DEVNET__PORT": str(free_port())}), "is a folder, not a database")
+    assert (tmp_path / "lpc.sqlite3" / "kept").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lpc.sqlite3"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into any folder")
+def test_the_console_refuses_a_read_only_data_dir(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o555)
+    try:
+        _one_line_refusal(_run(data), "not writable")
+    finally:
+        data.chmod(0o755)
+
+
 @pytest.mark.parametrize("content, words", BAD_SETTINGS)
 def test_the_console_refuses_bad_settings_before_it_starts(tmp_path, content, words):
     (tmp_path / "settings.toml").write_bytes(content)
