@@ -75,7 +75,8 @@ class KeyringStore:
 
     def state(self) -> KeyringState:
         """The backend and, on Secret Service, whether its default collection exists and is locked.
-        Nothing is unlocked, created or read; KeyringUnavailable when there is no usable keyring."""
+        Nothing is unlocked, created, read or started: a Secret Service the bus could start but that is
+        not running counts as unavailable (asking it anything would start it)."""
         backend = self.backend
         if isinstance(backend, fail.Keyring):
             raise KeyringUnavailable("keyring found no usable backend")
@@ -91,6 +92,8 @@ class KeyringStore:
         except Exception as exc:  # no session bus, or nothing owns org.freedesktop.secrets
             raise KeyringUnavailable(_detail(exc, None)) from None
         with closing(connection):
+            if not _secrets_running(connection):
+                raise KeyringUnavailable("no Secret Service is running on the session bus")
             path = getattr(backend, "preferred_collection", None) or secretstorage.collection.DEFAULT_COLLECTION
             try:
                 locked = secretstorage.Collection(connection, path).is_locked()
@@ -134,6 +137,17 @@ class KeyringStore:
                 )
         log.debug("keyring %s of %s/%s failed: %s", action, self.service, name, type(problem).__name__)
         raise problem
+
+
+def _secrets_running(connection) -> bool:
+    """Does a process own org.freedesktop.secrets on this bus now? (Asked of the bus, which starts nothing.)"""
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy
+
+    try:
+        return bool(Proxy(message_bus, connection, timeout=3).NameHasOwner("org.freedesktop.secrets")[0])
+    except Exception as exc:  # noqa: BLE001 - a bus that cannot answer this has no usable keyring
+        raise KeyringUnavailable(_detail(exc, None)) from None
 
 
 def _detail(exc: Exception, secret: str | None) -> str:

@@ -221,6 +221,33 @@ def test_keyring_without_a_secret_service_says_lpc_starts_its_own(tmp_path):
     assert not (home / "data").exists()  # nothing started, nothing created
 
 
+def test_a_session_bus_that_could_start_a_keyring_is_asked_without_starting_it(tmp_path):
+    """A server's own session bus (systemd --user, dbus-run-session) can start gnome-keyring on demand;
+    doctor must not be what starts it."""
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env({"HOME": str(home), "XDG_DATA_HOME": str(home / "data")})
+    for k in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "GNOME_KEYRING_CONTROL"):
+        env.pop(k, None)
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        address = bus.stdout.readline().strip()
+        _code, report = _doctor(tmp_path / "data", env={**env, "DBUS_SESSION_BUS_ADDRESS": address})
+        with open_dbus_connection(bus=address) as conn:
+            started = Proxy(message_bus, conn, timeout=3).NameHasOwner("org.freedesktop.secrets")[0]
+    finally:
+        bus.terminate()
+        bus.wait(timeout=10)
+        bus.stdout.close()
+    check = _by_name(report)["keyring"]
+    assert check["status"] == "warn" and "no Secret Service" in check["message"], check
+    assert not started  # the bus did not start gnome-keyring for doctor
+
+
 def test_keyring_without_a_secret_service_or_the_daemons_fails(tmp_path):
     bare_path = tmp_path / "bin"
     bare_path.mkdir()
