@@ -97,6 +97,7 @@ class LivepeerConsole(NodeHost, App):
         Binding("y", "show('deposit')", "Deposit", id="app.deposit", show=False),
         Binding("comma", "show('settings')", "Settings", id="app.settings", show=False),
         Binding("l", "toggle_log", "Log", id="app.log"),
+        Binding("question_mark", "toggle_keys", "Keys", id="app.keys", show=False),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -152,10 +153,18 @@ class LivepeerConsole(NodeHost, App):
             yield SystemCommand(f"Go to {entry.name}", entry.help, lambda k=entry.key: self.action_show(k))
         yield SystemCommand("Refresh", "Read the chain again now", self.action_refresh)
         yield SystemCommand("Toggle log panel", "Show or hide what the console did", self.action_toggle_log)
+        yield SystemCommand("Keys", "Show or hide every key of this screen and the app (?)", self.action_toggle_keys)
         for theme in THEMES:
             yield SystemCommand(f"Theme: {theme.name}", "Switch the colour theme",
                                 lambda name=theme.name: setattr(self, "theme", name))
         yield SystemCommand("Quit", "Quit the console (the devnet keeps running)", self.exit)
+
+    def action_toggle_keys(self) -> None:
+        """? : Textual's key panel beside the screen (every key that works here), or away again."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     # -- log panel ------------------------------------------------------------------------
     def log_event(self, severity: str, text: str) -> None:

@@ -106,3 +106,29 @@ async def test_a_screen_action_runs_from_the_palette(console_services):
         await settle(pilot)
         assert app.screen is screen
         assert screen.sort_key == "stake"  # what S does: rank → stake
+
+
+
+async def test_question_mark_shows_and_hides_every_key_of_the_screen(console_services):
+    """? opens the key panel: the screen's own keys and the app's are listed beside the screen."""
+    from rich.console import Console
+    from textual.widgets import HelpPanel
+    from textual.widgets._key_panel import BindingsTable
+
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        console = Console(width=200, record=True, color_system=None)
+        for table in app.screen.query_one(HelpPanel).query(BindingsTable):
+            console.print(table.render_bindings_table())
+        listed = console.export_text()
+        assert "S Sort" in listed and "d Delegate to this" in listed  # Network's keys
+        assert "v Gov" in listed and "? Keys" in listed  # the app's
+        assert isinstance(app.screen, NetworkScreen)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert not app.screen.query(HelpPanel)
