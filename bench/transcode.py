@@ -7,7 +7,8 @@ Makes real-looking 2 s 720p30 segments (moving content, noise, AAC audio), then
 2. transcodes them with one ffmpeg CLI process per segment (split + bicubic scale, identical libx264
    options from core.media.encoders), and prints both times and their ratio;
 3. runs 1, 2 and 4 concurrent sessions through the node and prints livepeer_bench's real-time
-   duration ratio (transcode wall time / source duration; <= 0.8 is the capacity rule).
+   duration ratio (transcode wall time / source duration; <= 0.8 is the capacity rule) and the most OS
+   threads the process had meanwhile (renditions are encoded on one pool per node, node.encoder_threads).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
@@ -26,10 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 from eth_hash.auto import keccak  # noqa: E402
 
 from core.media.encoders import encoder_options, ffmpeg_cli_args, probe_encoder  # noqa: E402
 from core.media.profiles import COMMON_LADDER, to_wire  # noqa: E402
+from core.media.rendition_pool import default_threads  # noqa: E402
 from core.media.synthetic import make_segment  # noqa: E402
 from core.node import Node, NodeConfig  # noqa: E402
 from core.proto import net  # noqa: E402
@@ -97,6 +101,25 @@ def run_ffmpeg(paths: list[Path], out_dir: Path, encoder) -> float:
     return time.perf_counter() - started
 
 
+class PeakThreads:
+    """The most OS threads this process had while the block ran (sampled every 10 ms)."""
+
+    def __enter__(self):
+        self.peak, self._done = 0, threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        proc = psutil.Process()
+        while not self._done.wait(0.01):
+            self.peak = max(self.peak, proc.num_threads())
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--segments", type=int, default=3)
@@ -127,12 +150,13 @@ def main() -> None:
         print(f"node /segment : {node_s:6.2f} s")
         print(f"ffmpeg CLI    : {ffmpeg_s:6.2f} s")
         print(f"node / ffmpeg : {node_s / ffmpeg_s:6.2f}x  ({(node_s / ffmpeg_s - 1) * 100:+.0f} %)")
-        print("\nconcurrent sessions -> real-time duration ratio (<= 0.8 fits)")
+        print(f"\nconcurrent sessions -> real-time duration ratio (<= 0.8 fits), peak OS threads of this process "
+              f"(encoder pool: {default_threads()} threads)")
         for n in (1, 2, 4):
-            with ThreadPoolExecutor(n) as pool:
+            with PeakThreads() as threads, ThreadPoolExecutor(n) as pool:
                 walls = list(pool.map(lambda _: run_session(port, segments), range(n)))
             ratio = max(walls) / source_s
-            print(f"  {n}: {ratio:5.2f}")
+            print(f"  {n}: {ratio:5.2f}   {threads.peak:4d} threads")
     finally:
         node.stop()
         shutil.rmtree(work, ignore_errors=True)
