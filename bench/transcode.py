@@ -5,7 +5,9 @@
 Makes real-looking 2 s 720p30 segments (moving content, noise, AAC audio), then
 1. sends them one after another through a local offchain node's /segment (common 4-rung ladder),
 2. transcodes them with one ffmpeg CLI process per segment (split + bicubic scale, identical libx264
-   options from core.media.encoders), and prints both times and their ratio;
+   options from core.media.encoders), and prints both times and their ratio, and the CPU seconds each
+   used (this process's for the node, the children's for ffmpeg): on a machine shared with other work
+   the wall times follow the load, the CPU seconds much less;
 3. runs 1, 2 and 4 concurrent sessions through the node and prints livepeer_bench's real-time
    duration ratio (transcode wall time / source duration; <= 0.8 is the capacity rule) and the most OS
    threads the process had meanwhile (renditions are encoded on one pool per node, node.encoder_threads).
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -143,13 +147,21 @@ def main() -> None:
     try:
         run_session(port, segments[:1])  # warm-up
         source_s = SEGMENT_S * len(segments)
+        own = psutil.Process()
+        cpu = own.cpu_times()
         node_s = run_session(port, segments)
+        node_cpu = sum(own.cpu_times()[:2]) - sum(cpu[:2])
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ffmpeg_s = run_ffmpeg(paths, work, encoder)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ffmpeg_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         print(f"\nladder: {', '.join(f'{p.name} {p.width}x{p.height}' for p in COMMON_LADDER)}; "
               f"libx264 preset {args.preset}; {len(segments)} segments = {source_s:.0f} s of 720p30")
-        print(f"node /segment : {node_s:6.2f} s")
-        print(f"ffmpeg CLI    : {ffmpeg_s:6.2f} s")
-        print(f"node / ffmpeg : {node_s / ffmpeg_s:6.2f}x  ({(node_s / ffmpeg_s - 1) * 100:+.0f} %)")
+        print(f"node /segment : {node_s:6.2f} s   {node_cpu:6.2f} CPU s")
+        print(f"ffmpeg CLI    : {ffmpeg_s:6.2f} s   {ffmpeg_cpu:6.2f} CPU s")
+        print(f"node / ffmpeg : {node_s / ffmpeg_s:6.2f}x  ({(node_s / ffmpeg_s - 1) * 100:+.0f} %)   "
+              f"CPU {node_cpu / ffmpeg_cpu:.2f}x")
+        print(f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         print(f"\nconcurrent sessions -> real-time duration ratio (<= 0.8 fits), peak OS threads of this process "
               f"(encoder pool: {default_threads()} threads)")
         for n in (1, 2, 4):
