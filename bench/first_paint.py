@@ -80,7 +80,7 @@ def sample(kind: str, data_dir: Path, env: dict[str, str]) -> dict:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", kind, str(result), repr(start)],
         stdin=slave, stdout=slave, stderr=slave, close_fds=True, cwd=REPO,
-        env={**env, "LPC_BENCH_DATA_DIR": str(data_dir), "TERM": "xterm-256color", "PYTHONPATH": str(REPO)},
+        env={**env, "LPC_BENCH_DATA_DIR": str(data_dir), "TERM": "xterm-256color", "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))},
     )
     os.close(slave)
     output = bytearray()

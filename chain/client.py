@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 
 from eth_utils import keccak, to_checksum_address
-from web3 import Web3
 
 from chain.abi import abi
 from chain.network import NetworkProfile
@@ -25,6 +24,8 @@ class ChainClient:
     def __init__(self, rpc_url: str, profile: NetworkProfile, *, timeout: float = 20.0):
         self.rpc_url = rpc_url
         self.profile = profile
+        from web3 import Web3  # here, not at import: the console paints before anything needs web3
+
         self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self.w3.provider.cache_allowed_requests = True  # eth_chainId once, not before every eth_call
         self._addresses: dict[str, str] = {}

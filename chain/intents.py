@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
-
 from chain.amounts import format_eth
 from chain.client import ChainClient
 from chain.revert_words import explain_revert
@@ -186,6 +184,8 @@ def build_intent(
 
 
 def estimate_gas(client: ChainClient, *, sender: str, to: str, data: str, value: int = 0) -> int:
+    from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
     try:
         return client.w3.eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value})
     except (ContractLogicError, ContractCustomError, Web3RPCError, ValueError) as exc:

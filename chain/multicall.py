@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from eth_abi import decode, encode
 from eth_abi.grammar import TupleType, parse
 from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import get_abi_input_types, get_abi_output_types
-from web3 import Web3
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 AGGREGATE_CHUNK = 400  # calls per aggregate3 eth_call (keeps each call far below RPC gas caps)
 POOL_WALK_LIMIT = 1_000

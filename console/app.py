@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -14,65 +16,65 @@ from chain.intents import PreflightError, TxPlan
 from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
 from chain.services.network import ActivityCache
 from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
-from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
 from console.screens.base import ConsoleScreen
-from console.screens.dashboard.dashboard import DashboardScreen
 from console.screens.dashboard.node_toggle import NodeHost
-from console.screens.deposit.deposit import DepositScreen
-from console.screens.earnings.earnings import EarningsScreen
-from console.screens.governance.governance import GovernanceScreen
-from console.screens.gpu.gpu import GpuScreen
-from console.screens.network.network import NetworkScreen
-from console.screens.orchestrator.orchestrator import OrchestratorScreen
-from console.screens.overview.overview import OverviewScreen
-from console.screens.pricing.pricing import PricingScreen
-from console.screens.rewards.rewards import RewardsScreen
-from console.screens.sessions.sessions import SessionsScreen
-from console.screens.settings.settings import SettingsScreen
-from console.screens.staking.staking import StakingScreen
-from console.screens.tickets.tickets import TicketsScreen
-from console.screens.transactions.transactions import TransactionsScreen
-from console.screens.wallet.wallet import WalletScreen
 from console.services import ConsoleServices
 from console.widgets.log_panel import ConsoleLog, LogPanel
 from console.widgets.status_header import StatusHeader
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 
+if TYPE_CHECKING:
+    from console.modals.confirm_tx import PlanOutcome
+
 
 @dataclass(frozen=True)
 class ScreenEntry:
+    """One screen of the console, named by import path ("module:Class"): a screen's module (and what it
+    imports: SQL, charts, numpy …) loads when the screen is first shown, not when the console starts."""
+
     key: str
     name: str
     help: str
-    factory: Callable[[], Screen]
+    path: str
+
+    @property
+    def factory(self) -> type[Screen]:
+        module, _, name = self.path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def shows(self, screen: Screen) -> bool:
+        """Whether `screen` is this entry's screen, without importing a screen that was never shown."""
+        module, _, name = self.path.partition(":")
+        loaded = sys.modules.get(module)
+        return loaded is not None and hasattr(loaded, name) and isinstance(screen, getattr(loaded, name))
 
 
 SCREENS = (
     ScreenEntry("dashboard", "Dashboard", "Is my node healthy and earning: node, reward, earnings, GPUs, alerts",
-                DashboardScreen),
-    ScreenEntry("overview", "Overview", "Your account, the round, and what needs attention", OverviewScreen),
-    ScreenEntry("network", "Network", "Every orchestrator: stake, cuts, reward calls", NetworkScreen),
-    ScreenEntry("staking", "Staking", "Bond, unbond, rebond, withdraw stake and fees, transfer bond", StakingScreen),
-    ScreenEntry("wallet", "Wallet", "Keyring accounts: balances, switch, create, import, export", WalletScreen),
-    ScreenEntry("transactions", "Transactions", "Every transaction sent: status, decoded events", TransactionsScreen),
+                "console.screens.dashboard.dashboard:DashboardScreen"),
+    ScreenEntry("overview", "Overview", "Your account, the round, and what needs attention", "console.screens.overview.overview:OverviewScreen"),
+    ScreenEntry("network", "Network", "Every orchestrator: stake, cuts, reward calls", "console.screens.network.network:NetworkScreen"),
+    ScreenEntry("staking", "Staking", "Bond, unbond, rebond, withdraw stake and fees, transfer bond", "console.screens.staking.staking:StakingScreen"),
+    ScreenEntry("wallet", "Wallet", "Keyring accounts: balances, switch, create, import, export", "console.screens.wallet.wallet:WalletScreen"),
+    ScreenEntry("transactions", "Transactions", "Every transaction sent: status, decoded events", "console.screens.transactions.transactions:TransactionsScreen"),
     ScreenEntry("sessions", "Sessions", "The node: listening address, encoder, capacity, live sessions",
-                SessionsScreen),
-    ScreenEntry("gpu", "GPU", "GPUs, encoder/decoder load, processes, alerts", GpuScreen),
+                "console.screens.sessions.sessions:SessionsScreen"),
+    ScreenEntry("gpu", "GPU", "GPUs, encoder/decoder load, processes, alerts", "console.screens.gpu.gpu:GpuScreen"),
     ScreenEntry("tickets", "Tickets", "Tickets received, winning, pending, redeemed, given up — per gateway",
-                TicketsScreen),
+                "console.screens.tickets.tickets:TicketsScreen"),
     ScreenEntry("pricing", "Pricing", "Base and advertised price, overhead, network prices, gateway caps, edit",
-                PricingScreen),
+                "console.screens.pricing.pricing:PricingScreen"),
     ScreenEntry("earnings", "Earnings", "Per round: reward kept and distributed, fees redeemed, gas, net",
-                EarningsScreen),
+                "console.screens.earnings.earnings:EarningsScreen"),
     ScreenEntry("rewards", "Rewards", "Earnings per round, reward calls made and missed, yield calculator",
-                RewardsScreen),
+                "console.screens.rewards.rewards:RewardsScreen"),
     ScreenEntry("orchestrator", "Orchestrator settings", "Reward cut, fee share, service URI; lock and reward rules",
-                OrchestratorScreen),
+                "console.screens.orchestrator.orchestrator:OrchestratorScreen"),
     ScreenEntry("governance", "Governance", "Treasury proposals and LIP polls: tallies, your vote, override",
-                GovernanceScreen),
+                "console.screens.governance.governance:GovernanceScreen"),
     ScreenEntry("deposit", "Deposit", "Gateway side: TicketBroker deposit and reserve — fund, unlock, withdraw",
-                DepositScreen),
-    ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", SettingsScreen),
+                "console.screens.deposit.deposit:DepositScreen"),
+    ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", "console.screens.settings.settings:SettingsScreen"),
 )
 
 
@@ -107,6 +109,8 @@ class LivepeerConsole(NodeHost, App):
         self.services = services
         self.poll_enabled = poll
         self._poll_timer = None
+        self._home: Screen | None = None  # the screen the console opened on
+        self._connected = False  # "connected to …" logged once the first read made the client
         self.last_round = None
         self.last_pool = None
         self.console_log = ConsoleLog()
@@ -125,15 +129,31 @@ class LivepeerConsole(NodeHost, App):
         self.services.close()
 
     def on_mount(self) -> None:
-        self.log_event("info", f"connected to {self.services.profile.label} at {self.services.client.rpc_url}")
         # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
-        self.push_screen(DashboardScreen() if self.services.opens_on_dashboard else OverviewScreen())
+        self._home = self._entry("dashboard" if self.services.opens_on_dashboard else "overview").factory()
+        self.push_screen(self._home)
+        # the first chain read (it imports web3 and checks the chain id) waits for the first frame
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
         self.refresh_chain()
+        if self.services.is_orchestrator is not None and not self.services.opens_on_dashboard:
+            self._check_orchestrator()
+
+    @work(thread=True, exclusive=True, group="home-screen")
+    def _check_orchestrator(self) -> None:
+        if self.services.is_orchestrator():
+            self.call_from_thread(self._show_dashboard_if_untouched)
+
+    def _show_dashboard_if_untouched(self) -> None:
+        """An orchestrator's console shows its node's Dashboard, unless the user already went elsewhere."""
+        if self.screen is self._home:
+            self.action_show("dashboard")
 
     # -- screens and the command palette ----------------------------------------------------
     def action_show(self, key: str) -> None:
-        entry = next(e for e in SCREENS if e.key == key)
-        if isinstance(self.screen, entry.factory):
+        entry = self._entry(key)
+        if entry.shows(self.screen):
             return
         # Keep one instance of each screen on the stack: switch rather than pile up.
         while len(self.screen_stack) > 2:
@@ -143,10 +163,14 @@ class LivepeerConsole(NodeHost, App):
         else:
             self.push_screen(entry.factory())
 
+    @staticmethod
+    def _entry(key: str) -> ScreenEntry:
+        return next(e for e in SCREENS if e.key == key)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from console.screen_actions import screen_action_commands
 
-        current = next((e for e in SCREENS if isinstance(screen, e.factory)), None)
+        current = next((e for e in SCREENS if e.shows(screen)), None)
         if current is not None:  # this screen's own keys first: every one of them is a palette entry
             yield from screen_action_commands(screen, current.name)
         for entry in SCREENS:
@@ -201,6 +225,8 @@ class LivepeerConsole(NodeHost, App):
         self.call_from_thread(self._confirm, plan, on_done)
 
     def _confirm(self, plan: TxPlan, on_done) -> None:
+        from console.modals.confirm_tx import ConfirmTxModal, PlanOutcome
+
         def done(outcome: PlanOutcome | None) -> None:
             outcome = outcome or PlanOutcome(sent=False, results=[])
             if outcome.error:
@@ -231,6 +257,10 @@ class LivepeerConsole(NodeHost, App):
     def refresh_chain(self) -> None:
         try:
             client = self.services.client
+            if not self._connected:
+                self._connected = True
+                self.call_from_thread(self.log_event, "info",
+                                      f"connected to {self.services.profile.label} at {client.rpc_url}")
             info = load_round_info(client)
             self.post_message(RoundLoaded(info))
             pool = load_orchestrator_pool(client, cache=self.pool_cache)

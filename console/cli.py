@@ -10,13 +10,43 @@ import sys
 
 import click
 
-from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, wallet
 from console.context import CliContext
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+class LazyCommands(click.Group):
+    """The subcommands are imported when one is looked up or listed (a command, or --help), so `lpc`
+    alone opens the console without loading them (they bring eth_account, psutil …)."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, wallet
+
+        for command in (
+            devnet.devnet,
+            doctor.doctor,
+            node.node,
+            wallet.wallet,
+            gpu.gpu,
+            *chain_cmds.COMMANDS, *payments_cmds.COMMANDS,
+        ):
+            self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=LazyCommands, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--data-dir",
     envvar="LPC_DATA_DIR",
@@ -56,17 +86,6 @@ def _refuse_a_broken_data_dir(obj: CliContext) -> None:
     if problem:
         raise click.ClickException(problem)
     verify_database(root)
-
-
-for command in (
-    devnet.devnet,
-    doctor.doctor,
-    node.node,
-    wallet.wallet,
-    gpu.gpu,
-    *chain_cmds.COMMANDS, *payments_cmds.COMMANDS,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

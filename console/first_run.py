@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chain.devnet.accounts import dev_account
-from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
 from core.settings import Network, Settings, write_setting
 
 DEVNET_LABEL = "devnet orchestrator #1 (public anvil key: devnet only)"
@@ -25,6 +23,8 @@ class FirstRunResult:
 def ensure_devnet_account(settings: Settings) -> FirstRunResult:
     if settings.network is not Network.DEVNET or settings.account:
         return FirstRunResult(settings.account)
+    from chain.devnet.accounts import dev_account  # eth_account: only on a first run
+    from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
     from chain.wallet import AccountExists, Wallet, WalletError
 
     dev = dev_account(DEFAULT_ACCOUNT_INDEX)

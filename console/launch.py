@@ -38,7 +38,6 @@ def run_console(ctx: CliContext) -> int:
 
     try:
         profile, _rpc = network_profile(settings)
-        client = chain_client(settings)
     except ChainError as exc:
         raise click.ClickException(str(exc)) from None
     from console.app import LivepeerConsole
@@ -49,11 +48,13 @@ def run_console(ctx: CliContext) -> int:
 
         return tx_journal(settings)
 
-    services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: client,
+    # The client (web3, and its chain id check) is made by the first read, after the first paint; an
+    # unreachable or wrong chain is the console's stale banner, and nothing can be signed on it.
+    services = ConsoleServices(settings=settings, profile=profile, client_factory=lambda: chain_client(settings),
                                account=first.account, gpu_monitor_factory=lambda: gpu_monitor(settings),
                                signer_factory=keyring_signer, journal_factory=journal)
     services.node_factory = node_factory(settings, services)
-    services.opens_on_dashboard = _is_orchestrator(client, first.account)
+    services.is_orchestrator = lambda: _is_orchestrator(services.client, first.account)
     try:
         LivepeerConsole(services).run()
     finally:
@@ -69,7 +70,8 @@ def keyring_signer(address: str):
 
 
 def _is_orchestrator(client, account: str | None) -> bool:
-    """Whether the console should open on the Dashboard (a registered orchestrator) — one read at start."""
+    """Whether the console should show the Dashboard (a registered orchestrator) — one read after the first
+    paint (console/app.py)."""
     if not account:
         return False
     from chain.reads import load_orchestrator

@@ -5,8 +5,9 @@ Screens call these from workers; they never touch web3, SQL or sockets themselve
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chain.client import ChainClient
@@ -35,6 +36,8 @@ class ConsoleServices:
     node: Node | None = None  # the in-process node once started (changed on the UI thread only)
     node_parts: OnchainParts | None = None  # the running on-chain node's ledger, prices… (None offchain)
     opens_on_dashboard: bool = False  # the account is an orchestrator: the console opens on the Dashboard
+    # read after the first paint: True turns the Overview the console opened on into the Dashboard
+    is_orchestrator: Callable[[], bool] | None = None
     journal_factory: Callable[[], Journal] | None = None  # -> the SQL journal of the data dir
     wallet_factory: Callable[[], Wallet] | None = None  # None: the OS keyring's wallet
     _journal: Journal | None = None
@@ -42,11 +45,16 @@ class ConsoleServices:
     _client: ChainClient | None = None
     _gpu_monitor: GpuMonitor | None = None
 
+    _client_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     @property
     def client(self) -> ChainClient:
-        if self._client is None:
-            self._client = self.client_factory()
-        return self._client
+        """The chain client, made on first use (from a worker: it imports web3 and checks the chain id);
+        a failure raises again on the next use."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.client_factory()
+            return self._client
 
     @property
     def gpu_monitor(self) -> GpuMonitor | None:

@@ -22,10 +22,9 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from filelock import FileLock, Timeout
-from web3 import Web3
 
 from chain.devnet.anvil import (
     CHAIN_ID,
@@ -43,7 +42,10 @@ from chain.devnet.anvil import (
     stop_pid,
 )
 from chain.devnet.artifacts import artifacts_digest
-from chain.devnet.deploy import Deployment, contract_id
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from chain.devnet.deploy import Deployment
 
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
 DEFAULT_PORT = 8545  # anvil's default JSON-RPC port, and what wallets and scripts expect
@@ -160,6 +162,7 @@ class Devnet:
         if info is None:
             return DevnetStatus(running=False, info=None, message=f"no devnet is running for {self.root.parent}")
         try:
+            from web3 import Web3  # here, not at import: `lpc` reuses a running devnet without web3
             w3 = Web3(Web3.HTTPProvider(info.rpc_url, request_kwargs={"timeout": 5}))
             rounds = _rounds_contract(w3, info.controller)
             return DevnetStatus(
@@ -207,7 +210,9 @@ class Devnet:
             return info
         progress("moving the Controller, PollCreator, AI registry and price feed to their Arbitrum One addresses",
                  0.99)
+        from web3 import Web3  # here, not at import: `lpc` reuses a running devnet without web3
         w3 = Web3(Web3.HTTPProvider(info.rpc_url, request_kwargs={"timeout": 60}))
+        from chain.devnet.deploy import Deployment
         current = Deployment(controller=info.controller, contracts={}, poll_creator=info.poll_creator,
                              ai_service_registry=info.ai_service_registry, multicall3=info.multicall3,
                              price_feed=info.price_feed)
@@ -351,6 +356,7 @@ class Devnet:
             "orchestrators"
         ) != self.seed_orchestrators:
             return None  # built from other contracts or another seed: rebuild
+        from chain.devnet.deploy import Deployment
         return Deployment.from_json(meta["deployment"])
 
     def _install_packaged_state(self) -> Deployment | None:
@@ -369,6 +375,7 @@ class Devnet:
         tmp.write_bytes(gzip.decompress(PACKAGED_STATE.read_bytes()))
         tmp.replace(self.state_file)
         _atomic_write(self.deployment_file, json.dumps(meta, indent=1))
+        from chain.devnet.deploy import Deployment
         return Deployment.from_json(meta["deployment"])
 
     def _quarantine_state(self) -> None:
@@ -377,6 +384,7 @@ class Devnet:
                 f.replace(f.with_name(f.name + ".corrupt"))
 
     def _verify(self, proc: AnvilProcess, deployment: Deployment) -> None:
+        from web3 import Web3  # here, not at import: `lpc` reuses a running devnet without web3
         w3 = Web3(Web3.HTTPProvider(proc.rpc_url, request_kwargs={"timeout": 10}))
         if not w3.eth.get_code(deployment.controller):
             raise DevnetError("no Controller code at the saved address")
@@ -416,6 +424,7 @@ class Devnet:
     def deployment(self) -> Deployment | None:
         """The addresses of the saved devnet (whether or not it runs)."""
         try:
+            from chain.devnet.deploy import Deployment
             return Deployment.from_json(json.loads(self.deployment_file.read_text())["deployment"])
         except (FileNotFoundError, ValueError, KeyError):
             return None
@@ -432,6 +441,7 @@ def state_meta(deployment: Deployment, orchestrators: int) -> dict:
 
 def _rounds_contract(w3: Web3, controller: str):
     from chain.devnet.artifacts import load_artifact
+    from chain.devnet.deploy import contract_id
 
     ctrl = w3.eth.contract(address=controller, abi=load_artifact("Controller").abi)
     addr = ctrl.functions.getContract(contract_id("RoundsManager")).call()
@@ -477,6 +487,7 @@ def _freshen_price_feed(rpc_url: str, deployment: Deployment) -> None:
 
     if deployment.deployer and deployment.deployer.lower() != dev_account(DEPLOYER_INDEX).address.lower():
         return  # not deployed by the public development account: nothing we may sign for
+    from web3 import Web3  # here, not at import: `lpc` reuses a running devnet without web3
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 10}))
     feed = w3.eth.contract(address=deployment.price_feed, abi=load_artifact("EthUsdPriceFeed").abi)
     answer = feed.functions.latestRoundData().call()[1]

@@ -17,9 +17,26 @@ from chain.wallet.errors import (
     WalletError,
     WrongPassphrase,
 )
-from chain.wallet.keys import SecretKey
-from chain.wallet.signer import Signer
-from chain.wallet.wallet import SERVICE, AccountInfo, Wallet, normalize_address
+
+# The rest loads eth_account (about a second of imports): only when first asked for, so the private
+# Secret Service (chain.wallet.secret_service) and the errors cost nothing at the console's start.
+_LAZY = {
+    "SecretKey": "chain.wallet.keys",
+    "Signer": "chain.wallet.signer",
+    "SERVICE": "chain.wallet.wallet",
+    "AccountInfo": "chain.wallet.wallet",
+    "Wallet": "chain.wallet.wallet",
+    "normalize_address": "chain.wallet.wallet",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "SERVICE",

@@ -40,7 +40,7 @@ class ConsoleScreen(Screen):
     def nav_key(self) -> str | None:
         """The key of this screen in the app's screen registry (for the nav bar highlight)."""
         for entry in getattr(self.app, "SCREENS_REGISTRY", ()):
-            if isinstance(self, entry.factory):
+            if entry.shows(self):
                 return entry.key
         return None
 

@@ -8,15 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DatabaseError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+# SQLAlchemy and Alembic load where a database is opened, not here: `lpc` checks StoreError (and the
+# console paints) without them.
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_NAME = "lpc.sqlite3"
@@ -52,6 +51,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url)
@@ -159,6 +160,12 @@ def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> 
     if not create and not path.exists():
         raise StoreError(f"there is no database in {data_dir} yet (nothing recorded there): check --data-dir")
     _check_database_file(path)
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import DatabaseError, OperationalError
+    from sqlalchemy.orm import sessionmaker
+
     url = f"sqlite:///{path}"
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -224,13 +231,19 @@ def inspect_database(data_dir: Path) -> DatabaseReport:
 
 
 def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {script.revision for script in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()}
 
 
 def schema_revision(store: Store) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with store.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -64,7 +64,7 @@ class OverviewScreen(ChainReadScreen):
         self.query_one("#round-panel").border_title = "Round"
         self.query_one("#attention").border_title = "Needs attention"
         self.query_one("#empty").border_title = "Getting started"
-        self.reload()
+        self.call_after_refresh(self.reload)  # after the first frame: the read (and web3) never delays it
 
     # -- loading ------------------------------------------------------------------------------
     def read(self, client, account: str | None) -> Message:
