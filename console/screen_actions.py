@@ -18,13 +18,16 @@ from console.screens.base import ConsoleScreen
 def screen_bindings(screen_class: type[Screen]) -> list[Binding]:
     """The bindings a console screen class answers to, one per key: a subclass's binding of a key
     replaces its base's (as Textual merges them). Textual's own screen keys (tab, shift+tab) are left
-    out: they move focus, they are not actions of the screen."""
+    out: they move focus, they are not actions of the screen; so are system bindings (the Escape+key
+    chords of ConsoleScreen)."""
     by_key: dict[str, Binding] = {}
     for base in reversed(screen_class.__mro__):
         if not (isinstance(base, type) and issubclass(base, ConsoleScreen)):
             continue
         for binding in base.__dict__.get("BINDINGS", ()):
             binding = binding if isinstance(binding, Binding) else Binding(*binding)
+            if binding.system:
+                continue
             for key in binding.key.split(","):
                 by_key[key.strip()] = binding
     unique: dict[int, Binding] = {}

@@ -132,3 +132,35 @@ async def test_question_mark_shows_and_hides_every_key_of_the_screen(console_ser
         await pilot.press("question_mark")
         await settle(pilot)
         assert not app.screen.query(HelpPanel)
+
+
+async def test_escape_and_a_key_typed_fast_still_leave_the_field_and_navigate(console_services):
+    """Escape then `v` typed quickly reaches the console as Alt+v (tmux sends the pair as one chord):
+    on Orchestrator settings with the reward cut field focused, it leaves the field and opens
+    Governance — before, the letter was typed into the field and the cursor stayed there."""
+    from console.screens.governance.governance import GovernanceScreen
+    from console.screens.orchestrator.orchestrator import OrchestratorScreen
+
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, OrchestratorScreen)
+        field = app.screen.query_one("#reward-cut", Input)
+        field.focus()
+        await pilot.press("1", "2")
+        await settle(pilot)
+        assert field.value == "12"
+        await pilot.press("alt+v")
+        await settle(pilot)
+        assert isinstance(app.screen, GovernanceScreen) and field.value == "12"
+
+        await pilot.press("n")  # a screen key with Shift: Escape then S sorts Network
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, NetworkScreen) and screen.sort_key == "rank"
+        await pilot.press("slash", "a")  # in the filter field
+        await pilot.press("alt+shift+s")
+        await settle(pilot)
+        assert screen.sort_key == "stake" and not isinstance(screen.focused, Input)

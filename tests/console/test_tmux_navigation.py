@@ -2,7 +2,7 @@
 screen's key is pressed from every screen (all 16×16 ordered pairs, in one walk of 256 presses) and each
 press must land — the nav bar highlights the screen and a text only that screen shows is on it. On
 Orchestrator settings a focused field takes a navigation letter as text, Escape leaves the field and
-the same letter then navigates."""
+the same letter then navigates — also when Escape and the letter arrive together as one Alt chord."""
 
 from __future__ import annotations
 
@@ -113,6 +113,16 @@ def test_every_screen_key_works_from_every_screen(tmp_path, secret_service):
         # (a key sent right after Escape would reach the terminal as Alt+key: wait until the field let go)
         lpc.wait_until(lambda: _field_border(lpc, "Reward cut") == blurred, "Escape leaving the field")
         lpc.type(gov_char)
+        lpc.wait_for(MARKER["governance"], highlighted=f"{gov_char} {gov_label}")
+
+        # The same typed fast: tmux sends Escape and the letter as one Alt chord; it still navigates.
+        lpc.type(char)
+        lpc.wait_for(MARKER["orchestrator"], "of rewards kept", highlighted=f"{char} {label}")
+        lpc.keys("Tab")
+        lpc.wait_until(lambda: _field_border(lpc, "Reward cut") not in ("", blurred),
+                       "the reward cut field taking the focus")
+        lpc.type("1")
+        lpc.keys("Escape", gov_char)
         lpc.wait_for(MARKER["governance"], highlighted=f"{gov_char} {gov_label}")
         lpc.quit()
     finally:
