@@ -61,6 +61,14 @@ def test_one_meaning_per_key():
     assert {d for a, d in meanings["r"]} == {"Refresh"}
 
 
+def test_every_footer_shows_refresh():
+    """r refreshes on every screen, so every footer says so (seven screens bound it hidden)."""
+    app_refresh = next(b for b in LivepeerConsole.BINDINGS if b.key == "r")
+    for entry in SCREENS:
+        r = next((b for b in screen_bindings(entry.factory) if "r" in _keys(b)), app_refresh)
+        assert r.show, f"{entry.name}: r ({r.description}) is not in the footer"
+
+
 def test_no_screen_key_is_one_a_text_field_takes():
     """A ctrl key of a screen must still work while the user types in one of its fields: Pricing's
     auto-adjust was ctrl+a, which a field takes as "start of line"."""

@@ -54,7 +54,7 @@ def _grid() -> Table:
 class DashboardScreen(NodeToggle, ConsoleScreen):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [NodeToggle.NODE_BINDING,
-                Binding("r", "reload", "Refresh", show=False, id="dashboard.refresh")]
+                Binding("r", "reload", "Refresh", id="dashboard.refresh")]
     POLL_SECONDS = 1.0
 
     def __init__(self) -> None:

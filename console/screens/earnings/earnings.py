@@ -94,7 +94,7 @@ def load_rounds(client, account: str, parts, rounds: int = ROUNDS) -> tuple[tupl
 
 class EarningsScreen(ConsoleScreen):
     CSS_PATH = "earnings.tcss"
-    BINDINGS = [Binding("r", "reload", "Refresh", show=False, id="earnings.refresh")]
+    BINDINGS = [Binding("r", "reload", "Refresh", id="earnings.refresh")]
 
     def __init__(self) -> None:
         super().__init__(id="earnings")

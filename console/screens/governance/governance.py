@@ -67,7 +67,7 @@ class GovernanceScreen(ChainReadScreen):
         Binding("b", "vote('abstain')", "Abstain", id="governance.vote_abstain"),
         Binding("Y", "poll_vote('yes')", "Poll: yes", id="governance.poll_yes"),
         Binding("N", "poll_vote('no')", "Poll: no", id="governance.poll_no"),
-        Binding("r", "reload", "Refresh", show=False, id="governance.refresh"),
+        Binding("r", "reload", "Refresh", id="governance.refresh"),
     ]
 
     def __init__(self) -> None:

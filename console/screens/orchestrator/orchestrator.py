@@ -65,7 +65,7 @@ class OrchestratorScreen(ChainReadScreen):
     BINDINGS = [
         Binding("ctrl+s", "review", "Review and send", id="orchestrator.review"),
         Binding("escape", "clear", "Leave field / clear", id="orchestrator.clear"),
-        Binding("r", "reload", "Refresh", show=False, id="orchestrator.refresh"),
+        Binding("r", "reload", "Refresh", id="orchestrator.refresh"),
     ]
 
     def __init__(self) -> None:

@@ -84,7 +84,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         Binding("ctrl+s", "set_price", "Set price", id="pricing.set"),
         # ctrl+t, not ctrl+a: in the price field ctrl+a is "start of line"
         Binding("ctrl+t", "toggle_auto", "Auto-adjust on/off", id="pricing.auto_adjust"),
-        Binding("r", "reload", "Refresh", show=False, id="pricing.refresh"),
+        Binding("r", "reload", "Refresh", id="pricing.refresh"),
     ]
 
     def __init__(self) -> None:

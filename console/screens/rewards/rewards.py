@@ -58,7 +58,7 @@ class RewardsScreen(ChainReadScreen):
         Binding("R", "call_reward", "Call reward", id="rewards.call_reward"),
         Binding("I", "initialize_round", "Initialize round", id="rewards.initialize_round"),
         Binding("ctrl+y", "calculate", "Calculate yield", id="rewards.calculate"),
-        Binding("r", "reload", "Refresh", show=False, id="rewards.refresh"),
+        Binding("r", "reload", "Refresh", id="rewards.refresh"),
     ]
 
     def __init__(self) -> None:

@@ -43,7 +43,7 @@ def _right(text: str) -> Text:
 class TicketsScreen(NodeToggle, ConsoleScreen):
     CSS_PATH = "tickets.tcss"
     BINDINGS = [NodeToggle.NODE_BINDING,
-                Binding("r", "reload", "Refresh", show=False, id="tickets.refresh")]
+                Binding("r", "reload", "Refresh", id="tickets.refresh")]
     POLL_SECONDS = 2.0
 
     def __init__(self) -> None:
