@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
-
 WEI = 10**18
 PERC_DIVISOR = 1_000_000  # rewardCut / feeShare units
 _AMOUNT = re.compile(r"^(?P<num>[+-]?(\d+(\.\d*)?|\.\d+))\s*(?P<unit>[A-Za-z]*)$")
@@ -94,6 +92,8 @@ def parse_percent(text: str, what: str = "the percentage") -> int:
 
 def parse_address(text: str, what: str = "the address") -> str:
     """A checksummed address from text in any case; a mixed-case text with a bad checksum is refused."""
+    from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
+
     raw = (text or "").strip()
     shown = raw if len(raw) <= 50 else raw[:12] + "…"
     candidate = raw if raw.startswith(("0x", "0X")) else "0x" + raw

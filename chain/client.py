@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from eth_utils import keccak, to_checksum_address
-
 from chain.abi import abi
 from chain.network import NetworkProfile
 
@@ -50,10 +48,14 @@ class ChainClient:
 
     @cached_property
     def controller(self):
+        from eth_utils import to_checksum_address
+
         return self.w3.eth.contract(address=to_checksum_address(self.profile.controller), abi=abi("Controller"))
 
     def address(self, name: str) -> str:
         """The address registered in the Controller under keccak256(name) (cached per client)."""
+        from eth_utils import keccak, to_checksum_address
+
         if name == "PollCreator":
             return to_checksum_address(self.profile.poll_creator)
         if name == "AIServiceRegistry":

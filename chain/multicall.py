@@ -14,11 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from eth_abi import decode, encode
-from eth_abi.grammar import TupleType, parse
-from eth_utils import keccak, to_checksum_address
-from eth_utils.abi import get_abi_input_types, get_abi_output_types
-
 if TYPE_CHECKING:
     from web3 import Web3
 
@@ -49,6 +44,8 @@ class Call:
         """A Call from a bound web3 contract function, e.g. `Call.of(bm.functions.getDelegator(a))`.
 
         Encodes with eth_abi directly (web3's own encoder is ~10x slower, which shows on 400-call batches)."""
+        from eth_abi import encode
+
         inputs, outputs, selector = _abi_shape(fn.abi)
         return cls(
             target=fn.address,
@@ -63,6 +60,9 @@ _SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...], bytes]] = {}
 
 
 def _abi_shape(fn_abi: dict) -> tuple[tuple[str, ...], tuple[str, ...], bytes]:
+    from eth_utils import keccak
+    from eth_utils.abi import get_abi_input_types, get_abi_output_types
+
     key = json.dumps(fn_abi, sort_keys=True)
     shape = _SHAPES.get(key)
     if shape is None:
@@ -74,7 +74,7 @@ def _abi_shape(fn_abi: dict) -> tuple[tuple[str, ...], tuple[str, ...], bytes]:
 
 
 _FAILED = object()
-_AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
+_AGGREGATE3 = bytes.fromhex("82ad56cb")  # keccak("aggregate3((address,bool,bytes)[])")[:4]
 
 
 def failed(value: Any) -> bool:
@@ -84,6 +84,9 @@ def failed(value: Any) -> bool:
 
 def _checksummed(abi_type, value: Any) -> Any:
     """eth_abi decodes addresses in lower case; the rest of lpc uses checksummed ones."""
+    from eth_abi.grammar import TupleType
+    from eth_utils import to_checksum_address
+
     if abi_type.is_array:
         return tuple(_checksummed(abi_type.item_type, v) for v in value)
     if isinstance(abi_type, TupleType):
@@ -94,6 +97,9 @@ def _checksummed(abi_type, value: Any) -> Any:
 
 
 def _unwrap(output_types: tuple[str, ...], raw: bytes) -> Any:
+    from eth_abi import decode
+    from eth_abi.grammar import parse
+
     values = tuple(_checksummed(parse(t), v) for t, v in zip(output_types, decode(list(output_types), raw)))
     return values[0] if len(values) == 1 else tuple(values)
 
@@ -104,6 +110,9 @@ def aggregate(w3: Web3, multicall3: str, calls: Sequence[Call], *, block: str | 
     A single-valued function yields its value; a multi-valued one a tuple. A reverted call with
     `allow_failure` yields a marker (test it with `failed`); without it, MulticallError is raised.
     """
+    from eth_abi import decode, encode
+    from eth_utils import to_checksum_address
+
     if not calls:
         return []
     target = to_checksum_address(multicall3)
@@ -146,6 +155,9 @@ class PoolWalk:
 
 def walk_pool(w3: Web3, controller: str, *, limit: int = POOL_WALK_LIMIT, block: str | int = "latest") -> PoolWalk:
     """The transcoder pool in order (highest stake first) and the current round, in one `eth_call`."""
+    from eth_abi import decode, encode
+    from eth_utils import to_checksum_address
+
     args = encode(["address", "uint256"], [to_checksum_address(controller), limit])
     raw = w3.eth.call({"data": POOL_WALKER_INITCODE + args.hex()}, block)
     rnd, bm, sr, pool = decode(["uint256", "address", "address", "address[]"], bytes(raw))

@@ -12,8 +12,6 @@ import threading
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 
-from eth_utils import keccak, to_checksum_address
-
 from chain.client import ZERO_ADDRESS, ChainClient, ChainError
 from chain.multicall import Call, aggregate, failed, walk_pool
 
@@ -27,6 +25,8 @@ PROTOCOL_NAMES = ("BondingManager", "RoundsManager", "Minter", "LivepeerToken", 
 def resolve(client: ChainClient, *names: str) -> dict[str, str]:
     """Resolve Controller names in one aggregate, cached on the client like `client.address`. The first
     call resolves every protocol contract at once, so a client pays this round trip only once."""
+    from eth_utils import keccak, to_checksum_address
+
     wanted = dict.fromkeys(names + PROTOCOL_NAMES) if not client._addresses else dict.fromkeys(names)
     missing = [n for n in wanted if n not in client._addresses and n not in _PROFILE_NAMES]
     if missing:
@@ -80,6 +80,8 @@ class OrchestratorPool:
     orchestrators: tuple[Orchestrator, ...]
 
     def get(self, address: str) -> Orchestrator | None:
+        from eth_utils import to_checksum_address
+
         address = to_checksum_address(address)
         return next((o for o in self.orchestrators if o.address == address), None)
 
@@ -301,6 +303,8 @@ class AccountOverview:
 def load_account(client: ChainClient, address: str) -> AccountOverview:
     """Balances, allowance, delegation, pending stake and fees, locks and voting power of `address`:
     one aggregate, plus one for the unbonding locks when there are any."""
+    from eth_utils import to_checksum_address
+
     a = to_checksum_address(address)
     addrs = resolve(client, "LivepeerToken", "BondingManager", "BondingVotes", "RoundsManager")
     token = client.contract("LivepeerToken").functions
@@ -376,6 +380,8 @@ class OrchestratorDetail:
 
 
 def load_orchestrator(client: ChainClient, address: str) -> OrchestratorDetail:
+    from eth_utils import to_checksum_address
+
     a = to_checksum_address(address)
     resolve(client, "BondingManager", "ServiceRegistry", "RoundsManager")
     bm = client.contract("BondingManager").functions

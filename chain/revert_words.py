@@ -6,9 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from eth_abi import decode
-from eth_utils import keccak
-
 from chain.abi import CLIENT_ABIS, abi
 
 
@@ -83,6 +80,8 @@ KNOWN: dict[str, tuple[str, str]] = {
 
 @cache
 def _custom_errors() -> dict[bytes, tuple[str, list[str]]]:
+    from eth_utils import keccak
+
     out: dict[bytes, tuple[str, list[str]]] = {}
     for name in CLIENT_ABIS:
         for item in abi(name):
@@ -95,6 +94,8 @@ def _custom_errors() -> dict[bytes, tuple[str, list[str]]]:
 
 def decode_custom_error(data: str | bytes) -> str | None:
     """`VoteAlreadyCast()` / `FutureLookup(12, 10)` from revert data, or None when unknown."""
+    from eth_abi import decode
+
     raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data
     if len(raw) < 4:
         return None

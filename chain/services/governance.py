@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import IntEnum
 
-from eth_utils import to_checksum_address
-
 from chain.abi import abi
 from chain.amounts import format_lpt, short_address
 from chain.client import ChainClient
@@ -111,6 +109,8 @@ def _title(description: str) -> str:
 
 def list_proposals(client: ChainClient) -> list[Proposal]:
     """Every treasury proposal, newest first, with its state and authoritative tally."""
+    from eth_utils import to_checksum_address
+
     gov = client.contract("LivepeerGovernor")
     event = gov.events.ProposalCreated()
     logs = _scan_logs(client.w3, gov.address, [_event_topic(event)],
@@ -161,6 +161,8 @@ def find_proposal(client: ChainClient, proposal_id: int | str) -> Proposal:
 
 def voting_power(client: ChainClient, account: str, proposal: Proposal | None = None) -> int:
     """Votes of `account` for `proposal` (at its snapshot round), or from next round when None."""
+    from eth_utils import to_checksum_address
+
     account = to_checksum_address(account)
     if proposal is None:
         resolve(client, "BondingVotes")
@@ -173,6 +175,8 @@ def voting_power(client: ChainClient, account: str, proposal: Proposal | None = 
 
 def vote(client: ChainClient, sender: str, proposal_id: int | str, support: Support | str, reason: str = "") -> TxPlan:
     """Cast a vote (for / against / abstain) with an optional reason."""
+    from eth_utils import to_checksum_address
+
     sender = to_checksum_address(sender)
     support = Support.parse(support) if isinstance(support, str) else Support(support)
     p = find_proposal(client, proposal_id)
@@ -232,6 +236,8 @@ class PollInfo:
 def list_polls(client: ChainClient) -> list[PollInfo]:
     """Every LIP poll, newest first, with its stake-weighted tally (latest vote per voter counts;
     a delegator's vote is taken off its orchestrator's, as the Explorer's subgraph does)."""
+    from eth_utils import to_checksum_address
+
     creator = client.w3.eth.contract(address=client.address("PollCreator"), abi=abi("PollCreator"))
     ev = creator.events.PollCreated()
     logs = _scan_logs(client.w3, creator.address, [_event_topic(ev)],
@@ -279,6 +285,8 @@ def list_polls(client: ChainClient) -> list[PollInfo]:
 
 def poll_vote(client: ChainClient, sender: str, poll: str, choice: str) -> TxPlan:
     """Vote yes or no in a LIP poll (voting again replaces the earlier vote)."""
+    from eth_utils import to_checksum_address
+
     sender, poll = to_checksum_address(sender), to_checksum_address(poll)
     choice_id = {"yes": 0, "no": 1}.get(choice.strip().lower())
     if choice_id is None:

@@ -26,8 +26,6 @@ import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from eth_utils import event_abi_to_log_topic, to_checksum_address
-
 from chain.client import ChainClient
 from chain.multicall import Call, aggregate
 from chain.reads import resolve
@@ -167,6 +165,8 @@ class NetworkActivity:
         return self.protocol.round - self.first_round + 1
 
     def of(self, address: str) -> OrchestratorActivity:
+        from eth_utils import to_checksum_address
+
         a = to_checksum_address(address)
         return self.by_orchestrator.get(a) or OrchestratorActivity(a, (), ())
 
@@ -219,6 +219,8 @@ class ActivityCache:
 
 
 def _topic(event) -> str:
+    from eth_utils import event_abi_to_log_topic
+
     return "0x" + event_abi_to_log_topic(event.abi).hex()
 
 
@@ -252,6 +254,8 @@ def load_protocol_numbers(client: ChainClient) -> ProtocolNumbers:
 def network_activity(client: ChainClient, *, rounds: int = WINDOW_ROUNDS,
                      cache: ActivityCache | None = None) -> NetworkActivity:
     """Reward calls and ticket fees per orchestrator over the last `rounds` rounds (current included)."""
+    from eth_utils import to_checksum_address
+
     numbers = load_protocol_numbers(client)
     first = max(1, numbers.round - rounds + 1)
     w3 = client.w3
