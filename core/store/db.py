@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -135,7 +136,7 @@ def verify_database(data_dir: Path) -> None:
     with _query_only(path) as conn:
         _page_check(conn, path, "quick_check")
         revision = _revision(conn)
-    if revision is not None and revision not in _known_revisions():
+    if revision is not None and revision not in _revision_ids_on_disk() and revision not in _known_revisions():
         raise StoreError(_newer(path, revision))
 
 
@@ -228,6 +229,13 @@ def inspect_database(data_dir: Path) -> DatabaseReport:
         return DatabaseReport(path, True, str(exc).removesuffix(_CORRUPT_ADVICE), None, head, True)
     known = revision is None or revision in _known_revisions()
     return DatabaseReport(path, True, None, revision, head, known)
+
+
+def _revision_ids_on_disk() -> set[str]:
+    """The `revision = "…"` of each migration file, read as text: lpc's start-up check passes a database at
+    a known revision without loading Alembic and SQLAlchemy (Alembic still decides any other answer)."""
+    pattern = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+    return {m.group(1) for f in (MIGRATIONS / "versions").glob("*.py") for m in pattern.finditer(f.read_text())}
 
 
 def _known_revisions() -> set[str]:

@@ -41,6 +41,9 @@ def test_first_paint_comes_before_web3_torch_av(devnet_data_dir, tmp_path):
     data_dir, _info = devnet_data_dir
     from chain.devnet.accounts import dev_account
     from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
+    from core.store import open_store
+
+    open_store(data_dir).close()  # a data dir in use has its database, which lpc checks before it opens
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LPC_")}
     # an account already chosen (as on every start after the first), so no key is stored by this test
