@@ -35,9 +35,9 @@ async def read_body(receive, limit: int) -> bytes:
 
 
 async def drain(receive, limit: int) -> None:
-    """Read and drop the rest of a request body before answering early. Hypercorn's HTTP/2 connection
-    fails (KeyError on DataReceived) when body data arrives for a stream whose response has ended, which
-    would take every other stream on that gateway's connection down with it."""
+    """Read and drop the rest of a request body before answering early: over HTTP/1.1 the connection
+    cannot be reused otherwise. (Over HTTP/2 the node answers at once and resets the stream instead:
+    core/node/h2_early.py.)"""
     size = 0
     while size <= limit:
         msg = await receive()

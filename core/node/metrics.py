@@ -66,6 +66,10 @@ class NodeMetrics:
             "lpc_transcode_encoder", "H.264 encoder this node transcodes with (1 = in use)",
             names + ["encoder", "hw_decode"], registry=r,
         ).labels(**labels, encoder=encoder, hw_decode=str(hw_decode).lower()).set(1)
+        self.segment_refusals = Counter(
+            "lpc_segment_refused", "Segments refused before transcoding, by HTTP status (408: upload too slow)",
+            names + ["status"], registry=r,
+        )
         self.payment_refusals = Counter(
             "lpc_payment_refused", "Payments or tickets refused, by reason code", names + ["code"], registry=r
         )
@@ -80,6 +84,9 @@ class NodeMetrics:
         )
         self._ok = 0
         self._failed = 0
+
+    def segment_refused(self, status: int) -> None:
+        self.segment_refusals.labels(**self._labels, status=str(status)).inc()
 
     def payment_refused(self, code: str) -> None:
         self.payment_refusals.labels(**self._labels, code=code).inc()

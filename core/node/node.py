@@ -28,6 +28,7 @@ from core.media.capacity import measure_max_sessions
 from core.media.encoders import EncoderChoice, probe_encoder
 from core.media.ladder import MediaLimits, TranscodedSegment
 from core.media.rendition_pool import rendition_pool
+from core.node import h2_early
 from core.node.auth import AuthTokens
 from core.node.config import DEFAULT_SERVICE_PORT, NodeConfig, split_host_port
 from core.node.metrics import NodeMetrics
@@ -138,6 +139,7 @@ class Node:
         if self._thread is not None:
             raise NodeStartError("node already started")
         quiet_wire_loggers()
+        h2_early.install()  # HTTP/2 refusals answered before the body, the stream then reset
         self._thread = threading.Thread(target=self._run, name="lpc-node", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout) and not self._done.is_set():
@@ -292,6 +294,7 @@ class Node:
             tokens, self.payments, sessions, store, info,
             SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds, cfg.max_renditions,
                           cfg.upload_timeout_min_s, cfg.upload_timeout_factor, max_ladder_pixels=cfg.max_ladder_pixels),
+            on_refused=metrics.segment_refused,
         )
         service_cfg = _BoundConfig(service_sock, secure=True)
         service_cfg.errorlog = logging.getLogger("hypercorn.error")

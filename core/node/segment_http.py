@@ -13,6 +13,7 @@ import asyncio
 import base64
 import binascii
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from eth_hash.auto import keccak
@@ -20,7 +21,7 @@ from google.protobuf.message import DecodeError
 
 from core.media.ladder import TranscodedSegment
 from core.media.profiles import MAX_LADDER_PIXELS, ProfileError, VideoProfile, from_wire, ladder_pixels
-from core.node import capabilities
+from core.node import capabilities, h2_early
 from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, read_body, send_text
 from core.node.auth import AuthError, AuthTokens
 from core.node.orchestrator_rpc import OrchestratorInfoBuilder
@@ -111,6 +112,7 @@ class SegmentEndpoint:
         store: RenditionStore,
         info: OrchestratorInfoBuilder,
         limits: SegmentLimits,
+        on_refused: Callable[[int], None] = lambda status: None,
     ):
         self.tokens = tokens
         self.payments = payments
@@ -118,6 +120,7 @@ class SegmentEndpoint:
         self.store = store
         self.info = info
         self.limits = limits
+        self.on_refused = on_refused  # (HTTP status) -> None: counted in the node's metrics
 
     def _credentials(self, seg: net.SegData, payment: net.Payment, gateway: str) -> tuple[str, tuple[VideoProfile, ...]]:
         try:
@@ -183,7 +186,10 @@ class SegmentEndpoint:
                 raise Refusal(403, "Forbidden")
         except Refusal as r:
             log.info("segment refused %d: %s", r.status, r.message)
-            if not body_read:
+            self.on_refused(r.status)
+            if not body_read and not (scope.get("http_version") == "2" and h2_early.installed()):
+                # HTTP/1.1 has no way to stop a body but closing the connection: read it, bounded.
+                # (Over HTTP/2 the answer goes out now and the stream is reset: core/node/h2_early.py.)
                 try:  # bounded: a client trickling the rest of a refused body is not waited for
                     async with asyncio.timeout(self.limits.upload_timeout_min_s):
                         await drain(receive, self.limits.max_bytes)

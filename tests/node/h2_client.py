@@ -52,6 +52,18 @@ class RawH2:
         self.flush()
         return sent
 
+    def upload_until_answered(self, stream: int, data: bytes, timeout: float = 30.0) -> int:
+        """Send `data` as fast as flow control allows, as a gateway does, but stop as soon as the node has
+        answered; the number of body bytes sent."""
+        sent = 0
+        r = self.responses[stream]
+        while r["status"] is None and not r["reset"] and sent < len(data):
+            sent += self.send_body(stream, data[sent:], end=True)
+            if sent < len(data):  # wait for window updates, or the answer
+                self.read_until(lambda: r["status"] is not None or r["reset"]
+                                or self.conn.local_flow_control_window(stream) > 0, timeout)
+        return sent
+
     def read_until(self, done, timeout: float = 20.0) -> None:
         """Read frames (answering pings and window updates) until `done()` or the deadline."""
         deadline = time.monotonic() + timeout

@@ -1,12 +1,19 @@
-"""Hostile and broken gateways over HTTP/2 (real h2 frames on loopback): a client that dies or stalls
-mid-upload leaves no ERROR or traceback in the node's log, and the node keeps serving."""
+"""Hostile and broken gateways over HTTP/2 (real h2 frames on loopback): a refused header is answered
+before the body is uploaded, without breaking the connection's other streams; a slow upload is cut while
+other gateways are served; a client that dies or stalls mid-upload leaves no ERROR or traceback in the
+node's log, and the node keeps serving."""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 
-from core.media.profiles import COMMON_LADDER
+import httpx
+import pytest
+
+from core.media.profiles import COMMON_LADDER, VideoProfile, to_wire
+from core.proto import net
 from tests.node.gateway import headers_for, seg_data, transcode
 from tests.node.h2_client import RawH2
 
@@ -52,4 +59,72 @@ def test_clients_killed_or_stalled_mid_upload_log_no_error(node_factory, clips, 
     assert node.status().running
     assert _errors(caplog) == []
     assert "Traceback" not in caplog.text
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def patient_node(node_factory):
+    """A node that would wait a long time for a body (60 s): an early answer cannot be a timeout."""
+    return node_factory(upload_timeout_min_s=60.0)
+
+
+def _too_many_renditions(info, data) -> net.SegData:
+    seg = seg_data(info, data, LADDER)
+    del seg.fullProfiles3[:]
+    seg.fullProfiles3.extend(to_wire(VideoProfile(f"r{i}", 1280, 720, 30), net.VideoProfile) for i in range(64))
+    return seg
+
+
+@pytest.mark.parametrize("refusal", ["undecodable-header", "ladder-over-cap"])
+def test_refused_header_is_answered_before_the_body_and_the_connection_lives(patient_node, clips, refusal):
+    """An 8 MB body behind a header the node refuses: the answer comes after the first flow-control
+    window, the stream is reset so the gateway stops, and the same connection then gets a segment
+    transcoded (hypercorn's KeyError on data for an answered stream once ended the whole connection)."""
+    node, gw = patient_node
+    info = gw.get_orchestrator()
+    body = os.urandom(8 * 1024 * 1024)
+    if refusal == "undecodable-header":
+        headers, status, words = headers_for("@@notbase64"), 403, "invalid Livepeer-Segment"
+    else:
+        headers, status, words = headers_for(_too_many_renditions(info, body)), 413, "64 renditions"
+    client = RawH2(gw.port)
+    try:
+        refused = client.post_segment(headers, len(body))
+        sent = client.upload_until_answered(refused, body)
+        r = client.responses[refused]
+        if not r["reset"]:  # answered, but the gateway has not seen the reset yet: its next frame is late
+            sent += client.send_body(refused, body[sent:sent + 1000])
+        client.read_until(lambda: r["ended"] and r["reset"])  # the answer, and told to stop sending
+        assert r["status"] == status and words in r["body"].decode()
+        assert sent <= 1024 * 1024, f"{sent} of {len(body)} bytes were uploaded before the answer"
+        data = clips["180p"]
+        good = client.post_segment(headers_for(seg_data(info, data, LADDER)), len(data))
+        assert client.upload_until_answered(good, data) == len(data)
+        g = client.responses[good]
+        client.read_until(lambda: g["ended"] or g["reset"], timeout=60)
+        assert g["status"] == 200 and not g["reset"]
+        result = net.TranscodeResult.FromString(g["body"])
+        assert result.WhichOneof("result") == "data", result.error
+    finally:
+        client.kill()
+
+
+def test_slow_http2_upload_is_cut_while_another_gateway_is_served(node_factory, clips):
+    node, gw = node_factory(upload_timeout_min_s=1.0, upload_timeout_factor=0.5)
+    info = gw.get_orchestrator()
+    data = clips["180p"]
+    slow = RawH2(gw.port)
+    try:
+        stream = slow.post_segment(headers_for(seg_data(info, data, LADDER)), len(data))
+        slow.send_body(stream, data[:1000])  # and nothing more
+        result = transcode(gw.get_orchestrator(), data, LADDER, http2=True)  # another connection, meanwhile
+        assert result.WhichOneof("result") == "data", result.error
+        r = slow.responses[stream]
+        slow.read_until(lambda: r["ended"] and r["reset"])
+        assert r["status"] == 408 and "did not arrive within 1 s" in r["body"].decode()
+    finally:
+        slow.kill()
+    metrics = httpx.get(f"http://{node.status().management}/metrics").text
+    timed_out = [ln for ln in metrics.splitlines() if ln.startswith("lpc_segment_refused_total{") and 'status="408"' in ln]
+    assert len(timed_out) == 1 and timed_out[0].endswith(" 1.0"), timed_out
     node.stop()
