@@ -56,8 +56,10 @@ class TmuxConsole:
         self.env = {k: v for k, v in base.items() if not k.startswith("LPC_") and k != "NO_COLOR"}
         self.env.update(LPC_DEVNET__PORT=str(free_port()), LPC_DEVNET__BLOCK_TIME="0", TERM="xterm-256color")
         cmd = f"{sys.executable} -m console.cli --data-dir {data_dir}"
+        # remain-on-exit: if lpc dies, its last words stay on the screen for the failure message
         subprocess.run(["tmux", "-L", self.sock, "new-session", "-d", "-s", "lpc", "-x", str(cols), "-y", str(rows),
-                        "-c", str(REPO), cmd], check=True, env=self.env)
+                        "-c", str(REPO), cmd, ";", "set-option", "-t", "lpc", "remain-on-exit", "on"],
+                       check=True, env=self.env)
 
     def capture(self) -> tuple[str, str]:
         """(plain text of the screen, the nav bar's highlighted entry or "")."""
@@ -89,15 +91,18 @@ class TmuxConsole:
         highlights `highlighted`): the content asserted, not a title that appears before the chain
         read filled the screen."""
         deadline = time.monotonic() + timeout
-        screen, current = "", ""
+        screen, current, polls, gone = "", "", 0, False
         while time.monotonic() < deadline:
             screen, current = self.capture()
             if all(t in screen for t in texts) and (highlighted is None or current == highlighted):
                 return screen
+            polls += 1
+            if polls % 20 == 0 and (gone := self.exited()):
+                break  # lpc died: say so now, with what it printed
             time.sleep(0.05)
         missing = [t for t in texts if t not in screen]
         raise AssertionError(f"{missing!r} never appeared (nav bar highlights {current!r}, wanted "
-                             f"{highlighted!r}); screen was:\n{screen}")
+                             f"{highlighted!r}){'; lpc exited' if gone else ''}; screen was:\n{screen}")
 
     def keys(self, *keys: str) -> None:
         """tmux key names: "Escape", "Tab", "Enter"."""
@@ -107,13 +112,16 @@ class TmuxConsole:
         """Characters exactly as typed (no tmux key-name lookup: "," is a comma)."""
         subprocess.run(["tmux", "-L", self.sock, "send-keys", "-t", "lpc", "-l", text], check=True)
 
+    def exited(self) -> bool:
+        """Whether lpc has exited (its pane is dead, or the session is gone)."""
+        out = subprocess.run(["tmux", "-L", self.sock, "display-message", "-p", "-t", "lpc", "#{pane_dead}"],
+                             capture_output=True, text=True)
+        return out.returncode != 0 or out.stdout.strip() == "1"
+
     def quit(self) -> None:
         """Press q and wait (bounded) for the console to exit."""
         self.type("q")
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and subprocess.run(
-                ["tmux", "-L", self.sock, "has-session", "-t", "lpc"], capture_output=True).returncode == 0:
-            time.sleep(0.2)
+        self.wait_until(self.exited, "lpc exiting after q", timeout=15)
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
