@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 WEI = 10**18
+GWEI = 10**9
 PERC_DIVISOR = 1_000_000  # rewardCut / feeShare units
 _AMOUNT = re.compile(r"^(?P<num>[+-]?(\d+(\.\d*)?|\.\d+))\s*(?P<unit>[A-Za-z]*)$")
 UNITS = ("LPT", "ETH")
@@ -139,5 +140,32 @@ def format_percent(ppm: int) -> str:
     return f"{text}%"
 
 
-def short_address(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}" if address and len(address) == 42 else address
+def units(wei: int | float) -> float:
+    """Wei as a float number of LPT or ETH, for charts and rounded display (f"{units(w):,.0f}"); never for
+    arithmetic: amounts stay integers in wei."""
+    return wei / WEI
+
+
+def format_gwei(wei: int | float) -> str:
+    """A gas price in gwei to 6 significant digits: 1_500_000_000 → "1.5 gwei"."""
+    return f"{wei / GWEI:g} gwei"
+
+
+def short_address(address: str | None, empty: str = "—") -> str:
+    """0x1234…abcd for an address (0x and 40 characters); any other text as it is; `empty` for none."""
+    if not address:
+        return empty
+    return f"{address[:6]}…{address[-4:]}" if len(address) == 42 and address.startswith("0x") else address
+
+
+def clip(text: str | None, width: int) -> str:
+    """Text cut to `width` characters, the last one "…" when cut (an address or id in a table column)."""
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def short_hash(tx_hash: str | None) -> str:
+    """0x1234567890…cdef for a transaction hash (text of 18 characters or fewer as it is); "—" for none."""
+    if not tx_hash:
+        return "—"
+    return tx_hash if len(tx_hash) <= 18 else f"{tx_hash[:12]}…{tx_hash[-4:]}"

@@ -43,7 +43,7 @@ class Ballot:
 
     def override_effect(self, support: Support) -> str:
         """The delegator-override rule in words, with this account's numbers."""
-        from chain.amounts import format_lpt
+        from chain.amounts import format_lpt, short_address
 
         w = format_lpt(self.power, 2)
         if self.is_orchestrator:
@@ -53,7 +53,7 @@ class Ballot:
             return f"your vote counts your full {w} (no delegator of yours has voted yet)"
         if self.delegate is None:
             return f"your {w} is not delegated to an orchestrator: it counts as cast"
-        name = f"{self.delegate[:6]}…{self.delegate[-4:]}"
+        name = short_address(self.delegate)
         if self.delegate_vote is None:
             return (f"+{w} to {support.name.lower()}; when {name} votes, its weight drops by your {w} "
                     f"(your vote overrides your share of it)")

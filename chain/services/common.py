@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from chain.amounts import short_address
 from chain.intents import PreflightError
 from chain.reads import RoundInfo
 
@@ -16,7 +15,3 @@ def require_open_round(rnd: RoundInfo) -> None:
             f"round {rnd.number} has not been initialized yet, so the protocol accepts no staking actions",
             "initialize it first with `lpc round initialize` (anyone can; it costs a little gas)",
         )
-
-
-def short(address: str | None) -> str:
-    return short_address(address) if address else "nobody"

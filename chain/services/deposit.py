@@ -17,7 +17,7 @@ from chain.client import ChainClient
 from chain.intents import PreflightError, StateChange, TxPlan, build_intent, make_plan
 from chain.multicall import Call, aggregate
 from chain.reads import load_round_info, resolve
-from chain.services.common import short
+from chain.amounts import short_address
 
 # ------------------------------------------------------------------------------- reads
 
@@ -100,7 +100,7 @@ def fund(client: ChainClient, sender: str, *, deposit: int = 0, reserve: int = 0
     intent = build_intent(
         client, sender=s, contract="TicketBroker", fn=tb.functions.fundDepositAndReserve(deposit, reserve),
         action="fundDepositAndReserve", value=deposit + reserve,
-        summary=f"Add {what} of {short(s)} on the TicketBroker (the ETH pays orchestrators' winning tickets)",
+        summary=f"Add {what} of {short_address(s)} on the TicketBroker (the ETH pays orchestrators' winning tickets)",
         changes=changes,
     )
     return make_plan(client, "fund deposit and reserve", [intent], eth_balance=info.eth_balance)
@@ -118,9 +118,9 @@ def unlock(client: ChainClient, sender: str) -> TxPlan:
     end = info.current_round + info.unlock_period
     intent = build_intent(
         client, sender=s, contract="TicketBroker", fn=tb.functions.unlock(), action="unlock",
-        summary=f"Start unlocking the deposit and reserve of {short(s)}: withdrawable from round {end}",
+        summary=f"Start unlocking the deposit and reserve of {short_address(s)}: withdrawable from round {end}",
         changes=[StateChange("state", info.state, "Unlocking", f"until round {end}")],
-        warnings=[f"orchestrators stop accepting tickets from {short(s)} once it unlocks: "
+        warnings=[f"orchestrators stop accepting tickets from {short_address(s)} once it unlocks: "
                   f"they refuse a sender whose withdraw round is at most the current round + 1"],
     )
     return make_plan(client, "unlock deposit and reserve", [intent], eth_balance=info.eth_balance)
@@ -134,7 +134,7 @@ def cancel_unlock(client: ChainClient, sender: str) -> TxPlan:
     tb = client.contract("TicketBroker")
     intent = build_intent(
         client, sender=s, contract="TicketBroker", fn=tb.functions.cancelUnlock(), action="cancelUnlock",
-        summary=f"Cancel the unlock of {short(s)}: the funds stay locked and keep paying tickets",
+        summary=f"Cancel the unlock of {short_address(s)}: the funds stay locked and keep paying tickets",
         changes=[StateChange("state", info.state, "Locked")],
     )
     return make_plan(client, "cancel unlock", [intent], eth_balance=info.eth_balance)
@@ -155,7 +155,7 @@ def withdraw(client: ChainClient, sender: str) -> TxPlan:
     intent = build_intent(
         client, sender=s, contract="TicketBroker", fn=tb.functions.withdraw(), action="withdraw",
         summary=f"Withdraw {format_eth(total)} (deposit {format_eth(info.deposit)}, reserve "
-                f"{format_eth(info.reserve)}) to {short(s)}",
+                f"{format_eth(info.reserve)}) to {short_address(s)}",
         changes=[StateChange("deposit", format_eth(info.deposit), format_eth(0)),
                  StateChange("reserve", format_eth(info.reserve), format_eth(0)),
                  StateChange("ETH balance", format_eth(info.eth_balance), f"≈{format_eth(info.eth_balance + total)}")],

@@ -22,7 +22,8 @@ from chain.reads import (
     load_round_info,
     resolve,
 )
-from chain.services.common import require_open_round, short
+from chain.amounts import short_address
+from chain.services.common import require_open_round
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def reward(client: ChainClient, sender: str, transcoder: str | None = None, *,
         raise PreflightError(f"{t_addr} is not in the active set in round {rnd.number}, so it cannot call reward",
                              "an orchestrator joins the active set the round after it registers with enough stake")
     if detail.reward_called_this_round:
-        raise PreflightError(f"reward was already called for {short(t_addr)} in round {rnd.number}",
+        raise PreflightError(f"reward was already called for {short_address(t_addr)} in round {rnd.number}",
                              f"the next call is possible in round {rnd.number + 1}")
     acct = load_account(client, sender)
     forecast = forecast_reward(client, t_addr)
@@ -104,7 +105,7 @@ def reward(client: ChainClient, sender: str, transcoder: str | None = None, *,
                  f"(commission {format_lpt(forecast.commission, 6)}, delegators {format_lpt(forecast.delegators, 6)}, "
                  f"treasury {format_lpt(forecast.treasury, 6)})"),
         changes=[StateChange("stake", format_lpt(detail.total_stake, 6),
-                             format_lpt(detail.total_stake + forecast.rewards, 6), f"of {short(t_addr)}"),
+                             format_lpt(detail.total_stake + forecast.rewards, 6), f"of {short_address(t_addr)}"),
                  StateChange("last reward round", str(detail.last_reward_round), str(rnd.number))],
     )
     return make_plan(client, f"reward for round {rnd.number}", [intent], eth_balance=acct.eth_balance)
@@ -127,7 +128,8 @@ def set_reward_caller(client: ChainClient, sender: str, caller: str | None) -> T
         client, sender=sender, contract="BondingManager", fn=bm.functions.setRewardCaller(new),
         action="setRewardCaller",
         summary=(f"Let {new} call reward for {sender}" if caller else f"Clear the reward caller of {sender}"),
-        changes=[StateChange("reward caller", short(detail.reward_caller), short(caller))], warnings=warnings,
+        changes=[StateChange("reward caller", short_address(detail.reward_caller, "nobody"),
+                             short_address(caller, "nobody"))], warnings=warnings,
     )
     return make_plan(client, "set reward caller", [intent], eth_balance=acct.eth_balance)
 

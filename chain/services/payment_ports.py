@@ -25,7 +25,7 @@ from chain.intents import TxIntent, TxPlan, gas_price as current_fees
 from chain.multicall import Call, aggregate
 from chain.reads import RoundInfo, load_round_info, resolve
 from chain.revert_words import explain_revert
-from chain.services.common import short
+from chain.amounts import short_address
 from chain.services.deposit import SenderInfo, load_sender
 from chain.tx import Journal, MemoryJournal, decode_events, execute_plan, sign_intent
 
@@ -131,10 +131,11 @@ class _RecordOnly:
             pass
 
 
-class BrokerClient:
-    """The orchestrator's TicketBroker access. `signer` signs transactions and messages (a keyring
-    chain.wallet.Signer, or an eth_account LocalAccount on the devnet); `tx_lock` serialises this
-    account's transactions with the reward autopilot's (both draw from one nonce sequence)."""
+class _AccountAccess:
+    """What both adapters hold: the chain client, the orchestrator account's signer (a keyring
+    chain.wallet.Signer, or an eth_account LocalAccount on the devnet), the transaction journal, and
+    `tx_lock`, which serialises the account's transactions (redemptions and reward calls draw from one
+    nonce sequence)."""
 
     def __init__(self, client: ChainClient, signer, journal: Journal | None = None,
                  tx_lock: threading.Lock | None = None):
@@ -143,14 +144,22 @@ class BrokerClient:
         self.journal = journal or MemoryJournal()
         self.tx_lock = tx_lock or threading.Lock()
         self._address = to_checksum_address(signer.address)
-        self._block_hashes: dict[int, bytes] = {}
-        self._journal_ids: dict[str, int] = {}
-        resolve(client, "TicketBroker")
-        self._tb = client.contract("TicketBroker")
 
     @property
     def address(self) -> str:
         return self._address
+
+
+class BrokerClient(_AccountAccess):
+    """The orchestrator's TicketBroker access; the signer also signs messages (OrchestratorInfo)."""
+
+    def __init__(self, client: ChainClient, signer, journal: Journal | None = None,
+                 tx_lock: threading.Lock | None = None):
+        super().__init__(client, signer, journal, tx_lock)
+        self._block_hashes: dict[int, bytes] = {}
+        self._journal_ids: dict[str, int] = {}
+        resolve(client, "TicketBroker")
+        self._tb = client.contract("TicketBroker")
 
     def view(self) -> RecipientView:
         return load_recipient_view(self.client, self._address, block_hashes=self._block_hashes)
@@ -187,7 +196,8 @@ class BrokerClient:
             args=(ticket, sig, recipient_rand), data=data, value=0, gas=gas, gas_estimated=True,
             gas_price=gas_price, max_fee_per_gas=max(fees.max_fee_per_gas, gas_price),
             max_priority_fee_per_gas=fees.max_priority_fee_per_gas,
-            summary=f"Redeem a winning ticket of {format_eth(ticket[2])} from {short(ticket[1])} (nonce {ticket[4]})")
+            summary=f"Redeem a winning ticket of {format_eth(ticket[2])} from {short_address(ticket[1])} "
+                    f"(nonce {ticket[4]})")
         signed = sign_intent(self.client, intent, self.signer, _RecordOnly(self.journal))
         self._journal_ids[signed.tx_hash] = signed.journal_id
         return SignedRedeem(signed.tx_hash, signed.raw)
@@ -271,20 +281,8 @@ class SentTx:
     minted: int = 0  # Reward event amount (LPT wei)
 
 
-class RewardClient:
+class RewardClient(_AccountAccess):
     """Round initialization and reward calls for the autopilot, through the same plans the CLI shows."""
-
-    def __init__(self, client: ChainClient, signer, journal: Journal | None = None,
-                 tx_lock: threading.Lock | None = None):
-        self.client = client
-        self.signer = signer
-        self.journal = journal or MemoryJournal()
-        self.tx_lock = tx_lock or threading.Lock()
-        self._address = to_checksum_address(signer.address)
-
-    @property
-    def address(self) -> str:
-        return self._address
 
     def status(self, transcoder: str) -> RewardStatus:
         from chain.reads import load_orchestrator

@@ -10,7 +10,8 @@ from chain.amounts import format_eth, format_lpt
 from chain.client import ChainClient
 from chain.intents import PreflightError, StateChange, TxPlan, build_intent, gas_price, make_plan
 from chain.reads import AccountOverview, DelegatorStatus, load_account, load_orchestrator
-from chain.services.common import require_open_round, short
+from chain.amounts import short_address
+from chain.services.common import require_open_round
 
 
 def _unbonding_period(client: ChainClient) -> int:
@@ -59,11 +60,11 @@ def bond(client: ChainClient, sender: str, amount: int, to: str) -> TxPlan:
     bonded_before = acct.pending_stake if acct.status is not DelegatorStatus.UNBONDED else 0
     bonded_after = bonded_before + amount
     changes = [
-        StateChange("bonded", format_lpt(bonded_before), format_lpt(bonded_after), f"to {short(to)}"),
+        StateChange("bonded", format_lpt(bonded_before), format_lpt(bonded_after), f"to {short_address(to)}"),
         StateChange("LPT balance", format_lpt(acct.lpt_balance), format_lpt(acct.lpt_balance - amount)),
     ]
     if moving:
-        changes.insert(0, StateChange("delegate", short(acct.delegate), short(to),
+        changes.insert(0, StateChange("delegate", short_address(acct.delegate, "nobody"), short_address(to),
                                       f"(whole bond moves; earning again from round {acct.round.number + 1})"))
     elif acct.status is DelegatorStatus.UNBONDED:
         changes.append(StateChange("status", "Unbonded", "Pending", f"(Bonded from round {acct.round.number + 1})"))
@@ -75,7 +76,7 @@ def bond(client: ChainClient, sender: str, amount: int, to: str) -> TxPlan:
         intents.append(build_intent(
             client, sender=sender, contract="LivepeerToken",
             fn=token.functions.approve(bm.address, amount), action="approve",
-            summary=f"Allow the BondingManager to take {format_lpt(amount)} from {short(sender)}",
+            summary=f"Allow the BondingManager to take {format_lpt(amount)} from {short_address(sender)}",
             changes=[StateChange("allowance", format_lpt(acct.allowance), format_lpt(amount))], fees=fees,
         ))
     verb = "Move your bond" + (f" and {format_lpt(amount)}" if amount else "") if moving else f"Bond {format_lpt(amount)}"
@@ -84,7 +85,7 @@ def bond(client: ChainClient, sender: str, amount: int, to: str) -> TxPlan:
         summary=f"{verb} to {to}", changes=changes, warnings=warnings, fees=fees,
         estimate=not intents,  # after an approve, the bond can only be estimated once the approve is mined
     ))
-    return make_plan(client, f"bond {format_lpt(amount)} to {short(to)}", intents, eth_balance=acct.eth_balance)
+    return make_plan(client, f"bond {format_lpt(amount)} to {short_address(to)}", intents, eth_balance=acct.eth_balance)
 
 
 def unbond(client: ChainClient, sender: str, amount: int | None = None) -> TxPlan:
@@ -103,7 +104,8 @@ def unbond(client: ChainClient, sender: str, amount: int | None = None) -> TxPla
     period = _unbonding_period(client)
     withdraw_round = acct.round.number + period
     changes = [
-        StateChange("bonded", format_lpt(stake), format_lpt(stake - amount), f"to {short(acct.delegate)}"),
+        StateChange("bonded", format_lpt(stake), format_lpt(stake - amount),
+                    f"to {short_address(acct.delegate, 'nobody')}"),
         StateChange("unbonding", format_lpt(acct.unbonding_total), format_lpt(acct.unbonding_total + amount),
                     f"(lock #{acct.next_unbonding_lock_id}, withdrawable in round {withdraw_round})"),
     ]
@@ -144,7 +146,7 @@ def rebond(client: ChainClient, sender: str, lock_id: int) -> TxPlan:
         client, sender=sender, contract="BondingManager", fn=bm.functions.rebond(lock_id), action="rebond",
         summary=f"Rebond lock #{lock_id} ({format_lpt(lock.amount)}) to {acct.delegate}",
         changes=[StateChange("bonded", format_lpt(acct.pending_stake), format_lpt(acct.pending_stake + lock.amount),
-                             f"to {short(acct.delegate)}"),
+                             f"to {short_address(acct.delegate, 'nobody')}"),
                  StateChange("unbonding", format_lpt(acct.unbonding_total),
                              format_lpt(acct.unbonding_total - lock.amount))],
     )
@@ -166,11 +168,11 @@ def rebond_from_unbonded(client: ChainClient, sender: str, lock_id: int, to: str
     intent = build_intent(
         client, sender=sender, contract="BondingManager", fn=bm.functions.rebondFromUnbonded(to, lock_id),
         action="rebondFromUnbonded", summary=f"Bond lock #{lock_id} ({format_lpt(lock.amount)}) to {to}",
-        changes=[StateChange("bonded", format_lpt(0), format_lpt(lock.amount), f"to {short(to)}"),
+        changes=[StateChange("bonded", format_lpt(0), format_lpt(lock.amount), f"to {short_address(to)}"),
                  StateChange("status", "Unbonded", "Pending", f"(Bonded from round {acct.round.number + 1})")],
         warnings=warnings,
     )
-    return make_plan(client, f"rebond lock #{lock_id} to {short(to)}", [intent], eth_balance=acct.eth_balance)
+    return make_plan(client, f"rebond lock #{lock_id} to {short_address(to)}", [intent], eth_balance=acct.eth_balance)
 
 
 def withdraw_stake(client: ChainClient, sender: str, lock_id: int) -> TxPlan:
@@ -244,8 +246,8 @@ def transfer_bond(client: ChainClient, sender: str, recipient: str, amount: int)
     other_before = other.pending_stake if other.status is not DelegatorStatus.UNBONDED else 0
     changes = [
         StateChange("your bond", format_lpt(acct.pending_stake), format_lpt(acct.pending_stake - amount)),
-        StateChange(f"bond of {short(recipient)}", format_lpt(other_before), format_lpt(other_before + amount),
-                    f"to {short(delegate)}"),
+        StateChange(f"bond of {short_address(recipient)}", format_lpt(other_before), format_lpt(other_before + amount),
+                    f"to {short_address(delegate, 'nobody')}"),
     ]
     warnings = []
     if other.delegate and other.delegate != acct.delegate:

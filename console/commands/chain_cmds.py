@@ -24,6 +24,7 @@ from chain.amounts import (
     parse_eth,
     parse_lpt,
     parse_percent,
+    units,
 )
 from chain.client import ChainError
 from chain.intents import PreflightError, TxPlan
@@ -43,7 +44,7 @@ def _client(ctx: CliContext):
 
 
 def _fmt_lpt(wei: int) -> str:
-    return f"{wei / 10**18:,.2f}"
+    return f"{units(wei):,.2f}"
 
 
 # ------------------------------------------------------------------------------- seams

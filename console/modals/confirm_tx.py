@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, LoadingIndicator, Static
 
-from chain.amounts import format_eth
+from chain.amounts import format_eth, format_gwei
 from chain.intents import TxIntent, TxPlan
 
 
@@ -38,7 +38,7 @@ def plan_table(plan: TxPlan) -> Table:
         table.add_row("", f"call  {intent.contract}.{intent.function}")
         table.add_row("", f"to    {intent.to}")
         gas = f"{intent.gas:,} gas" if intent.gas_estimated else f"≈{intent.gas:,} gas, estimated again before signing"
-        table.add_row("", f"cost  {format_eth(intent.cost_wei)}  ({gas} at {intent.gas_price / 1e9:g} gwei)")
+        table.add_row("", f"cost  {format_eth(intent.cost_wei)}  ({gas} at {format_gwei(intent.gas_price)})")
         if intent.value:
             table.add_row("", f"sends {format_eth(intent.value)}")
         for change in intent.changes:

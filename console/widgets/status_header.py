@@ -7,13 +7,8 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
+from chain.amounts import short_address
 from chain.reads import RoundInfo
-
-
-def short_address(addr: str | None) -> str:
-    if not addr:
-        return "no account"
-    return f"{addr[:6]}…{addr[-4:]}"
 
 
 class StatusHeader(Horizontal):
@@ -48,7 +43,7 @@ class StatusHeader(Horizontal):
         yield ProgressBar(total=1.0, show_eta=False, show_percentage=True, id="round-progress")
         yield Static("STALE", id="stale")
         yield Static("", id="spacer")
-        yield Static(f"account {short_address(self.account)}", id="account")
+        yield Static(f"account {short_address(self.account, 'no account')}", id="account")
 
     def watch_round_info(self, info: RoundInfo | None) -> None:
         if info is None:
@@ -69,4 +64,4 @@ class StatusHeader(Horizontal):
     def set_account(self, account: str | None) -> None:
         """The console now acts as `account` (switched on the Wallet screen)."""
         self.account = account
-        self.query_one("#account", Static).update(f"account {short_address(account)}")
+        self.query_one("#account", Static).update(f"account {short_address(account, 'no account')}")

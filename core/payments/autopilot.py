@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from core.payments.alerts import Alerts
 from core.payments.background import Background
+from core.payments.params import over_gas_cap
 from core.payments.ports import RewardChain
 from core.store.db import Store
 from core.store.models import RewardRound
@@ -191,7 +192,7 @@ class RewardAutopilot(Background):
     def _over_cap(self, st) -> bool:
         cap = self.config.max_gas_price
         if cap is not None and st.gas_price > cap:
-            reason = f"gas price {st.gas_price / 1e9:g} gwei is above the cap {cap / 1e9:g} gwei"
+            reason = over_gas_cap(st.gas_price, cap)
             self._update(st.round, reason=reason)
             self._backoff(reason)
             return True

@@ -29,6 +29,18 @@ REDEEM_GAS_ARBITRUM = 1_200_000
 TX_COST_MULTIPLIER = 100
 PARAMS_EXPIRATION_BLOCKS = 40
 DEFAULT_TICKET_EV = 8 * 10**9  # 8 gwei
+GWEI = 10**9
+
+
+def format_gwei(wei: int) -> str:
+    """A gas price in gwei as core's messages say it: 1_500_000_000 → "1.5 gwei" (core may not import
+    chain, whose chain.amounts.format_gwei the console uses; both say it the same way)."""
+    return f"{wei / GWEI:g} gwei"
+
+
+def over_gas_cap(gas_price: int, cap: int) -> str:
+    """Why a transaction waits: the gas price is above the configured cap."""
+    return f"gas price {format_gwei(gas_price)} is above the cap {format_gwei(cap)}"
 
 
 class ParamsRefused(Exception):
@@ -118,7 +130,7 @@ class ParamsMaker:
                 f"max float {sender_max_float} wei"
                 + (f", --max-face-value {self.max_face_value} wei" if self.max_face_value is not None else "")
                 + f") is below the ticket EV {self.ticket_ev} wei or the redemption cost {tx_cost} wei "
-                f"({self.redeem_gas:,} gas at {gas_price / 1e9:g} gwei)"
+                f"({self.redeem_gas:,} gas at {format_gwei(gas_price)})"
             )
         return fv, tx_cost
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from core.payments.alerts import Alerts
 from core.payments.background import Background
 from core.payments.ledger import LedgerEntry, TicketLedger
+from core.payments.params import over_gas_cap
 from core.payments.ports import TicketChain
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class RedemptionWorker(Background):
             return
         cap = self.config.max_gas_price
         if cap is not None and view.gas_price > cap:
-            self._retry(entry, f"gas price {view.gas_price / 1e9:g} gwei is above the cap {cap / 1e9:g} gwei")
+            self._retry(entry, over_gas_cap(view.gas_price, cap))
             return
         args = (ticket.abi_tuple(), entry.sig, entry.recipient_rand)
         try:

@@ -6,13 +6,19 @@ import pytest
 
 from chain.amounts import (
     InputError,
+    clip,
     format_eth,
+    format_gwei,
     format_lpt,
     format_percent,
+    format_units,
     parse_address,
     parse_eth,
     parse_lpt,
     parse_percent,
+    short_address,
+    short_hash,
+    units,
 )
 
 
@@ -78,3 +84,23 @@ def test_formatting_is_exact():
     assert format_lpt(1_234_567 * 10**18 + 5 * 10**17) == "1,234,567.5 LPT"
     assert format_eth(123456789 * 10**12, places=4) == "123.4567 ETH"
     assert format_percent(125_000) == "12.5%" and format_percent(100_000) == "10%"
+
+
+ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+TX_HASH = "0x" + "ab" * 30 + "cdef"
+
+
+def test_one_way_to_shorten_addresses_hashes_and_cells():
+    assert short_address(ADDRESS) == "0x7099…79C8"
+    assert short_address(None) == "—" and short_address("", "nobody") == "nobody"
+    assert short_address("12345") == "12345"  # not an address: as it is (an event argument, a round)
+    assert short_address("0x" + "1" * 41) == "0x" + "1" * 41  # 43 characters: not an address
+    assert short_hash(TX_HASH) == "0xababababab…cdef" and short_hash("0x1234") == "0x1234" and short_hash(None) == "—"
+    assert clip(ADDRESS, 13) == "0x70997970C5…" and len(clip(ADDRESS, 13)) == 13
+    assert clip("short", 14) == "short" and clip(None, 5) == ""
+
+
+def test_display_numbers_of_wei_and_gwei():
+    assert units(1_500_000_000_000_000_000) == 1.5 and f"{units(1234 * 10**18):,.0f}" == "1,234"
+    assert format_gwei(1_500_000_000) == "1.5 gwei" and format_gwei(7) == "7e-09 gwei"
+    assert format_units(1_234_567_890_123_456_789, "", places=6) == "1.234567"  # no unit: a table cell

@@ -19,13 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from chain.amounts import format_lpt
+from chain.amounts import clip, format_lpt
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import describe_failure
 from console.screens.dashboard.health import DashboardData, load_dashboard
 from console.screens.dashboard.node_toggle import NodeToggle
 from console.screens.gpu.cards import DeviceCard, MetricCell, gib, num, pct
-from console.screens.tickets.ledger_view import eth, short
+from console.screens.tickets.ledger_view import eth
 from gpu import NA, GpuSnapshot
 
 MAX_CARDS = 4
@@ -198,7 +198,7 @@ class DashboardScreen(NodeToggle, ConsoleScreen):
             t.add_row("minted", f"{format_lpt(r.minted, 4)} to the pool · {format_lpt(r.treasury, 4)} treasury")
             t.add_row("kept", f"{format_lpt(r.commission, 4)} commission (reward cut)")
             if r.tx_hash:
-                t.add_row("tx", short(r.tx_hash, 42))
+                t.add_row("tx", clip(r.tx_hash, 42))
         elif not r.active:
             t.add_row("reward", "not in the active set this round: nothing to call")
         else:

@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
-from chain.amounts import format_lpt
+from chain.amounts import format_units, units
 from console.screens.base import ConsoleScreen
 from console.widgets.charts import draw_bars
 from console.screens.chain_view import describe_failure
@@ -146,17 +146,17 @@ class EarningsScreen(ConsoleScreen):
         for r in message.rows:
             table.add_row(str(r.round), Text(r.call, style="bold" if r.call.startswith("✗") else ""),
                           *(Text(v, justify="right") for v in (
-                              format_lpt(r.minted, 4).removesuffix(" LPT"), format_lpt(r.kept, 4).removesuffix(" LPT"),
-                              format_lpt(r.delegators, 4).removesuffix(" LPT"), eth(r.fees), eth(r.gas, 8),
+                              format_units(r.minted, "", places=4), format_units(r.kept, "", places=4),
+                              format_units(r.delegators, "", places=4), eth(r.fees), eth(r.gas, 8),
                               eth(r.net))), key=str(r.round))
         if not message.rows:
             table.add_row("—", "no rounds", "", "", "", "", "", "")
         oldest_first = list(reversed(message.rows[:CHART_ROUNDS]))
         labels = [str(r.round) for r in oldest_first]
-        self._chart("#kept-chart", labels, [r.kept / 1e18 for r in oldest_first], "reward",
+        self._chart("#kept-chart", labels, [units(r.kept) for r in oldest_first], "reward",
                     f"LPT kept (commission), last {len(labels)} rounds")
         known = any(r.net is not None for r in oldest_first)
-        self._chart("#net-chart", labels if known else [], [(r.net or 0) / 1e18 for r in oldest_first], "fees",
+        self._chart("#net-chart", labels if known else [], [units(r.net or 0) for r in oldest_first], "fees",
                     "Net ETH per round (fees − gas)" if known else "Net ETH per round: needs the running node")
 
     def _chart(self, selector: str, labels: list[str], values: list[float], variable: str, title: str) -> None:

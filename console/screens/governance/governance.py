@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static, TabbedContent, TabPane
 
-from chain.amounts import format_lpt, short_address
+from chain.amounts import format_lpt, short_address, units
 from chain.reads import RoundInfo
 from chain.services.ballots import Ballot
 from chain.services.governance import PollInfo, Proposal, ProposalState, Support
@@ -41,7 +41,7 @@ class GovernanceLoaded(Message):
 
 
 def _lpt0(wei: int) -> str:
-    return f"{wei / 10**18:,.0f}"
+    return f"{units(wei):,.0f}"
 
 
 def _share(part: int, whole: int) -> float:
@@ -154,7 +154,7 @@ class GovernanceScreen(ChainReadScreen):
         open_polls = sum(p.active for p in message.polls)
         self.query_one("#summary", Static).update(
             f"round {message.round.number} · {len(message.proposals)} treasury proposals, {active} open for voting · "
-            f"{len(message.polls)} LIP polls, {open_polls} open · account {short_address(self.app.services.account or '') or 'none'}"
+            f"{len(message.polls)} LIP polls, {open_polls} open · account {short_address(self.app.services.account, 'none')}"
         )
         self._fill_proposals()
         self._fill_polls()

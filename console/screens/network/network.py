@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from chain.amounts import format_eth, format_lpt, format_percent
+from chain.amounts import format_eth, format_lpt, format_percent, short_address, units
 from chain.reads import Orchestrator, OrchestratorPool
 from chain.services.network import NetworkActivity
 from console.screens.base import ConsoleScreen
@@ -53,11 +53,7 @@ def _host(uri: str) -> str:
 
 
 def _lpt(wei: int) -> str:
-    return f"{wei / 10**18:,.0f}"
-
-
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
+    return f"{units(wei):,.0f}"
 
 
 def _pct(ppm: int) -> str:
@@ -184,12 +180,12 @@ class NetworkScreen(ConsoleScreen):
         else:
             act = a.of(o.address)
             calls = Text(f"{act.calls}/{a.window}", justify="right")
-            fees = Text(f"{act.fees_total / 10**18:.4f}", justify="right")
+            fees = Text(f"{units(act.fees_total):.4f}", justify="right")
             f = self._forecast(o)
             yld = Text(f"{f.total:.2%}" if f else "—", justify="right", style="" if f else "dim")
         return (
             Text(str(rank), justify="right"),
-            _short(o.address),
+            short_address(o.address),
             Text(_host(o.service_uri), no_wrap=True),  # set by anyone on chain: never markup
             active,
             Text(_lpt(o.total_stake), justify="right"),

@@ -18,14 +18,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static
 
-from chain.amounts import format_eth
+from chain.amounts import clip, format_eth, format_gwei
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import Notice, describe_failure
 from console.screens.dashboard.node_toggle import NodeToggle
 from core.gateway.discovery import NetworkPrice
 from core.payments.views import PricingView
 from console.screens.pricing.price_view import load_pricing, per_pixel
-from console.screens.tickets.ledger_view import node_unavailable, short
+from console.screens.tickets.ledger_view import node_unavailable
 
 NETWORK_COLUMNS = (("address", "Orchestrator", 13), ("uri", "Service host", 26), ("price", "wei/pixel", 11),
                    ("note", "Source", 33))
@@ -59,10 +59,10 @@ def _feed_text(feed: dict) -> Text:
     if not feed.get("configured"):
         return Text(f"no price feed: {feed.get('reason')}", style="bold")
     if not feed.get("price"):
-        return Text(f"feed {short(feed['address'], 13)} has not answered: {feed.get('last_error')}", style="bold")
+        return Text(f"feed {clip(feed['address'], 13)} has not answered: {feed.get('last_error')}", style="bold")
     from core.payments.feed import age_text
 
-    text = Text(f"ETH/{feed['quote']} {float(feed['price']):,.2f} · feed {short(feed['address'], 13)} · answer "
+    text = Text(f"ETH/{feed['quote']} {float(feed['price']):,.2f} · feed {clip(feed['address'], 13)} · answer "
                 f"{age_text(feed['age_s'])} old")
     if feed.get("stale"):
         text.append("  STALE", style="bold reverse")
@@ -192,7 +192,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                       "off — gateways see the base price; redemption gas comes out of your fees")
             o = v.default_overhead
             if o is not None:
-                t.add_row("gas", f"{o.gas_price / 1e9:g} gwei × {v.redeem_gas:,} gas = "
+                t.add_row("gas", f"{format_gwei(o.gas_price)} × {v.redeem_gas:,} gas = "
                                  f"{format_eth(o.tx_cost, 9)} to redeem a winning ticket")
                 if o.face_value:
                     t.add_row("overhead", f"{float(o.overhead):.2%} = redemption cost ÷ face value "
@@ -203,7 +203,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                     t.add_row("overhead", Text(f"no ticket params: {o.why}", style="bold"))
             for g in v.gateways:
                 if g.own_price:
-                    t.add_row("gateway", f"{short(g.sender, 13)}: base {per_pixel(g.base)}")
+                    t.add_row("gateway", f"{clip(g.sender, 13)}: base {per_pixel(g.base)}")
         panel.update(t)
         self._fill_caps(v)
         self._own_price_changed(v)
@@ -220,7 +220,7 @@ class PricingScreen(NodeToggle, ConsoleScreen):
                 cell = Text(f"✗ {float(room):.1%}", style="bold reverse")
             else:
                 cell = Text(f"{float(room):.1%}", style="bold" if room < Fraction(1, 10) else "")
-            table.add_row(short(g.sender, 13), _right(_wei_px(g.max_price)), _right(_wei_px(g.advertised or g.base)),
+            table.add_row(clip(g.sender, 13), _right(_wei_px(g.max_price)), _right(_wei_px(g.advertised or g.base)),
                           cell, key=g.sender)
         note = self.query_one("#caps-note", Static)
         if not shown:
@@ -254,8 +254,8 @@ class PricingScreen(NodeToggle, ConsoleScreen):
         self.network = prices
         for p in prices:
             host = p.service_uri.split("://", 1)[-1]
-            table.add_row(short(p.address, 13), short(host, 26), _right(_wei_px(p.price)),
-                          short(p.note, 33), key=p.address)
+            table.add_row(clip(p.address, 13), clip(host, 26), _right(_wei_px(p.price)),
+                          clip(p.note, 33), key=p.address)
         own = next((p for p in prices if p.note.startswith("this node")), None)
         known = [p for p in prices if p.price is not None and p is not own]
         line = Text()

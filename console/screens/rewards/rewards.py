@@ -15,7 +15,16 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from chain.amounts import InputError, format_eth, format_lpt, format_percent, parse_address, parse_lpt
+from chain.amounts import (
+    InputError,
+    format_eth,
+    format_lpt,
+    format_percent,
+    format_units,
+    parse_address,
+    parse_lpt,
+    units,
+)
 from chain.reads import RoundInfo
 from chain.services.earnings import Earnings
 from chain.services.reward_calls import BondForecast, RewardCalls, YieldInputs
@@ -44,12 +53,8 @@ class ForecastReady(Message):
     forecast: BondForecast
 
 
-def _units(wei: int) -> float:
-    return wei / 10**18
-
-
 def _num(wei: int, places: int = 6) -> str:
-    return format_lpt(wei, places).removesuffix(" LPT")
+    return format_units(wei, "", places=places)
 
 
 class RewardsScreen(ChainReadScreen):
@@ -155,7 +160,7 @@ class RewardsScreen(ChainReadScreen):
         table.clear()
         for r in reversed(e.rounds):
             table.add_row(str(r.round), Text(_num(r.rewards), justify="right"),
-                          Text(format_eth(r.fees, 6).removesuffix(" ETH"), justify="right"),
+                          Text(format_units(r.fees, "", places=6), justify="right"),
                           Text("✓ yes", style="bold") if r.reward_called else Text("✗ no", style="dim"))
         for span in reversed(e.claimed):
             if not (span.rewards or span.fees):
@@ -163,14 +168,14 @@ class RewardsScreen(ChainReadScreen):
             label = f"{span.start_round}–{span.end_round}" if span.end_round != span.start_round \
                 else str(span.start_round)
             table.add_row(label, Text(_num(span.rewards), justify="right"),
-                          Text(format_eth(span.fees, 6).removesuffix(" ETH"), justify="right"),
+                          Text(format_units(span.fees, "", places=6), justify="right"),
                           Text("claimed", style="italic"))
         if table.row_count == 0:
             table.add_row("—", "no earnings", "", "")
         rounds = [str(r.round)[-4:] for r in e.rounds]
-        self._chart("#reward-chart", rounds, [_units(r.rewards) for r in e.rounds], "reward",
+        self._chart("#reward-chart", rounds, [units(r.rewards) for r in e.rounds], "reward",
                     f"Reward per round since the last claim (LPT) · round …{'' if not rounds else rounds[-1]}")
-        self._chart("#fee-chart", rounds, [_units(r.fees) for r in e.rounds], "fees",
+        self._chart("#fee-chart", rounds, [units(r.fees) for r in e.rounds], "fees",
                     "Fees per round since the last claim (ETH)")
 
     def _chart(self, selector: str, labels: list[str], values: list[float], variable: str, title: str) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static
 
+from chain.amounts import clip
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.node_toggle import NodeToggle
 from console.widgets.frame_preview import FramePreview
@@ -21,10 +22,6 @@ COLUMNS = (
     ("segments", "Segs", 5), ("failed", "Fail", 4), ("pixels", "Pixels", 11), ("rt", "RT", 5),
     ("error", "Last error", 14),
 )
-
-
-def _short(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class SessionsScreen(NodeToggle, ConsoleScreen):
@@ -139,9 +136,9 @@ class SessionsScreen(NodeToggle, ConsoleScreen):
         for s in sessions:
             rt = "—" if s.realtime_ratio is None else f"{s.realtime_ratio:.2f}"
             table.add_row(
-                _short(s.gateway, 16), _short(s.manifest_id, 12), _short(", ".join(p.split(" ")[0] for p in s.profiles), 16),
+                clip(s.gateway, 16), clip(s.manifest_id, 12), clip(", ".join(p.split(" ")[0] for p in s.profiles), 16),
                 Text(str(s.segments_done), justify="right"), Text(str(s.segments_failed), justify="right"),
-                Text(f"{s.pixels:,}", justify="right"), Text(rt, justify="right"), _short(s.last_error or "", 14),
+                Text(f"{s.pixels:,}", justify="right"), Text(rt, justify="right"), clip(s.last_error or "", 14),
                 key=s.session_id,
             )
         self.set_class(not sessions, "-no-sessions")
@@ -159,7 +156,7 @@ class SessionsScreen(NodeToggle, ConsoleScreen):
         if session.preview is None:
             preview.update(Text("no frame yet", style="dim"))
         else:
-            self.query_one("#preview-title", Static).update(f"latest source frame · {_short(session.manifest_id, 30)}")
+            self.query_one("#preview-title", Static).update(f"latest source frame · {clip(session.manifest_id, 30)}")
             preview.update(FramePreview(session.preview, width=40))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

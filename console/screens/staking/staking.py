@@ -252,7 +252,7 @@ class StakingScreen(ChainReadScreen):
             self.query_one("#rebond-to", Input).disabled = not unbonded
             if not unbonded and not checked.errors.get("to"):
                 self.query_one("#rebond-to-msg", Notice).say(
-                    f"rebonds to your current delegate {short_address(self.account.delegate or '')}")
+                    f"rebonds to your current delegate {short_address(self.account.delegate)}")
         self.query_one(f"#{form}-blocker", Notice).say(checked.blocker, "error" if checked.blocker else "")
         self.query_one(f"#{form}-submit", Button).disabled = not checked.ok
         return checked

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chain.amounts import format_eth
+from chain.amounts import format_units, short_hash
 from core.payments.ledger import LedgerEntry, LedgerSummary
 from core.payments.views import GatewayTickets, tickets_by_gateway
 
@@ -26,16 +26,7 @@ def node_unavailable(services) -> str | None:
 
 
 def eth(wei: int | float | None, places: int = 6) -> str:
-    return "—" if wei is None else format_eth(int(wei), places).removesuffix(" ETH")
-
-
-def short(text: str | None, n: int) -> str:
-    text = text or ""
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def short_hash(h: str | None) -> str:
-    return "—" if not h else (h if len(h) <= 18 else f"{h[:12]}…{h[-4:]}")
+    return "—" if wei is None else format_units(int(wei), "", places=places)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from chain.amounts import clip
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import describe_failure
 from console.screens.dashboard.node_toggle import NodeToggle
-from console.screens.tickets.ledger_view import TicketsView, eth, load_tickets, node_unavailable, short, status_words
+from console.screens.tickets.ledger_view import TicketsView, eth, load_tickets, node_unavailable, status_words
 
 GATEWAY_COLUMNS = (
     ("gateway", "Gateway", 42), ("received", "EV received (ETH)", 17), ("won", "Won", 4),
@@ -139,9 +140,9 @@ class TicketsScreen(NodeToggle, ConsoleScreen):
         table.clear()
         for e in view.entries:
             status, detail = status_words(e, view.l1_block)
-            table.add_row(short(e.ticket_hash, 12), short(e.sender, 13), _right(eth(e.face_value)),
+            table.add_row(clip(e.ticket_hash, 12), clip(e.sender, 13), _right(eth(e.face_value)),
                           _right(str(e.creation_round)), Text(status, style=STATUS_STYLE.get(status, "")),
-                          short(detail, 74), key=e.ticket_hash)
+                          clip(detail, 74), key=e.ticket_hash)
         if not view.entries:
             table.add_row("—", "", "", "", "no winning ticket yet",
                           "a ticket wins with probability EV ÷ face value; its face value is paid on redemption")

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from chain.amounts import format_eth, short_address
+from chain.amounts import GWEI, format_eth, short_address
 from console.screens.base import ConsoleScreen
 from console.screens.chain_view import describe_failure
 
@@ -85,7 +85,7 @@ class TransactionsScreen(ConsoleScreen):
                 Text(str(e.id), justify="right"), Text(e.status, style=STATUS_STYLE.get(e.status, "")), e.action,
                 short_address(e.sender), Text(e.summary.splitlines()[0] if e.summary else ""),
                 Text(str(e.block_number or "—"), justify="right"),
-                Text(f"{e.fee_wei / 1e9:,.4f}" if e.fee_wei is not None else "—", justify="right"),
+                Text(f"{e.fee_wei / GWEI:,.4f}" if e.fee_wei is not None else "—", justify="right"),
                 key=str(e.id))
         self.set_class(not self.entries, "-empty")
         counts: dict[str, int] = {}
@@ -122,12 +122,8 @@ class TransactionsScreen(ConsoleScreen):
         if e.error:
             t.add_row("Error", Text(e.error, style="bold"))
         for n, ev in enumerate(e.events):
-            args = ", ".join(f"{k}={_short(v)}" for k, v in (ev.get("args") or {}).items())
+            args = ", ".join(f"{k}={short_address(str(v), empty='')}" for k, v in (ev.get("args") or {}).items())
             t.add_row("Events" if n == 0 else "", Text(f"{ev.get('name', '?')}({args})"))
         self.query_one("#detail", Static).update(t)
         self.query_one("#detail").border_title = f"Transaction #{e.id} · {e.action}"
 
-
-def _short(value) -> str:
-    text = str(value)
-    return short_address(text) if len(text) == 42 and text.startswith("0x") else text
