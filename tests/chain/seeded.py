@@ -22,7 +22,7 @@ from chain.network import devnet_profile
 LPT = 10**18
 ETH = 10**18
 
-__all__ = ["seeded_devnet", "client", "Dev", "dev", "LPT", "ETH"]
+__all__ = ["seeded_devnet", "client", "Dev", "dev", "send", "LPT", "ETH"]
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +48,16 @@ def client(seeded_devnet):
     snap = c.w3.provider.make_request("evm_snapshot", [])["result"]
     yield c
     c.w3.provider.make_request("evm_revert", [snap])
+
+
+def send(client: ChainClient, plan, signer):
+    """Send a service's plan through chain.tx as the console would (in-memory journal); every step must
+    succeed. The results, for their events."""
+    from chain.tx import MemoryJournal, execute_plan
+
+    results = execute_plan(client, plan, signer, MemoryJournal())
+    assert all(r.ok for r in results)
+    return results
 
 
 @dataclass

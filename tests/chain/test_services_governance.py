@@ -10,15 +10,8 @@ from chain.reads import load_account
 from chain.services import governance
 from chain.services.earnings import earnings
 from chain.services.governance import ProposalState
-from chain.tx import MemoryJournal, execute_plan
 from tests.chain.seeded import *  # noqa: F403
 from tests.chain.seeded import Dev
-
-
-def send(client, plan, signer):
-    results = execute_plan(client, plan, signer, MemoryJournal())
-    assert all(r.ok for r in results)
-    return results
 
 
 def _active(client):

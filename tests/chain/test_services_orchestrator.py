@@ -9,15 +9,8 @@ from chain.client import ZERO_ADDRESS
 from chain.intents import PreflightError
 from chain.reads import load_orchestrator, load_orchestrator_pool, load_round_info
 from chain.services import orchestrator, rounds
-from chain.tx import MemoryJournal, execute_plan
 from tests.chain.seeded import *  # noqa: F403
 from tests.chain.seeded import Dev
-
-
-def send(client, plan, signer):
-    results = execute_plan(client, plan, signer, MemoryJournal())
-    assert all(r.ok for r in results)
-    return results
 
 
 def test_reward_mints_what_the_preview_forecast_with_correct_hints(client, dev: Dev):

@@ -7,15 +7,8 @@ import pytest
 from chain.intents import PreflightError
 from chain.reads import DelegatorStatus, load_account
 from chain.services import staking
-from chain.tx import MemoryJournal, execute_plan
 from tests.chain.seeded import *  # noqa: F403
 from tests.chain.seeded import LPT, Dev
-
-
-def send(client, plan, signer):
-    results = execute_plan(client, plan, signer, MemoryJournal())
-    assert all(r.ok for r in results)
-    return results
 
 
 def test_bond_approves_then_bonds_and_the_stake_changes(client, dev: Dev):

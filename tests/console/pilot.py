@@ -1,7 +1,9 @@
-"""Helpers every console pilot test uses: the fixed terminal size, waiting until the UI is settled, and
-reading what a Static shows."""
+"""Helpers every console pilot test uses: the fixed terminal size, waiting until the UI is settled or a
+condition holds, and reading what a widget shows as plain text."""
 
 from __future__ import annotations
+
+import time
 
 from textual.widgets import Static
 from textual.worker import WorkerCancelled
@@ -22,10 +24,22 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
-def text(static: Static) -> str:
-    """What a Static shows, as plain text (its content may be a Rich renderable)."""
+async def wait_until(pilot, cond, what: str, timeout: float = 20.0):
+    """`cond()`'s first true value, letting the app run between tries; AssertionError naming `what` after
+    `timeout` seconds (for state that arrives from outside the app: a node, a chain poll)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def plain_text(static: Static, width: int = 120) -> str:
+    """What a Static shows, as plain text wrapped at `width` (its content may be a Rich renderable)."""
     from rich.console import Console
 
-    console = Console(width=120, record=True, color_system=None)
+    console = Console(width=width, record=True, color_system=None)
     console.print(static.content)
     return console.export_text()

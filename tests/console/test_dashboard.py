@@ -10,7 +10,8 @@ from console.app import LivepeerConsole
 from console.screens.dashboard.dashboard import DashboardScreen
 from console.screens.overview.overview import OverviewScreen
 from tests.chain.seeded import Dev
-from tests.console.test_tickets_screen import SIZE, onchain_factory, plain, settle, wait_until
+from tests.console.onchain_node import onchain_factory
+from tests.console.pilot import SIZE, plain_text, settle, wait_until
 
 
 async def test_an_orchestrator_console_opens_on_the_dashboard_and_shows_node_and_reward(signing_services, tmp_path):
@@ -24,8 +25,8 @@ async def test_an_orchestrator_console_opens_on_the_dashboard_and_shows_node_and
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
-        assert "Node stopped" in plain(screen.query_one("#verdict", Static))
-        assert "not called yet" in plain(screen.query_one("#reward-panel", Static))
+        assert "Node stopped" in plain_text(screen.query_one("#verdict", Static), width=150)
+        assert "not called yet" in plain_text(screen.query_one("#reward-panel", Static), width=150)
         await pilot.press("x")
         await settle(pilot)
         assert svc.node.status().running
@@ -35,16 +36,16 @@ async def test_an_orchestrator_console_opens_on_the_dashboard_and_shows_node_and
         screen.reload()
         await settle(pilot)
         screen._poll_node()
-        node = plain(screen.query_one("#node-panel", Static))
+        node = plain_text(screen.query_one("#node-panel", Static), width=150)
         assert "running · on-chain" in node and "0 of 4 in use" in node
-        reward = plain(screen.query_one("#reward-panel", Static))
+        reward = plain_text(screen.query_one("#reward-panel", Static), width=150)
         assert f"round     {rnd}" in reward and "✓ called by the autopilot" in reward
         minted = svc.client.contract("BondingManager").events.Reward().get_logs(from_block=0)[-1].args.amount
         from chain.amounts import format_lpt
 
         assert format_lpt(minted, 4) in reward
-        assert "Healthy and earning" in plain(screen.query_one("#verdict", Static))
-        earnings = plain(screen.query_one("#earnings-panel", Static))
+        assert "Healthy and earning" in plain_text(screen.query_one("#verdict", Static), width=150)
+        earnings = plain_text(screen.query_one("#earnings-panel", Static), width=150)
         assert "won 0 tickets" in earnings
         await pilot.press("x")
         await settle(pilot)

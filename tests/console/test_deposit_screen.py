@@ -8,9 +8,8 @@ from textual.widgets import Input
 from console.app import LivepeerConsole
 from console.screens.chain_view import Notice
 from console.screens.deposit.deposit import DepositScreen
-from tests.console.pilot import settle as _settle
+from tests.console.pilot import SIZE, settle
 
-SIZE = (150, 40)
 ETH = 10**18
 
 
@@ -22,19 +21,19 @@ async def test_funding_the_deposit_through_the_ui(keyring_services):
     (deposit_before, _), _ = broker.getSenderInfo(gateway).call()
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DepositScreen)
         screen.query_one("#add-deposit", Input).value = "1.5"
         screen.query_one("#add-reserve", Input).value = "0.25"
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.click("#send")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
     (deposit_after, _), (reserve_after, _) = broker.getSenderInfo(gateway).call()
     assert deposit_after == deposit_before + 3 * ETH // 2
     assert reserve_after >= ETH // 4
@@ -47,17 +46,17 @@ async def test_bad_amount_is_refused_before_anything_is_sent(signing_services):
     nonce = svc.client.w3.eth.get_transaction_count(gateway)
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         screen.query_one("#add-deposit", Input).value = "0.0000000000000000001"
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         assert "decimal" in str(screen.query_one("#deposit-notice", Notice).content).lower()
         screen.query_one("#add-deposit", Input).value = ""
         await pilot.click("#unlock")  # nothing to unlock: refused before signing
-        await _settle(pilot)
+        await settle(pilot)
         assert "nothing" in str(screen.query_one("#deposit-notice", Notice).content).lower() or \
             any(e.severity == "error" for e in app.console_log.entries)
     assert svc.client.w3.eth.get_transaction_count(gateway) == nonce
@@ -65,8 +64,8 @@ async def test_bad_amount_is_refused_before_anything_is_sent(signing_services):
 
 def test_deposit_snapshot(console_services, snap_compare):
     async def run_before(pilot):
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)

@@ -14,7 +14,8 @@ from console.screens.tickets.ledger_view import eth
 from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
 from tests.chain.seeded import Dev
-from tests.console.test_tickets_screen import FACE, SIZE, gateway_for, onchain_factory, settle, wait_until
+from tests.console.onchain_node import FACE, gateway_for, onchain_factory
+from tests.console.pilot import SIZE, settle, wait_until
 
 
 def _lpt(wei: int) -> str:

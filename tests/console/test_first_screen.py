@@ -10,8 +10,8 @@ from chain.services.network import network_activity
 from console.app import LivepeerConsole
 from console.screens.network.network import NetworkScreen
 from console.widgets.status_header import StatusHeader
+from tests.console.pilot import SIZE
 
-SIZE = (150, 40)
 
 
 async def _loaded(pilot) -> None:

@@ -10,16 +10,15 @@ from chain.services import governance
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.governance.governance import GovernanceScreen
-from tests.console.test_tx_flow import _settle, _text
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 FRESH = 55  # a dev account with no stake and no history
 
 
 async def _open(pilot) -> GovernanceScreen:
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.press("v")
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.wait_for_scheduled_animations()
     assert isinstance(pilot.app.screen, GovernanceScreen)
     return pilot.app.screen
@@ -37,7 +36,7 @@ async def _send(pilot) -> ConfirmTxModal:
     modal = pilot.app.screen
     assert isinstance(modal, ConfirmTxModal)
     await pilot.click("#send")
-    await _settle(pilot)
+    await settle(pilot)
     return modal
 
 
@@ -59,7 +58,7 @@ def test_governance_snapshot_rpc_down_keeps_data_marked_stale(console_services, 
         await _open(pilot)
         console_services.client.w3.provider.endpoint_uri = "http://127.0.0.1:9"  # nothing listens there
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
 
@@ -72,7 +71,7 @@ def test_governance_snapshot_vote_confirmation(signing_services, snap_compare):
         pilot.app.screen.query_one("#reason", Input).value = "Benchmarks help every operator."
         await pilot.press("escape")  # leave nothing focused in the input
         await pilot.press("f")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(pilot.app.screen, ConfirmTxModal)
 
     assert snap_compare(LivepeerConsole(signing_services, poll=False), terminal_size=SIZE, run_before=run_before)
@@ -89,17 +88,17 @@ async def test_orchestrator_vote_adds_exactly_its_weight_to_for(signing_services
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        assert "not cast" in _text(screen.query_one("#ballot-text", Static))
+        assert "not cast" in plain_text(screen.query_one("#ballot-text", Static))
         screen.query_one("#reason", Input).value = "Benchmarks help every operator."
         screen.query_one("#proposals", DataTable).focus()
         await pilot.press("f")
-        await _settle(pilot)
+        await settle(pilot)
         assert _votes(svc, p.id) == before  # nothing sent before Send
         modal = await _send(pilot)
-        assert "✓" in _text(modal.query_one("#result", Static))
+        assert "✓" in plain_text(modal.query_one("#result", Static))
         await pilot.click("#close")
-        await _settle(pilot)
-        assert "for (" in _text(screen.query_one("#ballot-text", Static))
+        await settle(pilot)
+        assert "for (" in plain_text(screen.query_one("#ballot-text", Static))
     against, for_, abstain = before
     assert _votes(svc, p.id) == (against, for_ + power, abstain)
     vote = svc.client.contract("LivepeerGovernor").events.VoteCast().get_logs(from_block="latest")[0]["args"]
@@ -119,13 +118,13 @@ async def test_delegator_override_moves_its_weight_out_of_its_orchestrators_vote
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        ballot = _text(screen.query_one("#ballot-text", Static))
+        ballot = plain_text(screen.query_one("#ballot-text", Static))
         assert "voted against" in ballot and "moves your" in ballot
         await pilot.press("f")
-        await _settle(pilot)
+        await settle(pilot)
         await _send(pilot)
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
     against, for_, abstain = before
     assert _votes(svc, p.id) == (against - power, for_ + power, abstain)
 
@@ -140,9 +139,9 @@ async def test_vote_on_a_closed_proposal_is_refused_with_the_reason(signing_serv
         table.focus()
         await pilot.press("down")  # the executed proposal
         await pilot.press("a")
-        await _settle(pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmTxModal)
-        message = _text(screen.query_one("#vote-message", Static))
+        message = plain_text(screen.query_one("#vote-message", Static))
         assert "Executed, not open for voting" in message and "only Active proposals take votes" in message
     assert svc.client.w3.eth.get_transaction_count(svc.account) == nonce
 
@@ -156,13 +155,13 @@ async def test_poll_vote_through_the_ui(keyring_services):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         screen.query_one("#tabs").active = "tab-polls"
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("Y")
-        await _settle(pilot)
+        await settle(pilot)
         modal = await _send(pilot)
-        assert "✓" in _text(modal.query_one("#result", Static))
+        assert "✓" in plain_text(modal.query_one("#result", Static))
         await pilot.click("#close")
-        await _settle(pilot)
-        assert "recorded" in _text(screen.query_one("#poll-message", Static))
+        await settle(pilot)
+        assert "recorded" in plain_text(screen.query_one("#poll-message", Static))
     after = governance.list_polls(svc.client)[0]
     assert after.yes > poll.yes and after.no < poll.no and after.voters == poll.voters

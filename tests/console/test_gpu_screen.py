@@ -28,8 +28,8 @@ from gpu.fake_nvml import (
     NVMLError,
     simulated_nvml,
 )
+from tests.console.pilot import SIZE
 
-SIZE = (150, 40)
 GIB = 1024 * MIB
 
 

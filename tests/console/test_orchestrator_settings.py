@@ -10,15 +10,14 @@ from textual.widgets import Input, Static
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.orchestrator.orchestrator import LOCK_REVERT, REWARD_REVERT, OrchestratorScreen
-from tests.console.test_tx_flow import _settle, _text
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 
 
 async def _open(pilot) -> OrchestratorScreen:
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.press("c")
-    await _settle(pilot)
+    await settle(pilot)
     assert isinstance(pilot.app.screen, OrchestratorScreen)
     return pilot.app.screen
 
@@ -28,12 +27,12 @@ async def _submit(pilot, screen, **fields) -> None:
         screen.query_one(f"#{name.replace('_', '-')}", Input).value = value
     await pilot.pause()
     await pilot.press("ctrl+s")
-    await _settle(pilot)
+    await settle(pilot)
 
 
 def _flat(static) -> str:
     """A Static's text on one line (wrapping breaks lines anywhere)."""
-    return " ".join(_text(static).split())
+    return " ".join(plain_text(static).split())
 
 
 def _transcoder(svc, who):
@@ -63,7 +62,7 @@ def test_orchestrator_snapshot_rpc_down_keeps_data_marked_stale(console_services
         console_services.client.w3.provider.endpoint_uri = "http://127.0.0.1:9"
         pilot.app.screen.query_one("#reward-cut", Input).blur()
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
 
@@ -94,14 +93,14 @@ async def test_fee_share_change_sends_only_that_field(keyring_services):
         assert isinstance(modal, ConfirmTxModal)
         [intent] = modal.plan.intents  # no setServiceURI: the URI field was left empty
         assert intent.action == "transcoder" and intent.args == (before[1], 600_000)
-        plan = _text(modal.query_one("#plan", Static))
+        plan = plain_text(modal.query_one("#plan", Static))
         assert "fee share (to delegators) 50% → 60%" in plan and "reward cut" not in plan.split("→")[0].lower()
         await pilot.click("#send")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.click("#close")
-        await _settle(pilot)
-        assert "changed on chain" in _text(screen.query_one("#config-message", Static))
-        assert "60%" in _text(screen.query_one("#current-fee-share", Static))
+        await settle(pilot)
+        assert "changed on chain" in plain_text(screen.query_one("#config-message", Static))
+        assert "60%" in plain_text(screen.query_one("#current-fee-share", Static))
     after = _transcoder(svc, svc.account)
     assert after[2] == 600_000 and after[1] == before[1]
     assert _uri(svc, svc.account) == uri
@@ -117,9 +116,9 @@ async def test_service_uri_change_alone_does_not_touch_rates(signing_services):
         modal = app.screen
         assert [i.action for i in modal.plan.intents] == ["setServiceURI"]
         await pilot.click("#send")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
     assert _uri(svc, svc.account) == "https://198.51.100.7:8935"
     assert _transcoder(svc, svc.account)[:3] == before[:3]
 
@@ -151,7 +150,7 @@ async def test_rate_change_before_calling_reward_shows_the_rule_and_sends_nothin
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        assert "NOT called" in _text(screen.query_one("#rule-reward", Static))
+        assert "NOT called" in plain_text(screen.query_one("#rule-reward", Static))
         await _submit(pilot, screen, reward_cut="10")
         assert not isinstance(app.screen, ConfirmTxModal)
         message = _flat(screen.query_one("#config-message", Static))
@@ -177,7 +176,7 @@ async def test_bad_input_is_refused_field_by_field(signing_services, field, valu
         assert not isinstance(app.screen, ConfirmTxModal)
         notice = _flat(screen.query_one(f"#notice-{field.replace('_', '-')}", Static))
         assert expected in notice
-        assert "nothing sent" in _text(screen.query_one("#config-message", Static))
+        assert "nothing sent" in plain_text(screen.query_one("#config-message", Static))
     assert svc.client.w3.eth.get_transaction_count(svc.account) == nonce
 
 
@@ -188,7 +187,7 @@ async def test_empty_form_sends_nothing_and_says_so(signing_services):
         screen = await _open(pilot)
         await _submit(pilot, screen)
         assert not isinstance(app.screen, ConfirmTxModal)
-        assert "empty = unchanged" in _text(screen.query_one("#config-message", Static))
+        assert "empty = unchanged" in plain_text(screen.query_one("#config-message", Static))
 
 
 async def test_screen_keys_work_on_arrival_and_escape_leaves_a_field(console_services):
@@ -201,7 +200,7 @@ async def test_screen_keys_work_on_arrival_and_escape_leaves_a_field(console_ser
         screen = await _open(pilot)
         assert not isinstance(screen.focused, Input)
         await pilot.press("v")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, GovernanceScreen)
         screen = await _open(pilot)
         screen.query_one("#reward-cut", Input).focus()
@@ -210,5 +209,5 @@ async def test_screen_keys_work_on_arrival_and_escape_leaves_a_field(console_ser
         await pilot.press("escape")
         assert screen.focused is None and screen.query_one("#reward-cut", Input).value == "1v"
         await pilot.press("v")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, GovernanceScreen)

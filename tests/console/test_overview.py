@@ -8,15 +8,8 @@ from textual.widgets import Static
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.overview.overview import OverviewScreen
-from tests.console.test_staking import SIZE, settle
+from tests.console.pilot import SIZE, plain_text, settle
 
-
-def _plain(widget: Static) -> str:
-    from rich.console import Console
-
-    console = Console(width=140, record=True, color_system=None)
-    console.print(widget.content)
-    return console.export_text()
 
 
 def _end_round(client) -> None:
@@ -33,12 +26,12 @@ async def test_the_console_opens_on_the_overview_of_the_account(console_services
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OverviewScreen)
-        text = _plain(screen.query_one("#account-panel", Static))
+        text = plain_text(screen.query_one("#account-panel", Static), width=140)
         bm = svc.client.contract("BondingManager").functions
         stake = bm.pendingStake(svc.account, 0).call()
         assert f"{stake // 10**18:,}" in text and "itself (orchestrator)" in text
         assert screen.data.active_count == 10 and screen.data.pool_max_size == 10
-        attention = _plain(screen.query_one("#attention", Static))
+        attention = plain_text(screen.query_one("#attention", Static), width=140)
         assert "LIP-D2" in attention and "have not voted" in attention  # the open proposal
 
 
@@ -51,7 +44,7 @@ async def test_round_not_initialized_is_flagged_and_can_be_initialized(signing_s
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "is not initialized" in _plain(app.screen.query_one("#attention", Static))
+        assert "is not initialized" in plain_text(app.screen.query_one("#attention", Static), width=140)
         await pilot.press("I")  # the same key as on Rewards
         await settle(pilot)
         assert isinstance(app.screen, ConfirmTxModal)
@@ -60,7 +53,7 @@ async def test_round_not_initialized_is_flagged_and_can_be_initialized(signing_s
         await pilot.click("#close")
         await settle(pilot)
         assert rm.currentRoundInitialized().call()
-        assert "is not initialized" not in _plain(app.screen.query_one("#attention", Static))
+        assert "is not initialized" not in plain_text(app.screen.query_one("#attention", Static), width=140)
 
 
 async def test_reward_not_called_this_round_is_flagged(console_services):
@@ -69,7 +62,7 @@ async def test_reward_not_called_this_round_is_flagged(console_services):
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "has not called reward" in _plain(app.screen.query_one("#attention", Static))
+        assert "has not called reward" in plain_text(app.screen.query_one("#attention", Static), width=140)
 
 
 def test_overview_snapshot(console_services, snap_compare):

@@ -14,7 +14,8 @@ from console.app import LivepeerConsole
 from console.screens.pricing.pricing import PricingScreen
 from core.payments.pricing import PriceBook
 from tests.chain.seeded import Dev
-from tests.console.test_tickets_screen import FACE, SIZE, gateway_for, onchain_factory, plain, settle
+from tests.console.onchain_node import FACE, gateway_for, onchain_factory
+from tests.console.pilot import SIZE, plain_text, settle
 
 pytestmark = pytest.mark.usefixtures("unreachable_peers")
 
@@ -51,22 +52,22 @@ async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_servic
         assert before == 2 * (1 + overhead)
         screen = app.screen
         assert isinstance(screen, PricingScreen)
-        panel = plain(screen.query_one("#price-panel", Static))
+        panel = plain_text(screen.query_one("#price-panel", Static), width=150)
         assert "2 wei/px" in panel and "auto-adjust on" in panel
 
         await _type(pilot, "#price-unit", "12EUR")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "quotes ETH in USD, not EUR" in plain(screen.query_one("#price-notice", Static))
+        assert "quotes ETH in USD, not EUR" in plain_text(screen.query_one("#price-notice", Static), width=150)
         assert _offered(svc) == before
 
         await _type(pilot, "#price-unit", "0.000003USD")  # 1,000 wei at the devnet's 3,000 USD/ETH
         await pilot.press("ctrl+s")
         await settle(pilot)
         rate = parts.feed.rate("USD")
-        assert "✓ default price now 0.000003 USD per pixel = " in plain(screen.query_one("#price-notice", Static))
+        assert "✓ default price now 0.000003 USD per pixel = " in plain_text(screen.query_one("#price-notice", Static), width=150)
         assert _offered(svc) == Fraction(3, 10**6) * 10**18 / rate * (1 + overhead)
-        panel = plain(screen.query_one("#price-panel", Static))
+        panel = plain_text(screen.query_one("#price-panel", Static), width=150)
         assert f"ETH/USD {float(rate):,.2f}" in panel and "0.000003 USD per pixel" in panel
         network = screen.query_one("#network-prices", DataTable)
         own = [str(c) for c in network.get_row_at(0)]
@@ -77,10 +78,10 @@ async def test_a_price_set_on_the_screen_reaches_the_running_node(signing_servic
         await _type(pilot, "#price-pixels", "1")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "✓ default price now 5 wei/px" in plain(screen.query_one("#price-notice", Static))
+        assert "✓ default price now 5 wei/px" in plain_text(screen.query_one("#price-notice", Static), width=150)
         assert _offered(svc) == 5 * (1 + overhead)
         assert PriceBook(parts.store).base() == 5  # persisted: a restarted node keeps it
-        assert "5 wei/px" in plain(screen.query_one("#price-panel", Static))
+        assert "5 wei/px" in plain_text(screen.query_one("#price-panel", Static), width=150)
 
         network = screen.query_one("#network-prices", DataTable)
         rows = [network.get_row_at(i) for i in range(network.row_count)]
@@ -114,7 +115,7 @@ async def test_a_usd_price_is_shown_as_set_while_the_node_is_stopped(console_ser
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
-        panel = plain(app.screen.query_one("#price-panel", Static))
+        panel = plain_text(app.screen.query_one("#price-panel", Static), width=150)
         assert "0.5 USD per 1,000,000 pixels" in panel
         assert "converted to wei with the network's ETH price feed when the node runs" in panel
         caps = app.screen.query_one("#caps", DataTable)
@@ -155,7 +156,7 @@ async def test_the_network_table_shows_real_orchestrators_prices(signing_service
             rows = {str(r[0]): [str(c) for c in r] for r in (table.get_row_at(i) for i in range(table.row_count))}
             by_price = sorted((r[2], r[3]) for r in rows.values() if r[3] == "from its OrchestratorInfo")
             assert by_price == [("1,500", "from its OrchestratorInfo"), ("800", "from its OrchestratorInfo")]
-            summary = plain(screen.query_one("#network-summary", Static))
+            summary = plain_text(screen.query_one("#network-summary", Static), width=150)
             assert "2 of 9 other active orchestrators answered" in summary and "800–1,500 wei/px" in summary
             assert "you are cheaper than 1 of them" in summary  # 1,000 (+ overhead) sits between 800 and 1,500
     finally:

@@ -11,23 +11,22 @@ from chain.services import reward_calls
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.rewards.rewards import RewardsScreen
-from tests.console.test_tx_flow import _settle, _text
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 FRESH = 55
 
 
 async def _open(pilot) -> RewardsScreen:
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.press("e")
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.wait_for_scheduled_animations()
     assert isinstance(pilot.app.screen, RewardsScreen)
     return pilot.app.screen
 
 
 def _flat(static) -> str:
-    return " ".join(_text(static).split())
+    return " ".join(plain_text(static).split())
 
 
 def _bars(chart: PlotextPlot) -> dict[str, bool]:
@@ -51,7 +50,7 @@ def test_rewards_snapshot_reward_calls(console_services, snap_compare):
     async def run_before(pilot):
         screen = await _open(pilot)
         screen.query_one("#tabs").active = "tab-calls"
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
 
@@ -67,7 +66,7 @@ def test_rewards_snapshot_rpc_down_keeps_data_marked_stale(console_services, sna
         await _open(pilot)
         console_services.client.w3.provider.endpoint_uri = "http://127.0.0.1:9"
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.clear_notifications()
         await pilot.pause()
 
@@ -80,7 +79,7 @@ def test_rewards_snapshot_call_reward_confirmation(signing_services, snap_compar
     async def run_before(pilot):
         await _open(pilot)
         await pilot.press("R")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(pilot.app.screen, ConfirmTxModal)
 
     assert snap_compare(LivepeerConsole(signing_services, poll=False), terminal_size=SIZE, run_before=run_before)
@@ -91,7 +90,7 @@ def test_rewards_snapshot_yield_calculator(console_services, snap_compare):
         screen = await _open(pilot)
         screen.query_one("#amount", Input).value = "1000"
         await pilot.press("ctrl+y")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
 
@@ -126,20 +125,20 @@ async def test_call_reward_mints_and_a_second_call_is_refused(keyring_services):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         await pilot.press("R")
-        await _settle(pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmTxModal)
         await pilot.click("#send")
-        await _settle(pilot)
-        assert "Reward(" in _text(modal.query_one("#result", Static))
+        await settle(pilot)
+        assert "Reward(" in plain_text(modal.query_one("#result", Static))
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
         assert bm.getTranscoder(svc.account).call()[0] == rnd
         assert bm.transcoderTotalStake(svc.account).call() > stake
-        assert "called this round ✓" in _text(screen.query_one("#round-state", Static))
+        assert "called this round ✓" in plain_text(screen.query_one("#round-state", Static))
         nonce = svc.client.w3.eth.get_transaction_count(svc.account)
         await pilot.press("R")
-        await _settle(pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmTxModal)
         assert "already called" in _flat(screen.query_one("#action-message", Static))
         assert svc.client.w3.eth.get_transaction_count(svc.account) == nonce
@@ -154,16 +153,16 @@ async def test_initialize_round_through_the_ui(signing_services):
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        assert "NOT initialized" in _text(screen.query_one("#round-state", Static))
+        assert "NOT initialized" in plain_text(screen.query_one("#round-state", Static))
         await pilot.press("I")
-        await _settle(pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmTxModal)
         await pilot.click("#send")
-        await _settle(pilot)
-        assert "NewRound(" in _text(modal.query_one("#result", Static))
+        await settle(pilot)
+        assert "NewRound(" in plain_text(modal.query_one("#result", Static))
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
     assert rm.currentRoundInitialized().call()
 
 
@@ -174,16 +173,16 @@ async def test_yield_calculator_checks_its_inputs(console_services):
         for name, value in (("amount", "abc"), ("target", "0x1234"), ("rounds", "0")):
             screen.query_one(f"#{name}", Input).value = value
         await pilot.press("ctrl+y")
-        await _settle(pilot)
+        await settle(pilot)
         assert "is not an amount" in _flat(screen.query_one("#notice-amount", Static))
         assert "not an Ethereum address" in _flat(screen.query_one("#notice-target", Static))
         assert "whole number from 1" in _flat(screen.query_one("#notice-rounds", Static))
-        assert _text(screen.query_one("#yield-result", Static)).strip() == ""
+        assert plain_text(screen.query_one("#yield-result", Static)).strip() == ""
         screen.query_one("#amount", Input).value = "1000"
         screen.query_one("#target", Input).value = console_services.client.w3.eth.accounts[21]  # a delegator
         screen.query_one("#rounds", Input).value = "10"
         await pilot.press("ctrl+y")
-        await _settle(pilot)
+        await settle(pilot)
         assert "not a registered orchestrator" in _flat(screen.query_one("#yield-message", Static))
 
 
@@ -208,7 +207,7 @@ async def test_yield_forecast_follows_the_protocol_math(console_services):
         screen.query_one("#target", Input).value = target
         screen.query_one("#rounds", Input).value = "1"
         await pilot.press("ctrl+y")
-        await _settle(pilot)
+        await settle(pilot)
         result = _flat(screen.query_one("#yield-result", Static))
         from chain.amounts import format_lpt
 

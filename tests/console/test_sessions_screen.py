@@ -15,10 +15,8 @@ from core.media.synthetic import make_segment
 from core.composition import AssembledNode
 from core.node import Node, NodeConfig
 from tests.node.gateway import Gateway, transcode
-from tests.console.pilot import settle as _settle
-from tests.console.pilot import text as _text
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 
 
 def _node_factory(tmp_path, service_port: int = 0, **config):
@@ -34,13 +32,13 @@ async def test_node_started_in_the_console_serves_a_gateway_and_shows_the_sessio
     console_services.node_factory = _node_factory(tmp_path)
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("j")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SessionsScreen) and screen.has_class("-stopped")
         await pilot.press("x")
-        await _settle(pilot)
+        await settle(pilot)
         status = console_services.node.status()
         assert status.running and status.encoder.startswith("libx264")
         port = int(status.listening.rsplit(":", 1)[1])
@@ -62,7 +60,7 @@ async def test_node_started_in_the_console_serves_a_gateway_and_shows_the_sessio
         assert isinstance(preview.content, FramePreview)
         assert console_services.node.status().segments_done == 1
         await pilot.press("x")
-        await _settle(pilot)
+        await settle(pilot)
         assert console_services.node is None
         assert any("node stopped" in e.text for e in app.console_log.entries)
 
@@ -74,11 +72,11 @@ async def test_a_busy_port_is_reported_and_the_console_keeps_running(console_ser
         console_services.node_factory = _node_factory(tmp_path, s.getsockname()[1])
         app = LivepeerConsole(console_services, poll=False)
         async with app.run_test(size=SIZE) as pilot:
-            await _settle(pilot)
+            await settle(pilot)
             await pilot.press("j")
-            await _settle(pilot)
+            await settle(pilot)
             await pilot.press("x")
-            await _settle(pilot)
+            await settle(pilot)
             errors = [e.text for e in app.console_log.entries if e.severity == "error"]
             assert errors and "node did not start" in errors[0]
             assert console_services.node is None
@@ -89,9 +87,9 @@ def test_sessions_screen_snapshot_node_stopped(console_services, snap_compare, t
     console_services.node_factory = _node_factory(tmp_path)
 
     async def run_before(pilot):
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("j")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
 
@@ -106,17 +104,17 @@ async def test_a_node_started_from_a_screen_left_meanwhile_is_still_the_consoles
     console_services.node_factory = _node_factory(tmp_path)
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE, message_hook=lambda m: seen.append(type(m).__name__)) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         app.action_show("sessions")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("x")
         app.action_show("dashboard")  # before the node listens
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         assert console_services.node is not None and console_services.node.status().running
         assert seen.count(NodeStarted.__name__) == 1
         await pilot.press("x")  # the Dashboard stops the node the Sessions screen started
-        await _settle(pilot)
+        await settle(pilot)
         assert console_services.node is None
         assert seen.count(NodeStopped.__name__) == 1
         said = [e.text for e in app.console_log.entries]
@@ -131,13 +129,13 @@ async def test_a_gateway_locked_out_of_its_share_is_shown(console_services, tmp_
     console_services.node_factory = _node_factory(tmp_path, max_sessions=4, gateway_session_share=0.5)
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("j")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert screen.has_class("-no-gateways")
         await pilot.press("x")
-        await _settle(pilot)
+        await settle(pilot)
         port = int(console_services.node.status().listening.rsplit(":", 1)[1])
         gw = Gateway("127.0.0.1", port)
         clip = make_segment(320, 180, 1.0)
@@ -153,9 +151,9 @@ async def test_a_gateway_locked_out_of_its_share_is_shown(console_services, tmp_
         screen._poll()
         await pilot.pause()
         assert not screen.has_class("-no-gateways")
-        shown = _text(screen.query_one("#gateways", Static))
+        shown = plain_text(screen.query_one("#gateways", Static))
         assert "one gateway may hold at most 2 of 4 slots" in shown
         line = next(ln for ln in shown.splitlines() if "127.0.0.1" in ln)
         assert "2/4" in line and "1 new session refused" in line and "held its share" in line
         await pilot.press("x")
-        await _settle(pilot)
+        await settle(pilot)

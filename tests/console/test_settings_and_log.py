@@ -10,8 +10,8 @@ from textual.widgets import Input, Select, Static
 from console.app import LivepeerConsole
 from console.screens.settings.settings import SettingsScreen
 from console.widgets.log_panel import LogPanel
+from tests.console.pilot import SIZE
 
-SIZE = (150, 40)
 
 
 async def test_settings_saves_theme_and_refresh_and_refuses_bad_numbers(console_services):

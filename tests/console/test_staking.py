@@ -11,18 +11,10 @@ from console.modals.confirm_tx import ConfirmTxModal
 from console.screens.chain_view import Notice
 from console.screens.network.network import NetworkScreen
 from console.screens.staking.staking import StakingScreen
-from tests.console.pilot import settle
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 LPT = 10**18
 
-
-def _plain(static: Static) -> str:
-    from rich.console import Console
-
-    console = Console(width=140, record=True, color_system=None)
-    console.print(static.content)
-    return console.export_text()
 
 
 async def _open_staking(pilot) -> StakingScreen:
@@ -64,7 +56,7 @@ async def test_bond_through_the_form_changes_the_on_chain_stake(keyring_services
         assert screen.query_one("#bond-amount", Input).value == "5000"  # pre-filled: the whole LPT balance
         await _type(pilot, "#bond-amount", "100")
         modal = await _send_through_modal(pilot, "#bond-submit")
-        assert "✓" in _plain(modal.query_one("#result", Static))
+        assert "✓" in plain_text(modal.query_one("#result", Static), width=140)
         await pilot.click("#close")
         await settle(pilot)
         assert bm.pendingStake(me, 0).call() >= before + 100 * LPT
@@ -86,7 +78,7 @@ async def test_an_account_whose_key_is_not_in_the_keyring_signs_nothing(keyring_
         await _open_staking(pilot)
         await _type(pilot, "#bond-amount", "100")
         modal = await _send_through_modal(pilot, "#bond-submit")
-        result = " ".join(_plain(modal.query_one("#result", Static)).split())
+        result = " ".join(plain_text(modal.query_one("#result", Static), width=140).split())
         assert f"{me} is not in the keyring wallet" in result and "lpc wallet import" in result
     assert bm.pendingStake(me, 0).call() == before
     assert svc.client.w3.eth.get_transaction_count(me) == nonce
@@ -127,7 +119,7 @@ async def test_withdraw_fees_moves_eth(signing_services):
         await pilot.press("5")
         assert screen.query_one("#fees-recipient", Input).value == me
         modal = await _send_through_modal(pilot, "#fees-submit")
-        assert "WithdrawFees" in _plain(modal.query_one("#result", Static))
+        assert "WithdrawFees" in plain_text(modal.query_one("#result", Static), width=140)
     assert bm.pendingFees(me, 0).call() == 0
     result = [r for r in modal.outcome.results][-1]
     assert svc.client.w3.eth.get_balance(me) == eth_before + fees - result.fee_wei
@@ -184,7 +176,7 @@ async def test_rpc_gone_before_send_shows_an_error_and_does_not_crash(signing_se
         try:
             await pilot.click("#send")
             await settle(pilot)
-            assert "✗" in _plain(modal.query_one("#result", Static))
+            assert "✗" in plain_text(modal.query_one("#result", Static), width=140)
             await pilot.click("#close")
             await settle(pilot)
             assert isinstance(app.screen, StakingScreen)

@@ -5,60 +5,17 @@ there is nothing to show."""
 
 from __future__ import annotations
 
-import time
-
 from textual.widgets import DataTable, Static
 
 from chain.devnet.accounts import dev_account
 from console.app import LivepeerConsole
-from console.launch import node_factory
 from console.screens.tickets.tickets import TicketsScreen
 from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
-from core.payments.config import PaymentConfig
 from tests.chain.seeded import Dev
+from tests.console.onchain_node import gateway_for, onchain_factory
+from tests.console.pilot import SIZE, plain_text, settle, wait_until
 from tests.payments.conftest import GATEWAY
-from tests.payments.gateway import PayingGateway
-from tests.console.pilot import settle
-
-SIZE = (150, 40)
-FACE = 10**17  # ticket EV = max face value: every ticket wins
-
-
-def onchain_factory(services, tmp_path, **payment):
-    """The launcher's node factory with node.offchain = false, on free ports, x264 ultrafast, its SQL store
-    in tmp_path (the devnet data dir is shared by the session)."""
-    settings = services.settings.model_copy(
-        update={"node": services.settings.node.model_copy(update={"offchain": False})})
-    services.settings = settings
-    pc = PaymentConfig(**{"poll_s": 0.1, "reward": False, "redeem_backoff_s": 0.1, "reward_poll_s": 0.2,
-                          "ticket_ev": FACE, "max_face_value": FACE, **payment})
-    return node_factory(settings, services, payment_config=pc, store_dir=tmp_path / "store",
-                        data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
-                        cli_addr=None, max_sessions=4, encoder="x264", x264_preset="ultrafast", price_per_unit=2)
-
-
-def gateway_for(services) -> PayingGateway:
-    port = int(services.node.status().listening.rsplit(":", 1)[1])
-    return PayingGateway("127.0.0.1", port, dev_account(GATEWAY))
-
-
-async def wait_until(pilot, cond, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def plain(widget: Static) -> str:
-    from rich.console import Console
-
-    console = Console(width=150, record=True, color_system=None)
-    console.print(widget.content)
-    return console.export_text()
 
 
 async def test_a_paid_segment_shows_its_winning_ticket_then_redeemed(signing_services, tmp_path):
@@ -73,7 +30,7 @@ async def test_a_paid_segment_shows_its_winning_ticket_then_redeemed(signing_ser
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, TicketsScreen) and screen.has_class("-unavailable")
-        assert "stopped" in plain(screen.query_one("#state", Static))
+        assert "stopped" in plain_text(screen.query_one("#state", Static), width=150)
         await pilot.press("x")
         await settle(pilot)
         assert svc.node is not None and svc.node.status().running and not svc.node.status().offchain
@@ -105,7 +62,7 @@ async def test_a_paid_segment_shows_its_winning_ticket_then_redeemed(signing_ser
         row = table.get_row_at(0)
         redeemed = parts.ledger.get(ticket.id)
         assert str(row[4]) == "redeemed" and redeemed.tx_hash and str(row[5]).startswith(f"tx {redeemed.tx_hash[:12]}…")
-        assert "redeemed 1" in plain(screen.query_one("#summary", Static))
+        assert "redeemed 1" in plain_text(screen.query_one("#summary", Static), width=150)
         await pilot.press("x")
         await settle(pilot)
         assert svc.node is None and svc.node_parts is None

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 from chain.services import staking
 from console.app import LivepeerConsole
 from console.screens.transactions.transactions import TransactionsScreen
-from tests.console.test_staking import SIZE, settle
+from tests.console.pilot import SIZE, plain_text, settle
 
 LPT = 10**18
 
@@ -27,13 +27,6 @@ def journal_services(signing_services, tmp_path):
     yield signing_services
     store.close()
 
-
-def _plain(widget: Static) -> str:
-    from rich.console import Console
-
-    console = Console(width=140, record=True, color_system=None)
-    console.print(widget.content)
-    return console.export_text()
 
 
 async def _send(pilot, build) -> None:
@@ -76,11 +69,11 @@ async def test_sent_transactions_are_listed_with_status_and_events(journal_servi
         actions = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
         assert actions == ["unbond", "bond", "approve"]  # newest first
         assert statuses[1:] == ["mined", "mined"] and statuses[0] in ("failed", "refused")
-        detail = _plain(screen.query_one("#detail", Static))
+        detail = plain_text(screen.query_one("#detail", Static), width=140)
         assert "initialized" in detail  # why the unbond did not go through
         await pilot.press("down")
         await pilot.pause()
-        detail = _plain(screen.query_one("#detail", Static))
+        detail = plain_text(screen.query_one("#detail", Static), width=140)
         assert "Bond(" in detail and "Hash" in detail and "0x" in detail
 
 

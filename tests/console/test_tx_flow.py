@@ -8,10 +8,8 @@ from textual.widgets import Button, Static
 from chain.services import staking
 from console.app import LivepeerConsole
 from console.modals.confirm_tx import ConfirmTxModal
-from tests.console.pilot import settle as _settle
-from tests.console.pilot import text as _text
+from tests.console.pilot import SIZE, plain_text, settle
 
-SIZE = (150, 40)
 LPT = 10**18
 
 
@@ -25,21 +23,21 @@ async def test_bond_through_the_modal_changes_the_on_chain_stake(signing_service
     assert lpt_before >= 100 * LPT
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         current = bm.getDelegator(delegator).call()[2]
         app.propose(lambda c: staking.bond(c, delegator, 100 * LPT, current))
-        await _settle(pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmTxModal)
-        text = _text(modal.query_one("#plan", Static))
+        text = plain_text(modal.query_one("#plan", Static))
         assert "approve" in text.lower() and "bond" in text.lower() and "ETH" in text and "→" in text
         assert bm.getDelegator(delegator).call()[0] == before  # nothing sent yet
         await pilot.click("#send")
-        await _settle(pilot)
-        result = _text(modal.query_one("#result", Static))
+        await settle(pilot)
+        result = plain_text(modal.query_one("#result", Static))
         assert "✓" in result and "Bond(" in result
         await pilot.click("#close")
-        await _settle(pilot)
+        await settle(pilot)
     after = bm.getDelegator(delegator).call()[0]
     assert after >= before + 100 * LPT
     rows = svc.journal._store.engine.connect().exec_driver_sql(
@@ -56,11 +54,11 @@ async def test_cancel_signs_nothing(signing_services):
     nonce = svc.client.w3.eth.get_transaction_count(delegator)
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         app.propose(lambda c: staking.bond(c, delegator, 10 * LPT, current))
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.click("#cancel")
-        await _settle(pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmTxModal)
         assert any("cancelled, nothing was signed" in e.text for e in app.console_log.entries)
     assert svc.client.w3.eth.get_transaction_count(delegator) == nonce
@@ -72,9 +70,9 @@ async def test_refusal_before_signing_is_explained(signing_services):
     svc.account = delegator
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         app.propose(lambda c: staking.bond(c, delegator, 10**9 * LPT, svc.accounts[2]))
-        await _settle(pilot)
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmTxModal)
         [entry] = [e for e in app.console_log.entries if e.severity == "error"]
         assert "not enough LPT" in entry.text and "bond at most" in entry.text
@@ -90,17 +88,17 @@ async def test_revert_on_chain_shows_its_reason(signing_services):
     current = bm.getDelegator(delegator).call()[2]
     app = LivepeerConsole(svc, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         app.propose(lambda c: staking.bond(c, delegator, 0, svc.accounts[3]) if current != svc.accounts[3]
                     else staking.bond(c, delegator, 0, svc.accounts[4]))
-        await _settle(pilot)
+        await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmTxModal)
         rm = svc.client.contract("RoundsManager").functions
         blocks = rm.currentRoundStartBlock().call() + rm.roundLength().call() - rm.blockNum().call()
         svc.client.w3.provider.make_request("anvil_mine", [hex(blocks)])
         await pilot.click("#send")
-        await _settle(pilot)
-        result = _text(modal.query_one("#result", Static))
+        await settle(pilot)
+        result = plain_text(modal.query_one("#result", Static))
         assert "✗" in result and "initialized" in result
         assert modal.query_one("#close", Button)

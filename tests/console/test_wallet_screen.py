@@ -14,8 +14,8 @@ from console.screens.chain_view import Notice
 from console.screens.wallet.wallet import WalletScreen
 from console.widgets.status_header import StatusHeader
 from core.settings import read_settings_file
-from tests.console.test_staking import SIZE, settle
 from tests.keyring_session import keyring_session, secret_service  # noqa: F401  (fixtures)
+from tests.console.pilot import SIZE, settle
 
 FAST_SCRYPT_N = 2**12
 

@@ -10,7 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +21,7 @@ from console.commands import doctor_checks
 from core.settings import load_settings
 from core.store import open_store
 from tests.keyring_session import keyring_session, secret_service  # noqa: F401  (fixtures)
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = ["data_dir", "settings", "database", "keyring", "devnet", "anvil", "service_port", "cli_port",
@@ -332,16 +332,6 @@ def test_a_running_devnet_answers_with_its_chain_id(tmp_path):
 # ------------------------------------------------------------------------------- ports
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_ports_held_by_another_program_fail(tmp_path):
     with socket.socket() as service, socket.socket() as management:
         for s in (service, management):
@@ -380,7 +370,7 @@ def test_ports_held_by_a_running_lpc_node_pass(tmp_path):
                 assert node.poll() is None, "the node exited"
                 return False
 
-        _wait_for(answers, 60, "the node's /status")
+        wait_for(answers, 60, "the node's /status", interval=0.1)
         settings = _settings(tmp_path, LPC_NODE__SERVICE_ADDR=service_addr, LPC_NODE__HTTP_ADDR=service_addr,
                              LPC_NODE__CLI_ADDR=cli_addr)
         checks = {c.name: c for c in doctor_checks.check_ports(settings, tmp_path)}

@@ -17,6 +17,7 @@ from tests.chain.seeded import Dev, make_client
 ETH = 10**18
 ORCH = 1  # dev account index of seeded orchestrator #1 (active, fee share 50 %)
 GATEWAY = 50  # a seeded gateway with a deposit and a reserve
+FACE = ETH // 10  # the tests' --max-face-value; with --ticket-ev = FACE every ticket wins
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 from fractions import Fraction
 
+from chain.devnet.accounts import dev_account
 from core.payments.sender import PaymentSession, SenderFundsView, SenderLimits, TicketSender, fee_estimate
 from core.payments.tickets import HashSigner
 from core.proto import net
 from tests.node.gateway import Gateway, post_segment, seg_data
+from tests.payments.conftest import GATEWAY
 
 
 class PayingGateway(Gateway):
@@ -52,3 +54,8 @@ class PayingGateway(Gateway):
 
 
 __all__ = ["PayingGateway", "Fraction", "fee_estimate"]
+
+
+def gateway_for(node, account: int = GATEWAY) -> PayingGateway:
+    """A paying gateway (dev account `account`, by default the seeded gateway) for a running node."""
+    return PayingGateway("127.0.0.1", int(node.status().listening.rsplit(":", 1)[1]), dev_account(account))

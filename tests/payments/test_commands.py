@@ -13,7 +13,7 @@ from chain.devnet.accounts import dev_account
 from console.cli import cli
 from console.commands import chain_cmds
 from tests.payments.conftest import ETH, GATEWAY
-from tests.payments.test_e2e import gateway_for
+from tests.payments.gateway import gateway_for
 
 NEW = dev_account(54).address  # no TicketBroker funds yet
 

@@ -29,11 +29,10 @@ from core.payments.ledger import TicketLedger
 from core.payments.redeemer import RedeemerConfig, RedemptionWorker
 from core.payments.tickets import HashSigner, Ticket, rand_hash
 from core.store import open_store
-from tests.payments.conftest import ETH, GATEWAY, ORCH
+from tests.payments.conftest import FACE, GATEWAY, ORCH
 from tests.payments.gateway import PayingGateway
-from tests.payments.test_e2e import wait_for
+from tests.waiting import wait_for
 
-FACE = ETH // 10
 
 
 def _start_node(data_dir, service_port: int, mgmt_port: int, log) -> subprocess.Popen:

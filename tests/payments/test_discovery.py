@@ -18,7 +18,7 @@ from core.gateway.discovery import probe
 from core.node import Node, NodeConfig
 from core.payments.tickets import HashSigner
 from tests.payments.conftest import GATEWAY
-from tests.payments.test_e2e import FACE
+from tests.payments.conftest import FACE
 
 
 def _uri(node) -> str:

@@ -5,7 +5,6 @@ protocol.md §3.4 says."""
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import httpx
@@ -15,25 +14,9 @@ from chain.devnet.accounts import dev_account
 from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
 from core.payments.tickets import MAX_UINT256, from_be
-from tests.payments.conftest import ETH, GATEWAY, ORCH
-from tests.payments.gateway import PayingGateway
-
-FACE = ETH // 10  # the test's --max-face-value; with --ticket-ev = FACE every ticket wins
-
-
-def wait_for(cond, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
-
-
-def gateway_for(node, account=GATEWAY) -> PayingGateway:
-    return PayingGateway("127.0.0.1", int(node.status().listening.rsplit(":", 1)[1]), dev_account(account))
-
+from tests.payments.conftest import FACE, GATEWAY, ORCH
+from tests.payments.gateway import gateway_for
+from tests.waiting import wait_for
 
 def expected_pending_fees(dev, addr: str, orch: str, fees: list[int]) -> tuple[int, int]:
     """(pendingFees now, pendingFees after booking `fees` one by one in the current round), from the

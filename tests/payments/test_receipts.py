@@ -12,7 +12,8 @@ from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
 from core.payments.tickets import from_be
 from tests.payments.conftest import GATEWAY
-from tests.payments.test_e2e import FACE, gateway_for
+from tests.payments.conftest import FACE
+from tests.payments.gateway import gateway_for
 
 
 def test_received_tickets_survive_a_restart(onchain_node, dev, tmp_path):

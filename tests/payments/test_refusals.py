@@ -15,7 +15,7 @@ from core.payments.tickets import HashSigner
 from core.proto import net
 from tests.payments.conftest import ETH, GATEWAY
 from tests.payments.gateway import PayingGateway
-from tests.payments.test_e2e import gateway_for
+from tests.payments.gateway import gateway_for
 
 FACE = ETH // 10
 PROFILES = COMMON_LADDER[:1]

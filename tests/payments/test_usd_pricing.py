@@ -26,7 +26,9 @@ from core.payments.pricing import PriceBook, PriceError, parse_price, to_wire
 from core.store import open_store
 from tests.payments.conftest import ETH
 from tests.payments.test_autopilot import FlakyRpc
-from tests.payments.test_e2e import FACE, gateway_for, wait_for
+from tests.payments.conftest import FACE
+from tests.payments.gateway import gateway_for
+from tests.waiting import wait_for
 
 USD_PER_PIXEL = Fraction(3, 10**6)  # 0.000003 USD per pixel ≈ 1,000 wei at 3,000 USD/ETH
 
