@@ -110,7 +110,7 @@ class SessionsScreen(NodeToggle, ConsoleScreen):
                                f"{g.refused_ago_s:.0f} s ago ({why})", style="bold")
             else:
                 refused = Text("none refused", style="dim")
-            grid.add_row(_short(g.gateway, 44), f"{g.sessions}/{status.max_sessions}", refused)
+            grid.add_row(clip(g.gateway, 44), f"{g.sessions}/{status.max_sessions}", refused)
         per = status.max_sessions_per_gateway if status is not None else 0
         if per and per < status.max_sessions:
             note = Text(f"one gateway may hold at most {per} of {status.max_sessions} slots "
