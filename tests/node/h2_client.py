@@ -15,11 +15,12 @@ import h2.events
 
 
 class RawH2:
-    def __init__(self, port: int, timeout: float = 20.0):
+    def __init__(self, port: int, timeout: float = 20.0, source_address: str | None = None):
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
         ctx.set_alpn_protocols(["h2"])
-        self.sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=timeout))
+        self.sock = ctx.wrap_socket(socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout, source_address=(source_address, 0) if source_address else None))
         assert self.sock.selected_alpn_protocol() == "h2"
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()

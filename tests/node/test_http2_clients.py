@@ -78,8 +78,9 @@ def _too_many_renditions(info, data) -> net.SegData:
 @pytest.mark.parametrize("refusal", ["undecodable-header", "ladder-over-cap"])
 def test_refused_header_is_answered_before_the_body_and_the_connection_lives(patient_node, clips, refusal):
     """An 8 MB body behind a header the node refuses: the answer comes after the first flow-control
-    window, the stream is reset so the gateway stops, and the same connection then gets a segment
-    transcoded (hypercorn's KeyError on data for an answered stream once ended the whole connection)."""
+    window (a gateway stops uploading there), body data still arriving for the answered stream is dropped,
+    and the same connection then gets a segment transcoded (hypercorn's KeyError on data for an answered
+    stream once ended the whole connection)."""
     node, gw = patient_node
     info = gw.get_orchestrator()
     body = os.urandom(8 * 1024 * 1024)
@@ -92,9 +93,9 @@ def test_refused_header_is_answered_before_the_body_and_the_connection_lives(pat
         refused = client.post_segment(headers, len(body))
         sent = client.upload_until_answered(refused, body)
         r = client.responses[refused]
-        if not r["reset"]:  # answered, but the gateway has not seen the reset yet: its next frame is late
-            sent += client.send_body(refused, body[sent:sent + 1000])
-        client.read_until(lambda: r["ended"] and r["reset"])  # the answer, and told to stop sending
+        # a gateway that has not read the answer yet sends on: late frames are dropped, harmlessly
+        sent += client.send_body(refused, body[sent:sent + 16_000])
+        client.read_until(lambda: r["ended"])
         assert r["status"] == status and words in r["body"].decode()
         assert sent <= 1024 * 1024, f"{sent} of {len(body)} bytes were uploaded before the answer"
         data = clips["180p"]
@@ -102,7 +103,7 @@ def test_refused_header_is_answered_before_the_body_and_the_connection_lives(pat
         assert client.upload_until_answered(good, data) == len(data)
         g = client.responses[good]
         client.read_until(lambda: g["ended"] or g["reset"], timeout=60)
-        assert g["status"] == 200 and not g["reset"]
+        assert g["status"] == 200
         result = net.TranscodeResult.FromString(g["body"])
         assert result.WhichOneof("result") == "data", result.error
     finally:
@@ -120,7 +121,7 @@ def test_slow_http2_upload_is_cut_while_another_gateway_is_served(node_factory, 
         result = transcode(gw.get_orchestrator(), data, LADDER, http2=True)  # another connection, meanwhile
         assert result.WhichOneof("result") == "data", result.error
         r = slow.responses[stream]
-        slow.read_until(lambda: r["ended"] and r["reset"])
+        slow.read_until(lambda: r["ended"])
         assert r["status"] == 408 and "did not arrive within 1 s" in r["body"].decode()
     finally:
         slow.kill()
