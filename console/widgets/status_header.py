@@ -45,8 +45,17 @@ class StatusHeader(Horizontal):
         yield Static("", id="spacer")
         yield Static(f"account {short_address(self.account, 'no account')}", id="account")
 
+    def on_mount(self) -> None:
+        # The round or a stale reason can be set before the parts above exist (the first chain read
+        # may finish while the screen is still composing): show them now.
+        self.watch_round_info(self.round_info)
+        self.watch_stale_reason(self.stale_reason)
+
+    def _composed(self) -> bool:
+        return bool(self.query("#stale"))
+
     def watch_round_info(self, info: RoundInfo | None) -> None:
-        if info is None:
+        if info is None or not self._composed():
             return
         state = "initialized" if info.initialized else "NOT initialized"
         lock = " · locked" if info.locked else ""
@@ -57,6 +66,8 @@ class StatusHeader(Horizontal):
 
     def watch_stale_reason(self, reason: str | None) -> None:
         self.set_class(reason is not None, "-stale")
+        if not self._composed():
+            return
         stale = self.query_one("#stale", Static)
         stale.update("STALE: chain unreachable" if reason else "")
         stale.tooltip = reason
