@@ -67,40 +67,14 @@ def signing_services(console_services):
     store.close()
 
 
-CLOSED_PORT = 9  # below 1024: nothing a test starts can listen there (checked before use)
-
-
 @pytest.fixture
 def unreachable_peers(console_services):
     """Every orchestrator in the pool advertises https://127.0.0.1:9, where nothing listens: probing the
     seeded pool fails on this machine ("no TLS answer") instead of asking a DNS server for the devnet's
     *.devnet.lpc names. Reverted with the rest of the chain after the test."""
-    import socket
+    from tests.console.peers import point_pool_at_closed_port
 
-    from chain.reads import load_orchestrator_pool
-
-    try:
-        socket.create_connection(("127.0.0.1", CLOSED_PORT), timeout=2).close()
-    except ConnectionRefusedError:
-        pass
-    else:
-        pytest.fail(f"something listens on 127.0.0.1:{CLOSED_PORT}; these tests need that port closed")
-    client = console_services.client
-    registry = client.contract("ServiceRegistry").functions
-    rpc = client.w3.provider.make_request
-    rpc("evm_setAutomine", [False])  # all in one block: the round moves on by one block only
-    try:
-        sent = []
-        for orch in load_orchestrator_pool(client).orchestrators:
-            rpc("anvil_impersonateAccount", [orch.address])
-            sent.append(registry.setServiceURI(f"https://127.0.0.1:{CLOSED_PORT}").transact(
-                {"from": orch.address, "gas": 200_000}))
-            rpc("anvil_stopImpersonatingAccount", [orch.address])
-        rpc("evm_mine", [])
-    finally:
-        rpc("evm_setAutomine", [True])
-    assert all(client.w3.eth.get_transaction_receipt(tx).status == 1 for tx in sent)
-    return f"127.0.0.1:{CLOSED_PORT}"
+    return point_pool_at_closed_port(console_services.client)
 
 
 # The accounts whose keys keyring_services imports: the default account (orchestrator #1), orchestrators

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from console.app import SCREENS, LivepeerConsole
+from tests.console.peers import devnet_with_unreachable_peers
 from tests.console.tmux import TmuxConsole, needs_tmux
 from tests.keyring_session import keyring_session, secret_service  # noqa: F401
 
@@ -84,7 +85,8 @@ def test_every_screen_key_works_from_every_screen(tmp_path, secret_service):
     keys = _nav_keys()
     order = [e.key for e in SCREENS]
     assert set(order) == set(keys) == set(MARKER) and order[0] == "dashboard"
-    lpc = TmuxConsole(tmp_path / "fresh", secret_service.env)  # a desktop-like keyring: no password asked
+    # a desktop-like keyring: no password asked; Pricing probes the pool: its URIs point at a closed port
+    lpc = TmuxConsole(tmp_path / "fresh", secret_service.env, prepare=devnet_with_unreachable_peers)
     try:
         # the default devnet account is an orchestrator: the console opens on its Dashboard
         lpc.wait_for(MARKER["dashboard"], "DEVNET", highlighted=f"h {keys['dashboard'][1]}")

@@ -49,12 +49,21 @@ class TmuxConsole:
     """`lpc --data-dir DATA` in a detached tmux session of a fixed size (160×45), in `env` (e.g. a test
     Secret Service's, so no keyring password is asked) without any LPC_ setting of the caller's."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, *, cols: int = 160, rows: int = 45) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, *, cols: int = 160, rows: int = 45,
+                 prepare=None) -> None:
+        """`prepare(data_dir, env)`, when given, runs first in the session's environment (e.g. to start the
+        devnet and change it before the console opens on it)."""
         self.data_dir = data_dir
         self.sock = f"lpc-test-{uuid.uuid4().hex[:8]}"
         base = os.environ if env is None else env
         self.env = {k: v for k, v in base.items() if not k.startswith("LPC_") and k != "NO_COLOR"}
         self.env.update(LPC_DEVNET__PORT=str(free_port()), LPC_DEVNET__BLOCK_TIME="0", TERM="xterm-256color")
+        if prepare is not None:
+            try:
+                prepare(data_dir, self.env)
+            except BaseException:
+                self.close()  # a devnet it started is stopped
+                raise
         cmd = f"{sys.executable} -m console.cli --data-dir {data_dir}"
         # remain-on-exit: if lpc dies, its last words stay on the screen for the failure message
         subprocess.run(["tmux", "-L", self.sock, "new-session", "-d", "-s", "lpc", "-x", str(cols), "-y", str(rows),
