@@ -247,3 +247,14 @@ def test_reward_call_signs_with_the_key_imported_into_the_keyring(keyring_run, c
     assert out.exit_code == 0, out.output
     assert any(e["name"] == "Reward" for e in json.loads(out.output)["results"][0]["events"])
     assert client.contract("BondingManager").functions.transcoderTotalStake(orch).call() > stake
+
+
+def test_deposit_fund_signs_with_the_key_imported_into_the_keyring(keyring_run, client):
+    gateway = dev_account(54).address  # no TicketBroker funds yet
+    key = bytes(DEV_KEYS[gateway].key).hex()
+    assert keyring_run("wallet", "import", input=key + "\n").exit_code == 0
+    out = keyring_run("deposit", "fund", "--deposit", "1", "--reserve", "0.5", "--account", gateway, "--yes", "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["ok"] and key not in out.output
+    (deposit, _), (reserve, _) = client.contract("TicketBroker").functions.getSenderInfo(gateway).call()
+    assert (deposit, reserve) == (10**18, 10**18 // 2)
