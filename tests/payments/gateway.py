@@ -8,10 +8,10 @@ from fractions import Fraction
 
 from chain.devnet.accounts import dev_account
 from core.payments.sender import PaymentSession, SenderFundsView, SenderLimits, TicketSender, fee_estimate
-from core.payments.tickets import HashSigner
+from core.payments.tickets import HashSigner, Ticket, rand_hash
 from core.proto import net
 from tests.node.gateway import Gateway, post_segment, seg_data
-from tests.payments.conftest import GATEWAY
+from tests.payments.conftest import FACE, GATEWAY, ORCH
 
 
 class PayingGateway(Gateway):
@@ -59,3 +59,17 @@ __all__ = ["PayingGateway", "Fraction", "fee_estimate"]
 def gateway_for(node, account: int = GATEWAY) -> PayingGateway:
     """A paying gateway (dev account `account`, by default the seeded gateway) for a running node."""
     return PayingGateway("127.0.0.1", int(node.status().listening.rsplit(":", 1)[1]), dev_account(account))
+
+
+def stored_winning_ticket(dev, ledger, nonce: int = 1):
+    """A winning ticket from the seeded gateway to orchestrator #1, as the node would have stored it."""
+    rm = dev.c("RoundsManager").functions
+    rnd = rm.currentRound().call()
+    gw = HashSigner(bytes(dev_account(GATEWAY).key))
+    rand = 0xC0FFEE + nonce
+    t = Ticket(bytes.fromhex(dev_account(ORCH).address[2:]), gw.address, FACE, 2**256 - 1, nonce, rand_hash(rand),
+               rnd, bytes(rm.blockHashForRound(rnd).call()))
+    sig = gw.sign_hash(t.hash())
+    l1 = rm.blockNum().call()
+    assert ledger.store(t, sig, rand, l1)
+    return ledger.by_hash(t.hash())

@@ -27,10 +27,9 @@ from core.media.profiles import COMMON_LADDER
 from core.media.synthetic import make_segment
 from core.payments.ledger import TicketLedger
 from core.payments.redeemer import RedeemerConfig, RedemptionWorker
-from core.payments.tickets import HashSigner, Ticket, rand_hash
 from core.store import open_store
 from tests.payments.conftest import FACE, GATEWAY, ORCH
-from tests.payments.gateway import PayingGateway
+from tests.payments.gateway import PayingGateway, stored_winning_ticket
 from tests.waiting import wait_for
 
 
@@ -107,20 +106,6 @@ def test_sigkill_between_storing_and_redeeming_loses_nothing_and_redeems_once(no
 # ------------------------------------------------------------------ the windows inside a redemption
 
 
-def _stored_ticket(dev, ledger: TicketLedger, nonce: int = 1):
-    """A winning ticket from the seeded gateway to orchestrator #1, as the node would have stored it."""
-    rm = dev.c("RoundsManager").functions
-    rnd = rm.currentRound().call()
-    gw = HashSigner(bytes(dev_account(GATEWAY).key))
-    rand = 0xC0FFEE + nonce
-    t = Ticket(bytes.fromhex(dev_account(ORCH).address[2:]), gw.address, FACE, 2**256 - 1, nonce, rand_hash(rand),
-               rnd, bytes(rm.blockHashForRound(rnd).call()))
-    sig = gw.sign_hash(t.hash())
-    l1 = rm.blockNum().call()
-    assert ledger.store(t, sig, rand, l1)
-    return ledger.by_hash(t.hash())
-
-
 def settle(worker: RedemptionWorker, ledger: TicketLedger, entry_id: int) -> str:
     """Run passes (as the node does on each block) until the ticket is settled."""
     for _ in range(100):
@@ -148,7 +133,7 @@ def broker_and_ledger(client, dev, tmp_path):
 
 def test_restart_after_the_signed_redemption_was_stored_but_not_broadcast(broker_and_ledger, dev):
     broker, ledger = broker_and_ledger
-    entry = _stored_ticket(dev, ledger)
+    entry = stored_winning_ticket(dev, ledger)
     dev.mine(2)
     view = broker.view()
     args = (entry.ticket.abi_tuple(), entry.sig, entry.recipient_rand)
@@ -167,7 +152,7 @@ def test_restart_after_the_signed_redemption_was_stored_but_not_broadcast(broker
 
 def test_restart_after_broadcast_settles_from_the_receipt_without_a_second_transaction(broker_and_ledger, dev):
     broker, ledger = broker_and_ledger
-    entry = _stored_ticket(dev, ledger, nonce=2)
+    entry = stored_winning_ticket(dev, ledger, nonce=2)
     dev.mine(2)
     args = (entry.ticket.abi_tuple(), entry.sig, entry.recipient_rand)
     ledger.mark_submitting(entry.id)
@@ -183,7 +168,7 @@ def test_restart_after_broadcast_settles_from_the_receipt_without_a_second_trans
 
 def test_restart_while_submitting_goes_back_to_pending_and_redeems_once(broker_and_ledger, dev):
     broker, ledger = broker_and_ledger
-    entry = _stored_ticket(dev, ledger, nonce=3)
+    entry = stored_winning_ticket(dev, ledger, nonce=3)
     ledger.mark_submitting(entry.id)  # died before signing
     dev.mine(2)
     worker = RedemptionWorker(ledger, broker, RedeemerConfig(backoff_base_s=0))

@@ -13,8 +13,8 @@ from chain.services.payment_ports import BrokerClient, RewardClient
 from core.payments.ledger import TicketLedger
 from core.store import open_store
 from core.store.journal import SqlJournal
-from tests.payments.conftest import ORCH
-from tests.payments.test_crash_safety import FACE, _stored_ticket
+from tests.payments.conftest import FACE, ORCH
+from tests.payments.gateway import stored_winning_ticket
 
 GWEI = 10**9
 MULTIPLIER = 3  # not the default (2): the sent max fee must follow the rule, not a number of its own
@@ -40,7 +40,7 @@ def _base_fee(client) -> int:
 def test_a_redemption_is_signed_through_chain_tx_with_its_fee_rule_and_journaled(client, dev, journaled):
     store, journal = journaled
     broker = BrokerClient(client, dev_account(ORCH), journal)
-    entry = _stored_ticket(dev, TicketLedger(store))
+    entry = stored_winning_ticket(dev, TicketLedger(store))
     dev.mine(2)
     args = (entry.ticket.abi_tuple(), entry.sig, entry.recipient_rand)
     gas = broker.redeem_gas(*args) * 2
