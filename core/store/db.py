@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DB_NAME = "lpc.sqlite3"
 SQLITE_HEADER = b"SQLite format 3\x00"
-# One migration at a time in this process: screens' workers open the store from their threads, and two
-# first opens of a new data dir both ran the migrations ("table alembic_version already exists", which
-# read as a corrupt database) — Alembic's command API is not thread-safe either.
-_MIGRATING = threading.Lock()
+# One open (check + migration) at a time in this process: screens' workers open the store from their
+# threads, and two first opens of a new data dir both ran the migrations ("table alembic_version already
+# exists", which read as a corrupt database) or one found the file locked by the other's migration
+# ("database is locked"); Alembic's command API is not thread-safe either.
+_OPENING = threading.Lock()
 
 
 class StoreError(RuntimeError):
@@ -171,15 +172,16 @@ def open_store(data_dir: Path, *, migrate: bool = True, create: bool = True) -> 
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        with engine.connect() as conn:  # reads every page: a truncated file fails here, before any write
-            problems = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
-        if problems != ["ok"]:
-            raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
-        if migrate:
-            cfg = alembic_config(url)
-            with _MIGRATING, engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+        with _OPENING:
+            with engine.connect() as conn:  # reads every page: a truncated file fails here, before any write
+                problems = conn.exec_driver_sql("PRAGMA quick_check").scalars().all()
+            if problems != ["ok"]:
+                raise StoreError(_corrupt(path, f"SQLite's check says: {'; '.join(map(str, problems[:3]))}"))
+            if migrate:
+                cfg = alembic_config(url)
+                with engine.begin() as conn:
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
     except StoreError:
         engine.dispose()
         raise

@@ -12,7 +12,7 @@ OPENERS = 4
 
 
 def test_concurrent_first_opens_all_succeed(tmp_path):
-    for trial in range(3):
+    for trial in range(10):
         data_dir = tmp_path / f"fresh-{trial}"
         data_dir.mkdir()  # as lpc leaves it before the console opens: settings, no database yet
         start = threading.Barrier(OPENERS)
