@@ -3,6 +3,10 @@ poll) of Overview and Network with a large orchestrator pool, side by side with 
 
     .venv/bin/python bench/console.py                      # 1,000 orchestrators on a temporary devnet
     .venv/bin/python bench/console.py --pool 100 --latency-ms 80
+    .venv/bin/python bench/console.py --paint-only         # first paint of lpc beside a hello-world
+
+It starts with bench/first_paint.py's comparison: `lpc` from process start to its first frame in a pty,
+beside a Textual hello-world measured the same way in the same run (target: at most 2x).
 
 The pool is grown on a fresh devnet (numActiveTranscoders raised to the pool size, orchestrators
 registered in batches: a few minutes for 1,000; progress is printed). "First paint" is from starting
@@ -129,7 +133,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", type=int, default=1_000, help="orchestrators in the pool (default 1,000)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every HTTP round trip")
+    parser.add_argument("--paint-runs", type=int, default=7, help="first-paint samples of each (default 7)")
+    parser.add_argument("--paint-only", action="store_true", help="only the first-paint comparison")
     args = parser.parse_args()
+
+    from bench.first_paint import report
+
+    report(args.paint_runs)
+    if args.paint_only:
+        return
+    print()
 
     from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
     from console.services import ConsoleServices

@@ -109,7 +109,11 @@ def sample(kind: str, data_dir: Path, env: dict[str, str]) -> dict:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    report(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+
+
+def report(runs: int) -> None:
+    """Measure and print the first-paint comparison (also run by bench/console.py)."""
     sys.path[0] = str(REPO)
     from chain.devnet.anvil import free_port
     from chain.devnet.manager import Devnet
