@@ -33,6 +33,13 @@ def num(value: object) -> float | None:
     return None if value is NA or value is None else float(value)  # type: ignore[arg-type]
 
 
+def show_text(widget: Static, text: str | Content) -> None:
+    """Update a fixed-size line only when its text changed: a steady reading costs no redraw."""
+    if getattr(widget, "_shown_text", None) != text:
+        widget._shown_text = text
+        widget.update(text, layout=False)
+
+
 def throttle_words(reasons: object) -> str:
     if reasons is NA:
         return "clock limits N/A"
@@ -53,13 +60,16 @@ class MetricCell(Horizontal):
         self.high = high
 
     def compose(self) -> ComposeResult:
+        # kept, not queried per sample: a screen of 8 GPUs updates 32 of these twice a second
+        self._value = Static("…", classes="value")
+        self._trace = TraceSparkline(low=self.low, high=self.high)
         yield Static(self.label, classes="label")
-        yield Static("…", classes="value")
-        yield TraceSparkline(low=self.low, high=self.high)
+        yield self._value
+        yield self._trace
 
     def show(self, value: str, trace: Sequence[float | None], *, high: float | None = None) -> None:
-        self.query_one(".value", Static).update(value, layout=False)  # fixed size: no relayout per sample
-        self.query_one(TraceSparkline).set_trace(trace, high=high)
+        show_text(self._value, value)  # fixed size: no relayout per sample
+        self._trace.set_trace(trace, high=high)
 
 
 class DeviceCard(Vertical):
@@ -72,15 +82,23 @@ class DeviceCard(Vertical):
         self.border_title = f"GPU {index}"
 
     def compose(self) -> ComposeResult:
+        # the parts are kept, not queried per sample
+        self._util = MetricCell("util", id="util")
+        self._memory = MetricCell("mem" if self.compact else "memory", id="memory")
+        self._temperature = MetricCell("temp", low=TEMPERATURE_SCALE[0], high=TEMPERATURE_SCALE[1], id="temperature")
+        self._power = MetricCell("power", id="power")
+        self._codec = Static("", id="codec", classes="line")
+        self._clocks = Static("", id="clocks", classes="line")
+        self._lost = Static("", id="lost", classes="line")
         with Horizontal(classes="metrics"):
-            yield MetricCell("util", id="util")
-            yield MetricCell("mem" if self.compact else "memory", id="memory")
+            yield self._util
+            yield self._memory
         with Horizontal(classes="metrics"):
-            yield MetricCell("temp", low=TEMPERATURE_SCALE[0], high=TEMPERATURE_SCALE[1], id="temperature")
-            yield MetricCell("power", id="power")
-        yield Static("", id="codec", classes="line")
-        yield Static("", id="clocks", classes="line")
-        yield Static("", id="lost", classes="line")
+            yield self._temperature
+            yield self._power
+        yield self._codec
+        yield self._clocks
+        yield self._lost
 
     def show(self, d: DeviceSnapshot, history: Sequence[DeviceSnapshot], alerts: dict[str, str]) -> None:
         lost = d.status == "lost"
@@ -98,7 +116,7 @@ class DeviceCard(Vertical):
             self.border_title, self.border_subtitle = title, subtitle
 
         limit = next((h.power_limit_w for h in reversed(history) if h.power_limit_w is not NA), NA)
-        self.query_one("#util", MetricCell).show(
+        self._util.show(
             "—" if lost else pct(d.gpu_util_pct), [num(h.gpu_util_pct) for h in history]
         )
         if lost:
@@ -109,22 +127,22 @@ class DeviceCard(Vertical):
             memory = f"{d.memory_pct:.0f} % {d.memory_used_bytes / GIB:.0f}/{d.memory_total_bytes / GIB:.0f}G"
         else:
             memory = f"{d.memory_pct:.0f} % {gib(d.memory_used_bytes)}/{gib(d.memory_total_bytes)} GiB"
-        self.query_one("#memory", MetricCell).show(memory, [num(h.memory_pct) for h in history])
-        self.query_one("#temperature", MetricCell).show(
+        self._memory.show(memory, [num(h.memory_pct) for h in history])
+        self._temperature.show(
             "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C"),
             [num(h.temperature_c) for h in history],
         )
         power = "—" if lost else (
             "N/A" if d.power_draw_w is NA else f"{d.power_draw_w:.0f}" + ("" if limit is NA else f"/{limit:.0f}") + " W"
         )
-        self.query_one("#power", MetricCell).show(
+        self._power.show(
             power, [num(h.power_draw_w) for h in history], high=None if limit is NA else float(limit)
         )
         if lost:
-            self.query_one("#lost", Static).update(self._lost_text(d, history), layout=False)
+            show_text(self._lost, self._lost_text(d, history))
             return
-        self.query_one("#codec", Static).update(self._codec_text(d, pcie=not self.compact), layout=False)
-        self.query_one("#clocks", Static).update(self._clocks_text(d, "throttling" in alerts), layout=False)
+        show_text(self._codec, self._codec_text(d, pcie=not self.compact))
+        show_text(self._clocks, self._clocks_text(d, "throttling" in alerts))
 
     @staticmethod
     def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
@@ -177,7 +195,7 @@ class CoreCell(Horizontal):
         yield TraceSparkline()
 
     def show(self, value: str, trace: Sequence[float | None]) -> None:
-        self.query_one(".value", Static).update(value, layout=False)
+        show_text(self.query_one(".value", Static), value)
         self.query_one(TraceSparkline).set_trace(trace)
 
 
@@ -228,7 +246,7 @@ class HostView(Vertical):
             f"swap {gib(host.swap_used_bytes)}/{gib(host.swap_total_bytes)} GiB · load averages over 1, 5 and 15 "
             f"minutes; the load trace is full at {cores or 1} (one runnable task per CPU)"
         )
-        self.query_one("#host-swap", Static).update(swap, layout=False)
+        show_text(self.query_one("#host-swap", Static), swap)
 
         grid = self.query_one("#cores", Grid)
         cells = list(grid.query(CoreCell))

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from console.screens.base import ConsoleScreen
 from console.screens.gpu.alerts import AlertTracker
-from console.screens.gpu.cards import DeviceCard, HostView, pct
+from console.screens.gpu.cards import DeviceCard, HostView, pct, show_text
 from gpu import NA, GpuSnapshot, ProcessSnapshot
 
 SIMULATED_BANNER = "SIMULATED — NVML test double, not real hardware"
@@ -54,6 +54,8 @@ class GpuScreen(ConsoleScreen):
         self._monitor = None
         self._device_count: int | None = None
         self._process_keys: list[str] = []
+        self._process_cells: dict[str, tuple] = {}  # the cells shown, by row key
+        self._cards: list[DeviceCard] = []  # by device index
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-row"):
@@ -110,7 +112,7 @@ class GpuScreen(ConsoleScreen):
         self._summary(snap)
         await self._ensure_cards(len(snap.devices))
         for d in snap.devices:
-            self.query_one(f"#gpu-{d.index}", DeviceCard).show(d, monitor.history(d.index), self.alerts.active(d.index))
+            self._cards[d.index].show(d, monitor.history(d.index), self.alerts.active(d.index))
         self._processes(snap)
 
     async def _ensure_cards(self, count: int) -> None:
@@ -119,7 +121,8 @@ class GpuScreen(ConsoleScreen):
         self._device_count = count
         devices = self.query_one("#devices", Vertical)
         await devices.remove_children()
-        await devices.mount_all(DeviceCard(i, compact=count > 2) for i in range(count))
+        self._cards = [DeviceCard(i, compact=count > 2) for i in range(count)]
+        await devices.mount_all(self._cards)
         for cls, on_ in (("-one", count == 1), ("-two", count == 2), ("-many", count > 2)):
             self.set_class(on_, cls)
 
@@ -129,7 +132,7 @@ class GpuScreen(ConsoleScreen):
         samples = len(self._monitor.host_history())
         every = f" · every {interval:g} s" + (f" · traces: last {_duration(samples * interval)}" if interval and samples > 1 else "")
         host = snap.host
-        self.query_one("#host-summary", Static).update(layout=False, content=
+        show_text(self.query_one("#host-summary", Static),
             f"host CPU [b]{pct(host.cpu_pct)}[/] · memory [b]{pct(host.memory_pct)}[/]"
             + ("" if host.load_average is NA else f" · load [b]{host.load_average[0]:.2f}[/]")
         )
@@ -152,7 +155,7 @@ class GpuScreen(ConsoleScreen):
                 + "".join(f" · {s}" for s in status)
                 + f" · {source}{driver} · [$muted-text]alerts ≥ {g.alert_temperature_c} °C, ≥ {g.alert_memory_pct:g} % memory{throttling}{every}[/]"
             )
-        self.query_one("#gpu-summary", Static).update(text, layout=False)
+        show_text(self.query_one("#gpu-summary", Static), text)
 
     def _processes(self, snap: GpuSnapshot) -> None:
         table = self.query_one("#processes", DataTable)
@@ -168,17 +171,21 @@ class GpuScreen(ConsoleScreen):
         title = f"[b]Processes[/] · {len(procs)} on the GPUs · [b]★[/] this node ({ours})"
         if unknown:
             title += f" · [$muted-text]{unknown} GPU{'s' if unknown != 1 else ''} cannot list processes (N/A)[/]"
-        self.query_one("#processes-title", Static).update(title, layout=False)
+        show_text(self.query_one("#processes-title", Static), title)
         keys = [f"{p.device_index}:{p.pid}" for p in procs]
-        if keys == self._process_keys:  # the same processes: new figures in place, no relayout
-            for key, p in zip(keys, procs):
-                for (column, _, _), value in zip(PROCESS_COLUMNS, self._cells(p)):
-                    table.update_cell(key, column, value)
+        rows = {key: self._cells(p) for key, p in zip(keys, procs)}
+        if keys == self._process_keys:  # the same processes: changed figures in place, no relayout
+            for key, cells in rows.items():
+                for (column, _, _), value, old in zip(PROCESS_COLUMNS, cells, self._process_cells[key]):
+                    if value != old:  # every update_cell redraws the whole table
+                        table.update_cell(key, column, value)
+            self._process_cells = rows
             return
         self._process_keys = keys
+        self._process_cells = rows
         table.clear()  # keeps the scroll position
-        for key, p in zip(keys, procs):
-            table.add_row(*self._cells(p), key=key)
+        for key, cells in rows.items():
+            table.add_row(*cells, key=key)
 
     @staticmethod
     def _cells(p: ProcessSnapshot) -> tuple:

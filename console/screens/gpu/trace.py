@@ -11,6 +11,7 @@ the stylesheet) and draws against a range the caller fixes: 0..100 %, 20..100 °
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rich.color import Color as RichColor
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -41,7 +42,7 @@ class _FixedScaleTrace:
         self.height = max(1, height)
         self.low = low
         self.high = high if high > low else low + 1
-        self.styles = [Style(color=blend_colors(min_color, max_color, i / (_SHADES - 1))) for i in range(_SHADES)]
+        self.styles = _shades(min_color, max_color)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, height = self.width, self.height
@@ -58,14 +59,30 @@ class _FixedScaleTrace:
             columns.append((max(1, round(ratio * levels)), self.styles[round(ratio * (_SHADES - 1))]))
         for row in reversed(range(height)):
             floor = row * len(BARS)
+            # one segment per run of equal cells (a flat trace is a few segments, not one per column)
+            run_text, run_style = "", None
             for filled, style in columns:
                 part = filled - floor
                 if style is None or part <= 0:
-                    yield Segment(" ")
+                    char, style = " ", None
                 else:
-                    yield Segment("█" if part >= len(BARS) else BARS[part - 1], style)
+                    char = "█" if part >= len(BARS) else BARS[part - 1]
+                if style is run_style:
+                    run_text += char
+                else:
+                    if run_text:
+                        yield Segment(run_text, run_style)
+                    run_text, run_style = char, style
+            if run_text:
+                yield Segment(run_text, run_style)
             if row:
                 yield Segment.line()
+
+
+@lru_cache(maxsize=64)
+def _shades(min_color: RichColor, max_color: RichColor) -> tuple[Style, ...]:
+    """The colour steps of a trace (the same few pairs for every trace on screen: made once)."""
+    return tuple(Style(color=blend_colors(min_color, max_color, i / (_SHADES - 1))) for i in range(_SHADES))
 
 
 class TraceSparkline(Sparkline):
@@ -75,23 +92,39 @@ class TraceSparkline(Sparkline):
         super().__init__([], id=id, classes=classes)
         self.low = low
         self.high = high
+        self._colors: tuple[RichColor, RichColor] | None = None  # (min, max) over the background
 
     def set_trace(self, data: Sequence[float | None], *, high: float | None = None) -> None:
-        if high is not None:
-            self.high = high
-        self.data = list(data)
-        self.refresh()
+        """Draw `data`; nothing is redrawn when the columns that fit and the scale are what is shown."""
+        high = self.high if high is None else high
+        data = list(data)
+        width = self.size.width
+        if width and high == self.high and self.data is not None and self.data[-width:] == data[-width:]:
+            # the same columns on screen (a flat trace, a steady reading): keep the data, skip the redraw
+            self.set_reactive(TraceSparkline.data, data)
+            return
+        self.high = high
+        self.data = data
+        self.refresh()  # also when only the scale changed (data is a reactive: a new list redraws anyway)
+
+    def notify_style_update(self) -> None:
+        self._colors = None  # theme or stylesheet changed: look the colours up again
+        super().notify_style_update()
 
     def render(self) -> TextualRenderResult:
-        _, base = self.background_colors
-        min_color = base + self.get_component_styles("sparkline--min-color").color
-        max_color = base + self.get_component_styles("sparkline--max-color").color
+        if self._colors is None:
+            _, base = self.background_colors
+            self._colors = (
+                (base + self.get_component_styles("sparkline--min-color").color).rich_color,
+                (base + self.get_component_styles("sparkline--max-color").color).rich_color,
+            )
+        min_color, max_color = self._colors
         return _FixedScaleTrace(
             self.data or (),
             width=self.size.width,
             height=self.size.height,
             low=self.low,
             high=self.high,
-            min_color=min_color.rich_color,
-            max_color=max_color.rich_color,
+            min_color=min_color,
+            max_color=max_color,
         )
