@@ -14,7 +14,8 @@ Then the console's idle CPU: the real app, headless (`run_test`), on the GPU scr
 sampled at 2 Hz, for ~10 s of wall time, as process CPU time (every thread: UI, sampler, psutil);
 beside it an empty Textual screen and the sampler alone (no UI) over the same time. The app has no
 chain here (its RPC URL refuses connections), so the one chain read fails at once and costs nothing
-after that. Headless means the compositor renders every refresh but nothing is written to a terminal.
+after that. The monitor's history is filled first (as after a few minutes on the screen), since the
+traces' data grows with it. Headless means the compositor renders every refresh but nothing is written to a terminal.
 
     .venv/bin/python bench/gpu_monitor.py [samples] [idle seconds]
 """
@@ -180,6 +181,13 @@ def console_idle_cpu(seconds: float) -> None:
         await pilot.pause()
         assert isinstance(pilot.app.screen, GpuScreen)
 
+    def full_history_monitor():
+        """The monitor as after a few minutes: its history (the traces' data) already full."""
+        monitor = create_monitor(simulate=DEVICES, interval=0.5)
+        for _ in range(monitor.history_size):
+            monitor.sample()
+        return monitor
+
     with tempfile.TemporaryDirectory() as data_dir:
         settings = load_settings(data_dir)
         rpc = "http://127.0.0.1:9"  # nothing listens there
@@ -187,7 +195,7 @@ def console_idle_cpu(seconds: float) -> None:
             settings=settings,
             profile=ARBITRUM_ONE,
             client_factory=lambda: ChainClient(rpc, ARBITRUM_ONE),
-            gpu_monitor_factory=lambda: create_monitor(simulate=DEVICES, interval=0.5),
+            gpu_monitor_factory=full_history_monitor,
         )
         empty = asyncio.run(idle(App(), nothing))
         console = asyncio.run(idle(LivepeerConsole(services, poll=False), gpu_screen))
@@ -203,7 +211,8 @@ def console_idle_cpu(seconds: float) -> None:
     print(f"\nconsole idle CPU over {seconds:g} s of wall time (process CPU time, all threads; % of one core)")
     print(f"  {'empty Textual screen':44}{empty:>8.2f} s{100 * empty / seconds:>8.1f} %")
     print(f"  {'sampler alone, 8 simulated GPUs at 2 Hz':44}{sampler:>8.2f} s{100 * sampler / seconds:>8.1f} %")
-    print(f"  {'GPU screen, 8 simulated GPUs at 2 Hz':44}{console:>8.2f} s{100 * console / seconds:>8.1f} %")
+    print(f"  {'GPU screen, 8 simulated GPUs at 2 Hz':44}{console:>8.2f} s{100 * console / seconds:>8.1f} %"
+          "   (history full; issue #16 measured 9.5 %, target ≤ 3 %)")
 
 
 if __name__ == "__main__":
