@@ -141,7 +141,9 @@ def main() -> None:
         paths[-1].write_bytes(data)
     encoder = probe_encoder("x264", x264_preset=args.preset)
     node = Node(NodeConfig(data_dir=work / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
-                           cli_addr=None, max_sessions=4, encoder="x264", x264_preset=args.preset))
+                           cli_addr=None, max_sessions=4, encoder="x264", x264_preset=args.preset,
+                           # every bench session comes from 127.0.0.1: let one gateway hold all four
+                           gateway_session_share=1.0))
     status = node.start()
     port = int(status.listening.rsplit(":", 1)[1])
     try:
