@@ -16,6 +16,7 @@ import functools
 import logging
 import secrets
 import socket
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -300,6 +301,10 @@ class Node:
         service_cfg.errorlog = logging.getLogger("hypercorn.error")
         service_cfg.certfile, service_cfg.keyfile = cert, key
         service_cfg.keep_alive_timeout = cfg.keep_alive_s  # gateways reuse connections between 2 s segments
+        # Hypercorn closes a connection after 1,000 requests by default; a gateway keeps one HTTP/2 connection
+        # for a whole stream (1,800 segments an hour), and the close failed the segment in flight. Idle
+        # connections still end after keep_alive_s.
+        service_cfg.keep_alive_max_requests = sys.maxsize
         service_cfg.graceful_timeout = 2
         service_cfg.h2_max_inbound_frame_size = 2**20
         tasks = [

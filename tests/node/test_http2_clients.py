@@ -129,3 +129,21 @@ def test_slow_http2_upload_is_cut_while_another_gateway_is_served(node_factory, 
     timed_out = [ln for ln in metrics.splitlines() if ln.startswith("lpc_segment_refused_total{") and 'status="408"' in ln]
     assert len(timed_out) == 1 and timed_out[0].endswith(" 1.0"), timed_out
     node.stop()
+
+
+def test_one_connection_carries_more_than_a_thousand_requests(node_factory, clips):
+    """A gateway keeps one HTTP/2 connection for a whole stream (a 2 s segment every 2 s is 1,800 an hour).
+    Hypercorn's default closes a connection after its 1,000th request, failing the request in flight."""
+    node, gw = node_factory()
+    info = gw.get_orchestrator()
+    data = clips["180p"]
+    with httpx.Client(verify=False, http2=True, timeout=20) as c:
+        missing = info.transcoder + "/no-such-path"
+        answers = [c.get(missing) for _ in range(1010)]
+        assert {a.status_code for a in answers} == {404}
+        # one connection throughout: the node did not close it after 1,000 requests (httpx reconnects quietly
+        # when a GOAWAY comes between requests; a request in flight then fails)
+        assert len({id(a.extensions["network_stream"]) for a in answers}) == 1
+        r = c.post(info.transcoder + "/segment", content=data, headers=headers_for(seg_data(info, data, LADDER)))
+        assert r.status_code == 200, r.text
+        assert r.http_version == "HTTP/2"
