@@ -35,7 +35,10 @@ class OrchestratorInfoBuilder:
         token = self.tokens.issue(session_id)
         info = net.OrchestratorInfo(
             transcoder=self.offer.service_uri,
-            address=self.payments.address,
+            # offchain: 20 zero bytes, as go-livepeer's offchain orchestrator sends. A default go-livepeer
+            # gateway parses an empty -orchBlocklist to [""] and so skips any orchestrator whose address is
+            # empty (gateway-wire.md §4)
+            address=self.payments.address or bytes(20),
             capabilities=capabilities.to_wire(version=self.offer.version),
             auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
         )

@@ -17,6 +17,8 @@ def test_get_orchestrator_offers_tls_service_token_price_and_capabilities(node_a
     assert abs(info.auth_token.expiration - (time.time() + 1800)) < 60
     assert (info.price_info.pricePerUnit, info.price_info.pixelsPerUnit) == (1200, 3)
     assert not info.HasField("ticket_params")  # offchain: no tickets
+    # 20 zero bytes, not b"": a default go-livepeer gateway blocklists an empty address
+    assert info.address == bytes(20)
     offered = bits_of(info.capabilities.bitstring)
     for cap in (Capability.H264, Capability.MPEGTS, Capability.PROFILE_H264_CONSTRAINED_HIGH, Capability.GOP,
                 Capability.AUTH_TOKEN):
