@@ -103,6 +103,23 @@ class Broadcaster(Protocol):
     def close(self) -> None: ...
 
 
+class BroadcastObserver(Protocol):
+    """What the broadcaster reports as it works; the gateway's metrics (livepeer_* names, node_type="bctr")
+    and the Streams screen's records implement it. Called from worker threads; must not block."""
+
+    def discovered(self, manifest_id: str, pool: StreamPoolView) -> None: ...
+
+    def discovery_error(self, uri: str, message: str) -> None: ...
+
+    def attempt_failed(self, manifest_id: str, seq: int, uri: str, error: TranscodeError, attempt: int) -> None: ...
+
+    def swapped(self, manifest_id: str, old_uri: str | None, new_uri: str) -> None: ...
+
+    def transcoded(self, manifest_id: str, segment: TranscodedSegment) -> None: ...
+
+    def paid(self, manifest_id: str, uri: str, tickets: int, ev_wei: int) -> None: ...
+
+
 class Playlists(Protocol):
     """The HLS side: what `/stream/…` serves. A manifest's master playlist exists once its first source
     segment is in; `remove` makes every path of the manifest 404 again."""
