@@ -2,7 +2,9 @@
 trust on first use), signed with this node's key when it runs. An unreachable orchestrator is
 "unknown" with the reason (a devnet's service URIs do not resolve) — never a guessed price.
 
-Used by the Pricing screen (where this node's price sits among the others').
+Used by the Pricing screen (where this node's price sits among the others') and by the gateway's
+broadcaster (core/gateway/broadcast.py), which shares `get_orchestrator` and `orch_uri` (go-livepeer's
+`-orchAddr` parsing).
 """
 
 from __future__ import annotations
@@ -25,43 +27,98 @@ class NetworkPrice:
     note: str  # why unknown, or "this node"
 
 
-def probe(uri: str, address: bytes | None, sign) -> tuple[Fraction | None, str]:
-    """(wei per pixel, note) from one orchestrator's GetOrchestrator answer."""
+DEFAULT_ORCH_PORT = 8935
+
+
+class Unreachable(Exception):
+    """An orchestrator gave no OrchestratorInfo; the message says why in words (DNS, no TLS, refused …)."""
+
+
+def orch_uri(addr: str) -> str:
+    """An `-orchAddr` entry as go-livepeer reads it (parseOrchAddrs): `https://` prepended unless it starts
+    with `http`, port 8935 when it names none. ValueError for an entry with no host."""
+    addr = addr.strip()
+    uri = addr if addr.startswith("http") else f"https://{addr}"
+    parts = urlsplit(uri)
+    if not parts.hostname:
+        raise ValueError(f"orchestrator address {addr!r} has no host: give host[:port], e.g. 10.0.0.5:8935")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"orchestrator address {addr!r} has a bad port: give host[:port]") from None
+    if port is None:
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        uri = parts._replace(netloc=f"{host}:{DEFAULT_ORCH_PORT}").geturl()
+    return uri.rstrip("/")
+
+
+_pems: dict[tuple[str, int], bytes] = {}  # trust on first use: the certificate an orchestrator first showed
+
+
+def get_orchestrator(uri: str, request, timeout: float = TIMEOUT_S):
+    """`net.OrchestratorInfo` from GetOrchestrator on `uri` (gRPC over TLS; the certificate is not
+    verified, as go-livepeer's gateway does not verify it: it is taken on first use and pinned for this
+    process). Raises Unreachable with the reason in words."""
     import grpc
 
-    from core.payments.tickets import orchestrator_request_message
     from core.proto import net
 
     parts = urlsplit(uri if "://" in uri else f"https://{uri}")
-    host, port = parts.hostname, parts.port or 8935
+    try:
+        host, port = parts.hostname, parts.port or DEFAULT_ORCH_PORT
+    except ValueError:
+        raise Unreachable(f"no usable service URI ({uri})") from None
     if not host:
-        return None, f"no usable service URI ({uri or 'none registered'})"
-    try:
-        socket.getaddrinfo(host, port)
-    except UnicodeError:  # not a host name at all (a label over 63 characters, an empty one)
-        return None, f"no usable service URI ({uri})"
-    except OSError:
-        return None, "its host does not resolve (DNS)"
-    try:
-        pem = ssl.get_server_certificate((host, port), timeout=TIMEOUT_S).encode()
-    except OSError as exc:
-        return None, f"no TLS answer ({type(exc).__name__})"
-    req = net.OrchestratorRequest(address=address or b"\0" * 20, ignoreCapacityCheck=True)
-    if address and sign is not None:
-        req.sig = sign(orchestrator_request_message(address))
-    channel = grpc.secure_channel(f"{host}:{port}", grpc.ssl_channel_credentials(pem),
+        raise Unreachable(f"no usable service URI ({uri or 'none registered'})")
+    key = (host, port)
+    pem = _pems.get(key)
+    if pem is None:
+        try:
+            socket.getaddrinfo(host, port)
+        except UnicodeError:  # not a host name at all (a label over 63 characters, an empty one)
+            raise Unreachable(f"no usable service URI ({uri})") from None
+        except OSError:
+            raise Unreachable("its host does not resolve (DNS)") from None
+        try:
+            pem = ssl.get_server_certificate((host, port), timeout=timeout).encode()
+        except OSError as exc:
+            raise Unreachable(f"no TLS answer ({type(exc).__name__})") from None
+        _pems[key] = pem
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(pem),
                                   options=[("grpc.ssl_target_name_override", host)])
     try:
         call = channel.unary_unary("/net.Orchestrator/GetOrchestrator",
                                    request_serializer=net.OrchestratorRequest.SerializeToString,
                                    response_deserializer=net.OrchestratorInfo.FromString)
-        info = call(req, timeout=TIMEOUT_S)
+        return call(request, timeout=timeout)
     except grpc.RpcError as exc:
+        code = exc.code() if hasattr(exc, "code") else None
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            _pems.pop(key, None)  # it may have restarted with another certificate
+            raise Unreachable("no answer in time" if code is grpc.StatusCode.DEADLINE_EXCEEDED
+                              else "not reachable (gRPC unavailable)") from None
         detail = exc.details() if hasattr(exc, "details") else str(exc)
-        hint = "" if sign is not None else " (start the node: requests are signed with its key)"
-        return None, f"refused: {(detail or 'no detail')[:60]}{hint}"
+        raise Unreachable(f"refused: {(detail or 'no detail')[:60]}") from None
     finally:
         channel.close()
+
+
+def probe(uri: str, address: bytes | None, sign) -> tuple[Fraction | None, str]:
+    """(wei per pixel, note) from one orchestrator's GetOrchestrator answer."""
+    from core.payments.tickets import orchestrator_request_message
+    from core.proto import net
+
+    req = net.OrchestratorRequest(address=address or b"\0" * 20, ignoreCapacityCheck=True)
+    if address and sign is not None:
+        req.sig = sign(orchestrator_request_message(address))
+    try:
+        info = get_orchestrator(uri, req)
+    except Unreachable as exc:
+        note = str(exc)
+        if note.startswith("refused") and sign is None:
+            note += " (start the node: requests are signed with its key)"
+        return None, note
     p = info.price_info
     if not p.pixelsPerUnit:
         return None, "answered without a price"
