@@ -144,7 +144,10 @@ class NetworkBroadcaster:
         if onchain is not None:
             from core.gateway.onchain import OnchainPayer
 
-            self._payer = OnchainPayer(onchain, config)
+            from core.payments.sender import SenderLimits
+
+            self._payer = OnchainPayer(onchain, config, SenderLimits(config.max_ticket_ev, config.max_total_ev,
+                                                                     config.deposit_multiplier))
         else:
             self._payer = _Offchain()
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lpc-gw-discovery")
@@ -154,13 +157,22 @@ class NetworkBroadcaster:
 
     # ------------------------------------------------------------------ candidates and discovery
     def candidates(self) -> list[Candidate]:
-        """-orchAddr first, then the webhook's, then the chain's (each URI once)."""
+        """-orchAddr, then the webhook's (each URI once); on chain, the active pool only when neither is
+        given (go-livepeer: the first discovery source configured makes the working pool)."""
         out: dict[str, Candidate] = {u: Candidate(u) for u in self._orch_addrs}
         if self._webhook is not None:
             for uri in self._webhook.addresses(self.observer):
                 out.setdefault(uri, Candidate(uri))
-        for c in self._payer.candidates():
-            out.setdefault(c.uri, c)
+        if not out and self._webhook is None:
+            try:
+                chain = self._payer.candidates()
+            except Exception as exc:  # noqa: BLE001 - an RPC failure: no candidates this time, in words
+                log.warning("reading the active pool failed: %s", exc)
+                if self.observer:
+                    self.observer.discovery_error("chain", f"reading the active pool failed: {type(exc).__name__}")
+                chain = []
+            for c in chain:
+                out.setdefault(c.uri, c)
         return list(out.values())
 
     def discover(self, profiles: Sequence[VideoProfile]) -> Discovered:

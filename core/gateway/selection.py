@@ -99,8 +99,9 @@ class SessionPool:
         return self._known + self._unknown
 
     def needs_refresh(self) -> bool:
+        asked = self.asked  # may read the chain or a webhook: outside the lock
         with self._lock:
-            return self._refreshes == 0 or len(self._live()) < min(MAX_ASKED, math.ceil(self.asked / 2))
+            return self._refreshes == 0 or len(self._live()) < min(MAX_ASKED, math.ceil(asked / 2))
 
     def refresh(self) -> None:
         """Discover again (one refresh at a time; a caller arriving during one waits for it)."""
@@ -109,6 +110,7 @@ class SessionPool:
                 return
         try:
             found = self._discover()
+            asked = self.asked
             with self._lock:
                 self._refreshes += 1
                 for uri, (until, _, _) in list(self._suspended.items()):
@@ -118,7 +120,7 @@ class SessionPool:
                 fresh = [s for s in found.sessions if s.uri not in have and s.uri not in self._suspended]
                 back = [s for s in found.sessions if s.uri not in have and s.uri in self._suspended]
                 self._unknown.extend(fresh)
-                if len(self._live()) < min(MAX_ASKED, math.ceil(self.asked / 2)):
+                if len(self._live()) < min(MAX_ASKED, math.ceil(asked / 2)):
                     # too few others answered: the suspended come back, at the back of the order (still
                     # marked suspended until one of them gets a segment through)
                     self._unknown.extend(back)
@@ -183,12 +185,13 @@ class SessionPool:
             session.in_flight.pop(seq, None)
 
     def suspend(self, session: OrchSession, why: str) -> None:
+        candidates, asked = max(1, self._candidates()), self.asked
         with self._lock:
             session.in_flight.clear()
             for group in (self._unknown, self._known):
                 if session in group:
                     group.remove(session)
-            penalty = math.ceil(max(1, self._candidates()) / self.asked)
+            penalty = math.ceil(candidates / asked)
             self._suspended[session.uri] = (self._refreshes + penalty, why, session.transcoder)
 
     def sessions(self) -> list[OrchSession]:

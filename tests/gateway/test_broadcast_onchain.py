@@ -1,0 +1,60 @@
+"""The broadcaster on the seeded devnet: an on-chain stream to orchestrator #1 pays in tickets from the
+seeded gateway's TicketBroker deposit (signed GetOrchestrator, signed segments, verification on by
+default: the renditions' signature and pixel count); the orchestrator stores the winning tickets and
+redeems them, and the gateway's deposit falls by exactly what was redeemed, to the wei."""
+
+from __future__ import annotations
+
+from chain.devnet.accounts import dev_account
+from chain.services.deposit import load_sender
+from chain.services.gateway_chain import Web3GatewayChain
+from core.gateway.broadcast import NetworkBroadcaster
+from core.gateway.config import GatewayConfig
+from core.gateway.ports import SourceSegment
+from tests.gateway.conftest import LADDER
+from tests.gateway.test_broadcast import Recorder
+from tests.node.gateway import probe
+from tests.payments.conftest import (FACE, GATEWAY, ORCH, client, dev, devnet_dir, onchain_node,  # noqa: F401
+                                     settings)
+from tests.waiting import wait_for
+
+
+def test_an_onchain_stream_pays_the_orchestrator_and_the_deposit_falls_by_what_was_redeemed(
+        onchain_node, dev, client, clip, tmp_path):  # noqa: F811
+    orch = dev_account(ORCH).address
+    gateway = dev_account(GATEWAY)
+    dev.to_next_round()
+    dev.send(dev.c("BondingManager").functions.reward(), orch)
+    node, parts = onchain_node(ticket_ev=FACE, max_face_value=FACE, price_per_unit=2, pixels_per_unit=1)
+    service = node.status().listening.rsplit(":", 1)[1]
+    before = load_sender(client, gateway.address)
+    rec = Recorder()
+    cfg = GatewayConfig(data_dir=tmp_path, offchain=False, orch_addrs=(f"127.0.0.1:{service}",),
+                        discovery_timeout_s=3.0, max_ticket_ev=FACE, max_total_ev=4 * FACE)
+    assert cfg.verify  # on by default on chain
+    bc = NetworkBroadcaster(cfg, observer=rec, onchain=Web3GatewayChain(client, gateway))
+    try:
+        stream = bc.open("paid", LADDER)
+        done = [stream.transcode(SourceSegment("paid", n, clip, 1.0)) for n in range(2)]
+    finally:
+        bc.close()
+    for d in done:
+        assert [probe(r.data)[1:3] for r in d.renditions] == [(256, 144), (426, 240)]
+        assert d.paid_wei == FACE  # one ticket each, every ticket wins (EV = face value)
+    assert [(t, ev) for _, t, ev in rec.of("paid")] == [(1, FACE), (1, FACE)]
+    assert rec.of("attempt_failed") == [] and [d.attempts for d in done] == [1, 1]  # signature and pixels verified
+    (row,) = stream.view().orchestrators
+    assert row.address.lower() == orch.lower() and row.price_wei_per_pixel != "0"
+
+    stored = parts.ledger.entries()
+    assert len(stored) == 2 and {e.status for e in stored} == {"pending"}
+    assert {e.sender.lower() for e in stored} == {gateway.address.lower()} and {e.manifest_id for e in stored} == {"paid"}
+    assert {e.face_value for e in stored} == {FACE}
+    dev.mine(parts.payments.params.expiration + 1)
+    wait_for(lambda: all(e.status == "redeemed" for e in parts.ledger.entries()),
+             what=lambda: f"both redemptions: {[(e.status, e.last_error) for e in parts.ledger.entries()]}")
+    redeemed = sum(e.paid_wei for e in parts.ledger.entries())
+    after = load_sender(client, gateway.address)
+    assert redeemed == 2 * FACE
+    assert before.deposit - after.deposit == redeemed
+    assert after.reserve == before.reserve
