@@ -26,14 +26,14 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from eth_hash.auto import keccak
 
 from core.gateway import verify as verification
 from core.gateway.config import GatewayConfig
-from core.gateway.discovery import Unreachable, get_orchestrator, orch_uri
+from core.gateway.discovery import Unreachable, end_session, get_orchestrator, orch_uri
 from core.gateway.ports import (BroadcastObserver, RenditionSegment, SourceSegment, StreamPoolView,
                                 TranscodedSegment, TranscodeError)
 from core.gateway.segment_client import SegmentClients, call_deadline, download, post_segment
@@ -68,6 +68,30 @@ def required_capabilities(profiles: Sequence[VideoProfile]) -> set[Capability]:
         if p.fps and p.fps_den > 1:
             caps.add(Capability.FRACTIONAL_FRAMERATES)
     return caps
+
+
+def as_mpegts(segment: SourceSegment) -> bytes:
+    """The segment's bytes as MPEG-TS: an `.mp4` push is remuxed (stream copy, nothing re-encoded), since
+    orchestrators without the MP4 capability (lpc's among them) take MPEG-TS only."""
+    if segment.container != "mp4":
+        return segment.data
+    import av
+
+    out = io.BytesIO()
+    try:
+        with av.open(io.BytesIO(segment.data), format="mp4") as src, av.open(out, "w", format="mpegts") as dst:
+            streams = {}
+            for st in src.streams:
+                if st.type in ("video", "audio"):
+                    streams[st.index] = dst.add_stream_from_template(st)
+            for packet in src.demux():
+                if packet.stream.index in streams and packet.dts is not None:
+                    packet.stream = streams[packet.stream.index]
+                    dst.mux(packet)
+    except (av.FFmpegError, ValueError) as exc:
+        raise TranscodeError("BadInput", f"the MP4 segment could not be remuxed to MPEG-TS ({exc})",
+                             retryable=False) from None
+    return out.getvalue()
 
 
 def check_input(segment: SourceSegment) -> None:
@@ -325,8 +349,23 @@ class NetworkStream:
         return self.pool.view()
 
     def close(self) -> None:
+        """The stream ended: every orchestrator that worked for it is told (EndTranscodingSession), so its
+        slot is free now rather than after its 70 s idle timeout; best effort, off the caller's thread."""
+        if self._closed:
+            return
         self._closed = True
         self.b._forget(self)
+        used = [(s.uri, s.info.auth_token) for s in self.pool.sessions() if s.score is not None]
+
+        def end_all() -> None:
+            for uri, token in used:
+                try:
+                    end_session(uri, token, timeout=2.0)
+                except Unreachable as exc:
+                    log.info("EndTranscodingSession on %s: %s", uri, exc)
+
+        if used:
+            threading.Thread(target=end_all, name=f"lpc-gw-end-{self.manifest_id}", daemon=True).start()
 
     # ------------------------------------------------------------------ one segment
     def transcode(self, segment: SourceSegment) -> TranscodedSegment:
@@ -336,6 +375,8 @@ class NetworkStream:
             raise TranscodeError("MaxAttempts", "-maxAttempts is 0 or less: this gateway never transcodes",
                                  retryable=False)
         check_input(segment)
+        if segment.container == "mp4":
+            segment = replace(segment, data=as_mpegts(segment), container="ts")
         duration = segment.duration_s if segment.duration_s > 0 else cfg.segment_s
         tried: set[str] = set()
         attempts = verify_failures = 0

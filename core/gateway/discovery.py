@@ -55,13 +55,11 @@ def orch_uri(addr: str) -> str:
 _pems: dict[tuple[str, int], bytes] = {}  # trust on first use: the certificate an orchestrator first showed
 
 
-def get_orchestrator(uri: str, request, timeout: float = TIMEOUT_S):
-    """`net.OrchestratorInfo` from GetOrchestrator on `uri` (gRPC over TLS; the certificate is not
-    verified, as go-livepeer's gateway does not verify it: it is taken on first use and pinned for this
-    process). Raises Unreachable with the reason in words."""
+def _unary(uri: str, method: str, request, response_type, timeout: float):
+    """One unary call of `net.Orchestrator` on `uri` over TLS (the certificate is not verified, as
+    go-livepeer's gateway does not verify it: it is taken on first use and pinned for this process).
+    Raises Unreachable with the reason in words."""
     import grpc
-
-    from core.proto import net
 
     parts = urlsplit(uri if "://" in uri else f"https://{uri}")
     try:
@@ -88,9 +86,8 @@ def get_orchestrator(uri: str, request, timeout: float = TIMEOUT_S):
     channel = grpc.secure_channel(target, grpc.ssl_channel_credentials(pem),
                                   options=[("grpc.ssl_target_name_override", host)])
     try:
-        call = channel.unary_unary("/net.Orchestrator/GetOrchestrator",
-                                   request_serializer=net.OrchestratorRequest.SerializeToString,
-                                   response_deserializer=net.OrchestratorInfo.FromString)
+        call = channel.unary_unary(f"/net.Orchestrator/{method}", request_serializer=type(request).SerializeToString,
+                                   response_deserializer=response_type.FromString)
         return call(request, timeout=timeout)
     except grpc.RpcError as exc:
         code = exc.code() if hasattr(exc, "code") else None
@@ -102,6 +99,23 @@ def get_orchestrator(uri: str, request, timeout: float = TIMEOUT_S):
         raise Unreachable(f"refused: {(detail or 'no detail')[:60]}") from None
     finally:
         channel.close()
+
+
+def get_orchestrator(uri: str, request, timeout: float = TIMEOUT_S):
+    """`net.OrchestratorInfo` from GetOrchestrator on `uri`; Unreachable with the reason in words."""
+    from core.proto import net
+
+    return _unary(uri, "GetOrchestrator", request, net.OrchestratorInfo, timeout)
+
+
+def end_session(uri: str, auth_token, timeout: float = TIMEOUT_S) -> None:
+    """EndTranscodingSession: the orchestrator frees the stream's slot now instead of after its idle
+    timeout (go-livepeer's gateway does this when a stream ends). Unreachable when it could not."""
+    from core.proto import net
+
+    req = net.EndTranscodingSessionRequest()
+    req.auth_token.CopyFrom(auth_token)
+    _unary(uri, "EndTranscodingSession", req, net.EndTranscodingSessionResponse, timeout)
 
 
 def probe(uri: str, address: bytes | None, sign) -> tuple[Fraction | None, str]:

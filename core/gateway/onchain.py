@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import math
 import random
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
@@ -84,6 +85,7 @@ class OnchainPayer:
         self.config = config
         self.sender = TicketSender(_PortSigner(chain), limits)
         self._rng = rng or random.Random()
+        self._lock = threading.Lock()  # concurrent segments: one credit and one nonce sequence per session
 
     # GetOrchestrator and admission
     def request(self, caps: net.Capabilities) -> net.OrchestratorRequest:
@@ -128,18 +130,20 @@ class OnchainPayer:
         view = SenderFundsView(int(funds.deposit), int(funds.reserve), int(funds.withdraw_round))
         rnd, l1 = self.chain.clock()
         ps: PaymentSession = session.payment
-        before = ps.credit
-        try:
-            payment = self.sender.pay_segment(ps, profiles, duration_s, view, l1, rnd)
-        except SenderError as exc:
-            own = any(words in str(exc) for words in _OWN_FAULTS)
-            raise TranscodeError("PaymentCreate", f"no payment: {exc}", retryable=not own) from None
-        tickets = len(payment.ticket_sender_params)
-        ev = math.floor(ps.credit - before) if tickets else 0
+        with self._lock:
+            before = ps.credit
+            try:
+                payment = self.sender.pay_segment(ps, profiles, duration_s, view, l1, rnd)
+            except SenderError as exc:
+                own = any(words in str(exc) for words in _OWN_FAULTS)
+                raise TranscodeError("PaymentCreate", f"no payment: {exc}", retryable=not own) from None
+            tickets = len(payment.ticket_sender_params)
+            ev = math.floor(ps.credit - before) if tickets else 0
         return base64.b64encode(payment.SerializeToString()).decode(), tickets, ev
 
     def settle(self, session, pixels: int, info: net.OrchestratorInfo | None) -> None:
-        self.sender.settle(session.payment, pixels)
+        with self._lock:
+            self.sender.settle(session.payment, pixels)
 
     def pick(self, sessions: list):
         """Among the chain's orchestrators: stake/price/random weights; trusted ones in latency order."""

@@ -57,7 +57,8 @@ def is_input_error(message: str) -> bool:
 
 class SegmentClients:
     """One HTTP/2 client per orchestrator origin (scheme://host:port), shared by every stream, so a
-    stream's segments ride one connection as go-livepeer's do. Thread-safe."""
+    stream's segments ride one connection as go-livepeer's do. Thread-safe. A failed request does not
+    close the client (other segments may be in flight on it); httpcore drops a broken connection itself."""
 
     def __init__(self) -> None:
         self._clients: dict[str, httpx.Client] = {}
@@ -73,14 +74,6 @@ class SegmentClients:
                                  limits=httpx.Limits(max_connections=4, max_keepalive_connections=2))
                 self._clients[origin] = c
             return c
-
-    def forget(self, url: str) -> None:
-        """Drop the connection to an orchestrator that failed (the next segment dials afresh)."""
-        parts = urlsplit(url)
-        with self._lock:
-            c = self._clients.pop(f"{parts.scheme}://{parts.netloc}", None)
-        if c is not None:
-            c.close()
 
     def close(self) -> None:
         with self._lock:
@@ -103,17 +96,22 @@ def post_segment(clients: SegmentClients, transcoder: str, seg: net.SegData, dat
     headers = {"Livepeer-Segment": base64.b64encode(seg.SerializeToString()).decode(),
                "Livepeer-Payment": payment, "Content-Type": "video/MP2T"}
     client = clients.client(transcoder)
-    timeout = httpx.Timeout(connect=up, read=up, write=up, pool=up)
-    request = client.build_request("POST", transcoder.rstrip("/") + "/segment", content=data, headers=headers,
-                                   timeout=timeout)
-    try:
-        response = client.send(request, stream=True)
-    except httpx.TimeoutException:
-        clients.forget(transcoder)
-        raise _failed("Transcode", f"no answer to the upload within {up:g} s (upload deadline)") from None
-    except httpx.HTTPError as exc:
-        clients.forget(transcoder)
-        raise _failed("Transcode", f"could not send the segment ({type(exc).__name__}: {exc})") from None
+    for fresh in (False, True):
+        timeout = httpx.Timeout(connect=up, read=up, write=up, pool=up)
+        request = client.build_request("POST", transcoder.rstrip("/") + "/segment", content=data, headers=headers,
+                                       timeout=timeout)
+        try:
+            response = client.send(request, stream=True)
+            break
+        except httpx.TimeoutException:
+            raise _failed("Transcode", f"no answer to the upload within {up:g} s (upload deadline)") from None
+        except (httpx.RemoteProtocolError, httpx.WriteError, httpx.ReadError) as exc:
+            # a pooled connection the orchestrator closed as we used it (it closes idle ones after 20 s):
+            # once more on a new connection before blaming the orchestrator
+            if fresh or time.monotonic() - started > up / 2:
+                raise _failed("Transcode", f"could not send the segment ({type(exc).__name__}: {exc})") from None
+        except httpx.HTTPError as exc:
+            raise _failed("Transcode", f"could not send the segment ({type(exc).__name__}: {exc})") from None
     try:
         if response.status_code != 200:
             text = response.read()[:300].decode("utf-8", "replace").strip()
@@ -128,10 +126,8 @@ def post_segment(clients: SegmentClients, transcoder: str, seg: net.SegData, dat
                 if time.monotonic() - started > whole:
                     raise httpx.ReadTimeout("call deadline")
         except httpx.TimeoutException:
-            clients.forget(transcoder)
             raise _failed("Transcode", f"no transcoded result within {whole:g} s (call deadline)") from None
         except httpx.HTTPError as exc:
-            clients.forget(transcoder)
             raise _failed("Transcode", f"the result did not arrive ({type(exc).__name__}: {exc})") from None
     finally:
         response.close()

@@ -86,6 +86,7 @@ class SessionPool:
         self._known: list[OrchSession] = []
         self._suspended: dict[str, tuple[int, str, str]] = {}  # uri -> (lifted at refresh n, why, transcoder)
         self._unreachable: dict[str, str] = {}
+        self._addresses: dict[str, str] = {}  # uri -> 0x… of the suspended
         self._refreshes = 0
         self.last: OrchSession | None = None
         self.swaps = 0
@@ -193,6 +194,7 @@ class SessionPool:
                     group.remove(session)
             penalty = math.ceil(candidates / asked)
             self._suspended[session.uri] = (self._refreshes + penalty, why, session.transcoder)
+            self._addresses[session.uri] = "0x" + session.address.hex().rjust(40, "0")
 
     def sessions(self) -> list[OrchSession]:
         with self._lock:
@@ -212,8 +214,8 @@ class SessionPool:
             for uri, (_, why, transcoder) in self._suspended.items():
                 if any(s.uri == uri for s in live):
                     continue
-                rows.append(OrchestratorView(uri=transcoder, address="", price_wei_per_pixel="0", latency_s=None,
-                                             state="suspended", note=why))
+                rows.append(OrchestratorView(uri=transcoder, address=self._addresses.get(uri, ""),
+                                             price_wei_per_pixel="0", latency_s=None, state="suspended", note=why))
             seen = {r.uri for r in rows}
             for uri, why in self._unreachable.items():
                 if uri not in seen:

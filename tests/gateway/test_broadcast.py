@@ -246,3 +246,44 @@ def test_concurrent_segments_of_one_stream_all_come_back(two_orchestrators, clip
         assert all(len(r.renditions) == 2 and r.renditions[1].pixels == 30 * 426 * 240 for r in out.values())
     finally:
         bc.close()
+
+
+def test_closing_a_stream_frees_its_slot_on_the_orchestrator_at_once(orch_factory, clip, tmp_path):
+    node, addr = orch_factory()
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [addr]))
+    try:
+        stream = bc.open("e", LADDER)
+        stream.transcode(seg(clip, 0, "e"))
+        assert node.status().sessions_used == 1
+        stream.close()
+        wait_for(lambda: node.status().sessions_used == 0, timeout=10,
+                 what=lambda: f"the session ended (still {node.status().sessions_used})")  # not after 70 s idle
+    finally:
+        bc.close()
+
+
+def _as_mp4(ts: bytes) -> bytes:
+    import io
+
+    import av
+
+    out = io.BytesIO()
+    with av.open(io.BytesIO(ts), format="mpegts") as src, av.open(out, "w", format="mp4") as dst:
+        v = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = v
+                dst.mux(packet)
+    return out.getvalue()
+
+
+def test_an_mp4_segment_is_remuxed_and_transcoded(two_orchestrators, clip, tmp_path):
+    (_, a), _ = two_orchestrators
+    mp4 = _as_mp4(clip)
+    assert mp4[4:8] == b"ftyp"
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [a]))
+    try:
+        done = bc.open("p", LADDER).transcode(SourceSegment("p", 7, mp4, 1.0, container="mp4"))
+        assert done.seq == 7 and [probe(x.data)[:3] for x in done.renditions] == [(30, 256, 144), (30, 426, 240)]
+    finally:
+        bc.close()
