@@ -158,9 +158,15 @@ class _Offchain:
 class NetworkBroadcaster:
     """One per gateway node. `open` gives a stream's session manager; `close` ends them all."""
 
-    def __init__(self, config: GatewayConfig, *, observer: BroadcastObserver | None = None, onchain=None):
+    def __init__(self, config: GatewayConfig, *, observer: BroadcastObserver | None = None, onchain=None,
+                 rates=None):
+        """`onchain`: a core.gateway.onchain.GatewayChain (None: offchain). `rates`: the ETH price feed
+        (core.payments Rates, `rate(currency)` = currency per ETH) for a `-maxPricePerUnit` in USD;
+        without one such a price is refused here, in words (it would otherwise filter nothing)."""
         self.config = config
         self.observer = observer
+        self._rates = rates
+        self._max_price = self._parse_max_price()
         self.clients = SegmentClients()
         self._orch_addrs = [orch_uri(a) for a in config.orch_addrs if a.strip()]
         self._webhook = WebhookDiscovery(config.orch_webhook_url) if config.orch_webhook_url else None
@@ -178,6 +184,30 @@ class NetworkBroadcaster:
         self._streams: dict[str, NetworkStream] = {}
         self._lock = threading.Lock()
         self._closed = False
+
+    def _parse_max_price(self):
+        """(amount, currency) of -maxPricePerUnit per pixel, or None for "any price". ValueError if unusable."""
+        from core.payments.pricing import WEI, parse_price
+
+        given = self.config.max_price_per_unit
+        amount = parse_price(given)  # PriceError (a ValueError) says what is wrong with the text
+        if amount.value <= 0:
+            return None
+        if amount.currency != WEI and self._rates is None:
+            raise ValueError(f"-maxPricePerUnit {given} is in {amount.currency}: that needs the ETH/{amount.currency} "
+                             "price feed (-priceFeedAddr); give it in wei or configure the feed")
+        return amount.value / (self.config.pixels_per_unit or 1), amount.currency
+
+    def max_price(self) -> Fraction | None:
+        """The most this gateway pays, in wei per pixel now (a USD price follows the feed)."""
+        from core.payments.pricing import WEI
+
+        if self._max_price is None:
+            return None
+        per_pixel, currency = self._max_price
+        if currency == WEI:
+            return per_pixel
+        return per_pixel * 10**18 / self._rates.rate(currency)
 
     # ------------------------------------------------------------------ candidates and discovery
     def candidates(self) -> list[Candidate]:
@@ -262,12 +292,16 @@ class NetworkBroadcaster:
                 names = ", ".join(Capability(b).name if b in Capability._value2member_map_ else str(b)
                                   for b in sorted(lacking))
                 return f"lacks capabilities the ladder needs ({names})"
-        limit = self.config.max_price()
+        try:
+            limit = self.max_price()
+        except ValueError as exc:  # the feed has not answered: no price can be checked, none is accepted
+            return f"its price cannot be checked against -maxPricePerUnit {self.config.max_price_per_unit}: {exc}"
         p = info.price_info
         if limit is not None and p.pixelsPerUnit and Fraction(p.pricePerUnit, p.pixelsPerUnit) > limit:
             if not self.config.ignore_max_price_if_needed:
                 return (f"price {p.pricePerUnit}/{p.pixelsPerUnit} wei per pixel is above -maxPricePerUnit "
-                        f"{self.config.max_price_per_unit}/{self.config.pixels_per_unit}")
+                        f"{self.config.max_price_per_unit} per {self.config.pixels_per_unit} pixels "
+                        f"({float(limit):.6g} wei per pixel)")
         return self._payer.admit(info)
 
     # ------------------------------------------------------------------ Broadcaster

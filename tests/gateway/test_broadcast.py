@@ -287,3 +287,21 @@ def test_an_mp4_segment_is_remuxed_and_transcoded(two_orchestrators, clip, tmp_p
         assert done.seq == 7 and [probe(x.data)[:3] for x in done.renditions] == [(30, 256, 144), (30, 426, 240)]
     finally:
         bc.close()
+
+
+def test_an_orchestrator_above_max_price_is_filtered_out_in_words(orch_factory, clip, tmp_path):
+    _, addr = orch_factory(price_per_unit=1200, pixels_per_unit=3)  # 400 wei per pixel
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit=1000, pixels_per_unit=4))
+    try:
+        with pytest.raises(TranscodeError) as err:
+            bc.open("$", LADDER).transcode(seg(clip, 0, "$"))
+        assert err.value.kind == "NoOrchestrators" and "above -maxPricePerUnit 1000 per 4 pixels" in str(err.value)
+    finally:
+        bc.close()
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit=400, pixels_per_unit=1))
+    try:
+        assert bc.open("$", LADDER).transcode(seg(clip, 0, "$")).orchestrator == uri_of(addr)  # at the limit: fine
+    finally:
+        bc.close()
+    with pytest.raises(ValueError, match="price feed"):
+        NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit="0.5USD"))

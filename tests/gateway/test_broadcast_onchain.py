@@ -5,6 +5,8 @@ redeems them, and the gateway's deposit falls by exactly what was redeemed, to t
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from chain.devnet.accounts import dev_account
 from chain.services.deposit import load_sender
 from chain.services.gateway_chain import Web3GatewayChain
@@ -58,3 +60,29 @@ def test_an_onchain_stream_pays_the_orchestrator_and_the_deposit_falls_by_what_w
     assert redeemed == 2 * FACE
     assert before.deposit - after.deposit == redeemed
     assert after.reserve == before.reserve
+
+
+def test_a_max_price_in_usd_follows_the_devnet_price_feed(onchain_node, client, tmp_path):  # noqa: F811
+    from chain.services.price_feed import PriceFeedReader
+    from core.payments.feed import PriceFeedWatcher
+
+    node, _ = onchain_node(price_per_unit=2, pixels_per_unit=1)
+    service = node.status().listening.rsplit(":", 1)[1]
+    feed = PriceFeedWatcher(PriceFeedReader(client))
+    usd_per_eth = feed.refresh().price
+    chain = Web3GatewayChain(client, dev_account(GATEWAY))
+
+    def discover(max_price: str):
+        cfg = GatewayConfig(data_dir=tmp_path, offchain=False, orch_addrs=(f"127.0.0.1:{service}",),
+                            discovery_timeout_s=3.0, max_price_per_unit=max_price)
+        bc = NetworkBroadcaster(cfg, onchain=chain, rates=feed)
+        try:
+            return bc.max_price(), bc.discover(LADDER)
+        finally:
+            bc.close()
+
+    limit, found = discover("1e-16USD")  # ~0.03 wei per pixel at ~3,000 USD/ETH: below the node's ~2 wei
+    assert limit == Fraction(1, 10**16) * 10**18 / usd_per_eth
+    assert found.sessions == () and "above -maxPricePerUnit 1e-16USD" in found.unreachable[0][1]
+    limit, found = discover("0.000000001USD")  # ~3e5 wei per pixel
+    assert [s.uri for s in found.sessions] == [f"https://127.0.0.1:{service}"]
