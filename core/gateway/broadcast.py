@@ -181,6 +181,7 @@ class NetworkBroadcaster:
         else:
             self._payer = _Offchain()
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lpc-gw-discovery")
+        self._downloads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lpc-gw-download")
         self._streams: dict[str, NetworkStream] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -335,6 +336,7 @@ class NetworkBroadcaster:
         for s in streams:
             s.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._downloads.shutdown(wait=False, cancel_futures=True)
         self.clients.close()
 
 
@@ -534,8 +536,11 @@ class NetworkStream:
         if result.HasField("info"):
             self._take_info(session, result.info)
         remaining = call_deadline(duration) - (time.monotonic() - started)
-        renditions = [RenditionSegment(profile=p.name, data=download(self.b.clients, s.url, remaining), pixels=s.pixels)
-                      for p, s in zip(self.profiles, got)]
+        # every rendition at once (they share the HTTP/2 connection): the segment waits for the slowest only
+        fetches = [self.b._downloads.submit(download, self.b.clients, s.url, remaining) for s in got[1:]]
+        datas = [download(self.b.clients, got[0].url, remaining)] + [f.result() for f in fetches]
+        renditions = [RenditionSegment(profile=p.name, data=d, pixels=s.pixels)
+                      for p, s, d in zip(self.profiles, got, datas)]
         return _Attempt(session, renditions, bytes(result.data.sig), time.monotonic() - started, tickets, ev)
 
 
