@@ -68,6 +68,9 @@ class _Faulty(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         self.server.posts += 1
+        if self.server.mode == "hang":  # takes the upload, never answers (until the test ends)
+            self.server.release.wait(30)
+            return
         if self.server.mode == "500":
             body = b"internal error\n"
             self.send_response(500)
@@ -114,12 +117,12 @@ def faulty_factory(tmp_path_factory):
     made: list[Faulty] = []
 
     def make(mode: str) -> Faulty:
-        """mode: "500", "garbage" (200 + bytes that are no TranscodeResult) or "lying" (the LADDER's
+        """mode: "500", "garbage" (200 + bytes that are no TranscodeResult), "hang" (no answer) or "lying" (the LADDER's
         renditions of a 1 s clip, reporting twice their pixels)."""
         d = tmp_path_factory.mktemp("faulty")
         cert, key = ensure_certificate(d, "127.0.0.1")
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Faulty)
-        server.mode, server.posts = mode, 0
+        server.mode, server.posts, server.release = mode, 0, threading.Event()
         server.renditions = [(make_segment(p.width, p.height, 1.0), p.width * p.height * 30) for p in LADDER] \
             if mode == "lying" else []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -135,6 +138,7 @@ def faulty_factory(tmp_path_factory):
 
     yield make
     for f in made:
+        f.server.release.set()
         f.node.stop()
         f.server.shutdown()
         f.server.server_close()

@@ -305,3 +305,22 @@ def test_an_orchestrator_above_max_price_is_filtered_out_in_words(orch_factory, 
         bc.close()
     with pytest.raises(ValueError, match="price feed"):
         NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit="0.5USD"))
+
+
+def test_an_orchestrator_that_never_answers_the_upload_is_dropped_at_the_upload_deadline(
+        faulty_factory, orch_factory, clip, tmp_path):
+    hung = faulty_factory("hang")
+    good = f"127.0.0.1:{free_port()}"
+    rec = Recorder()
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [hung.addr, good], discovery_timeout_s=1.0), observer=rec)
+    try:
+        stream = bc.open("h", LADDER)
+        wait_for(lambda: {o.state for o in stream.view().orchestrators} == {"ready", "unreachable"},
+                 what=lambda: f"first discovery: {stream.view()}")
+        orch_factory(service_addr=good, http_addr=good)
+        done = stream.transcode(seg(clip, 0, "h"))  # 1 s segment: upload deadline max(2 s, 0.5 s) = 2 s
+        assert done.orchestrator == uri_of(good) and done.attempts == 2 and hung.posts == 1
+        ((_, _, kind, _, said),) = rec.of("attempt_failed")
+        assert kind == "Transcode" and "within 2 s (upload deadline)" in said
+    finally:
+        bc.close()

@@ -68,3 +68,59 @@ def test_webhook_discovery_finds_the_orchestrator_and_is_cached(two_orchestrator
         bc.close()
         server.shutdown()
         server.server_close()
+
+
+class _Found:
+    """A discovery that answers with the sessions it is given (the pool's own bookkeeping under test)."""
+
+    def __init__(self, *uris):
+        self.uris = list(uris)
+        self.calls = 0
+
+    def __call__(self):
+        from core.gateway.selection import Discovered
+
+        self.calls += 1
+        return Discovered(tuple(_session(u, 0) for u in self.uris), ())
+
+
+def test_the_pool_sticks_while_faster_than_real_time_and_swaps_when_slow_or_busy():
+    from core.gateway.selection import SessionPool
+
+    swaps = []
+    pool = SessionPool(_Found("a", "b", "c"), candidates=lambda: 3, on_swap=lambda old, new: swaps.append((old, new)))
+    pool.refresh()
+    a = pool.select(2.0, set())
+    assert a.uri == "a"
+    pool.begin(a, 0)
+    assert pool.select(2.0, set()) is a  # busy, but its segment is younger than one duration
+    pool.complete(a, 0, round_trip_s=1.0, duration_s=2.0)  # score 0.5
+    assert pool.select(2.0, set()) is a and swaps == []
+    pool.complete(a, 1, round_trip_s=3.0, duration_s=2.0)  # score 1.5: slower than real time
+    b = pool.select(2.0, set())
+    assert b.uri == "b" and swaps == [("a", "b")] and pool.swaps == 1
+    assert pool.select(2.0, {"b"}).uri == "c"  # a segment never goes twice to one orchestrator
+
+
+def test_a_suspended_orchestrator_sits_out_a_whole_refresh_unless_too_few_are_left():
+    from core.gateway.selection import SessionPool
+
+    found = _Found("a", "b", "c", "d")
+    pool = SessionPool(found, candidates=lambda: 4)
+    pool.refresh()
+    a = pool.select(2.0, set())
+    pool.suspend(a, "HTTP 500")
+    assert [o.state for o in pool.view().orchestrators if o.uri == "a"] == ["suspended"]
+    pool.refresh()  # the refresh after its failure: three others answered, a stays out
+    assert "a" not in {s.uri for s in pool.sessions()}
+    pool.refresh()  # a whole refresh sat out: back
+    assert "a" in {s.uri for s in pool.sessions()}
+
+    lonely = SessionPool(_Found("x", "y"), candidates=lambda: 2)
+    lonely.refresh()
+    for s in list(lonely.sessions()):
+        lonely.suspend(s, "down")
+    assert lonely.needs_refresh()
+    lonely.refresh()  # nobody else: the suspended come back at the back, still marked
+    assert {s.uri for s in lonely.sessions()} == {"x", "y"}
+    assert {o.state for o in lonely.view().orchestrators} == {"suspended"}
