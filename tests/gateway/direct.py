@@ -108,6 +108,13 @@ class DirectBroadcaster:
             self._gateway = Gateway(self.host, self.port)
         return self._gateway
 
+    def point_at(self, host: str, port: int) -> None:
+        """Streams opened from now on go to host:port (an unreachable one, to test failures)."""
+        if self._gateway is not None:
+            self._gateway.close()
+        self._gateway = None
+        self.host, self.port = host, port
+
     def open(self, manifest_id: str, profiles: Sequence[VideoProfile]) -> DirectStream:
         self.opened.append(manifest_id)
         return DirectStream(self, manifest_id, profiles)

@@ -214,7 +214,7 @@ def test_max_sessions_refuses_the_next_stream_with_503_and_words(gateway, clip):
 
 def test_an_orchestrator_that_cannot_be_reached_gives_503_and_the_failure_in_words(gateway, clip, tmp_path):
     gw, broadcaster, http = gateway()
-    broadcaster.host, broadcaster.port = "127.0.0.1", _closed_port()
+    broadcaster.point_at("127.0.0.1", _closed_port())
     r = http.post("/live/lost/0.ts", content=clip)
     assert r.status_code == 503 and "No sessions available" in r.text
     assert http.get("/stream/lost/source.m3u8").status_code == 200  # the source is still served
