@@ -5,6 +5,7 @@ names with node_type="bctr", after a real push transcoded by a real lpc orchestr
 from __future__ import annotations
 
 import re
+import socket
 
 import httpx
 import pytest
@@ -128,3 +129,23 @@ def test_metrics_carry_go_livepeers_gateway_names(gateway, clip):
     assert sample(text, "livepeer_success_rate", **bctr) == 0.5
     gw.streams.get("m").end()
     assert sample(cli.get("/metrics").text, "livepeer_stream_ended_total", **bctr) == 1
+
+
+def test_the_gateway_does_not_start_on_a_bad_ladder_or_a_taken_port(tmp_path):
+    from core.gateway.config import GatewayConfig
+    from core.gateway.node import GatewayNode, GatewayStartError
+    from tests.gateway.direct import DirectBroadcaster
+
+    bad = GatewayNode(GatewayConfig(data_dir=tmp_path, rtmp_addr=None, http_addr="127.0.0.1:0", cli_addr=None,
+                                    transcoding_options="P240p30fps16x9,P999p"), DirectBroadcaster("127.0.0.1", 9))
+    with pytest.raises(GatewayStartError, match="-transcodingOptions: unknown transcoding profile 'P999p'"):
+        bad.start()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        node = GatewayNode(GatewayConfig(data_dir=tmp_path, rtmp_addr=None, http_addr=f"127.0.0.1:{port}",
+                                         cli_addr=None), DirectBroadcaster("127.0.0.1", 9))
+        with pytest.raises(GatewayStartError, match=f"cannot listen on 127.0.0.1:{port}"):
+            node.start()
+        assert not node.status().running

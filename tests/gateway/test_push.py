@@ -9,6 +9,7 @@ import email.policy
 import json
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -81,6 +82,7 @@ def test_a_pushed_segment_comes_back_as_renditions_and_in_the_playlists(gateway,
                      "#EXTINF:1.000,\n/stream/abc/P240p30fps16x9/0.ts\n")
     seg = http.get("/stream/abc/P240p30fps16x9/0.ts")
     assert seg.status_code == 200 and probe(seg.content)[:3] == (30, 426, 240)
+    assert seg.headers["content-type"] == "video/mp2t"
     assert http.get("/stream/abc/source/0.ts").content == clip
     (view,) = gw.streams_view()
     assert (view.manifest_id, view.origin, view.segments_done, view.source_resolution) == ("abc", "push", 1, (640, 360))
@@ -93,12 +95,15 @@ def test_a_pushed_segment_comes_back_as_renditions_and_in_the_playlists(gateway,
 
 
 def test_unknown_paths_404_before_the_first_segment_and_after_the_stream_ends(gateway, clip):
-    gw, _, http = gateway(push_idle_s=0.3, max_attempts=0)  # no transcode needed here
+    gw, _, http = gateway(push_idle_s=0.3, max_attempts=0, current_manifest=True)  # no transcode needed here
     assert http.get("/stream/idle.m3u8").status_code == 404
+    assert http.get("/stream/current.m3u8").status_code == 404
     assert http.get("/stream/idle/source.m3u8").status_code == 404
     assert http.get("/healthz").status_code == 200
     assert http.post("/live/idle/0.ts", content=clip).status_code == 200
     assert http.get("/stream/idle/source.m3u8").status_code == 200
+    assert http.get("/stream/current.m3u8").text == http.get("/stream/idle.m3u8").text
+    assert http.head("/stream/idle/source/0.ts").headers["content-length"] == str(len(clip))
     assert http.get("/stream/idle/P240p30fps16x9.m3u8").status_code == 404  # -maxAttempts 0: no renditions
     # no push for push_idle_s: the stream ends and everything of it answers 404
     wait_for(lambda: http.get("/stream/idle.m3u8").status_code == 404, 10, "the idle pushed stream to end")
@@ -238,7 +243,12 @@ class _Webhook(BaseHTTPRequestHandler):
             self.send_response(403)
             self.end_headers()
             return
-        answer = json.dumps({"manifestID": "renamed", "presets": ["P144p30fps16x9"]}).encode()
+        if "/junk/" in body["url"]:
+            answer = b"<html>not json</html>"
+        elif "/typo/" in body["url"]:
+            answer = json.dumps({"presets": ["P144p30fps16X9"]}).encode()
+        else:
+            answer = json.dumps({"manifestID": "renamed", "presets": ["P144p30fps16x9"]}).encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -264,6 +274,11 @@ def test_the_auth_webhook_refuses_and_renames(gateway, clip, webhook):
     r = http.post("/live/deny/0.ts", content=clip)
     assert r.status_code == 403 and "auth webhook refused the stream (it answered 403)" in r.text
     assert broadcaster.opened == []
+    r = http.post("/live/junk/0.ts", content=clip)
+    assert r.status_code == 403 and "the auth webhook's answer is not JSON" in r.text
+    r = http.post("/live/typo/0.ts", content=clip)
+    assert r.status_code == 403 and "unknown transcoding profile 'P144p30fps16X9'" in r.text
+    assert broadcaster.opened == []
     r = http.post("/live/orig/0.ts", content=clip, headers={"Accept": "multipart/mixed"})
     assert r.status_code == 200, r.text
     assert [p["Rendition-Name"] for p in parts(r)] == ["P144p30fps16x9"]
@@ -273,5 +288,14 @@ def test_the_auth_webhook_refuses_and_renames(gateway, clip, webhook):
     assert "renamed/P144p30fps16x9.m3u8" in http.get("/stream/renamed.m3u8").text
     # the next push to the publisher's name goes to the same stream; the webhook is not asked again
     assert http.post("/live/orig/1.ts", content=clip).status_code == 200
-    assert len(_Webhook.seen) == 2 and broadcaster.opened == ["renamed"]
+    assert len(_Webhook.seen) == 4 and broadcaster.opened == ["renamed"]
     assert "/stream/renamed/P144p30fps16x9/1.ts" in http.get("/stream/renamed/P144p30fps16x9.m3u8").text
+
+
+def test_concurrent_first_pushes_to_one_manifest_make_one_stream(gateway, clip):
+    gw, broadcaster, http = gateway(max_attempts=0)
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(pool.map(lambda seq: http.post(f"/live/race/{seq}.ts", content=clip).status_code, range(4)))
+    assert codes == [200] * 4
+    assert broadcaster.opened == ["race"]
+    assert [v.segments_in for v in gw.streams_view()] == [4]
