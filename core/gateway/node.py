@@ -9,7 +9,8 @@ loop thread, the way core/node/node.py runs the orchestrator.
 
 Parts: HlsPlaylists (hls.py), GatewayStreams (streams.py), the HTTP port (http_app.py: HLS out, push,
 /healthz), the management port (management.py), GatewayMetrics (metrics.py). The node owns the
-broadcaster it is given: stop() closes it.
+broadcaster it is given: stop() closes it. A broadcaster with an `observer` attribute left None
+(NetworkBroadcaster(config)) gets the node's GatewayMetrics as its observer.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class GatewayNode:
         self.config = config
         self.broadcaster = broadcaster
         self.metrics = metrics or GatewayMetrics(version=_version(), verify=config.verify)
+        if getattr(broadcaster, "observer", False) is None:
+            # built without an observer (NetworkBroadcaster(config)): the node's metrics observe it, so
+            # swaps, retries and tickets are counted whichever way the parts were assembled
+            broadcaster.observer = self.metrics  # type: ignore[attr-defined]
         self.playlists = HlsPlaylists(config.live_window)
         self.defaults: BroadcastDefaults | None = None
         self.streams: GatewayStreams | None = None

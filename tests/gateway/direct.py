@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 
 from core.gateway.config import GatewayConfig
-from core.gateway.metrics import GatewayMetrics
 from core.gateway.node import GatewayNode
 from core.gateway.ports import (
     BroadcastObserver,
@@ -153,8 +152,8 @@ def gateway_node(tmp: Path, **overrides) -> tuple[GatewayNode, DirectBroadcaster
     read_timeout_s = overrides.pop("read_timeout_s", 10.0)
     cfg = GatewayConfig(**{"data_dir": tmp, "rtmp_addr": None, "http_addr": "127.0.0.1:0",
                            "cli_addr": "127.0.0.1:0", **overrides})
-    metrics = GatewayMetrics(verify=cfg.verify)
-    broadcaster = DirectBroadcaster("127.0.0.1", orchestrator_port(node), observer=metrics)
-    gw = GatewayNode(cfg, broadcaster, metrics=metrics, read_timeout_s=read_timeout_s)
+    # built without an observer, as core.composition builds NetworkBroadcaster: the node's metrics observe it
+    broadcaster = DirectBroadcaster("127.0.0.1", orchestrator_port(node))
+    gw = GatewayNode(cfg, broadcaster, read_timeout_s=read_timeout_s)
     gw.start()
     return gw, broadcaster
