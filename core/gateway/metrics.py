@@ -22,7 +22,6 @@ import threading
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.metrics_core import Metric
 
 from core.gateway.ports import StreamPoolView, TranscodedSegment, TranscodeError
 
@@ -30,32 +29,34 @@ _LATENCY_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 
 
 
 class _ExactCounter:
-    """A counter exported under exactly `name` (no `_total` added), as go-livepeer's count views are."""
+    """A counter exported under exactly `name` with `# TYPE <name> counter`, as go-livepeer's count views
+    are. (prometheus_client writes a counter's HELP/TYPE lines as `<name>_total`, so these few are
+    written here and appended to the registry's text.)"""
 
-    def __init__(self, name: str, doc: str, labels: Iterable[str], registry: CollectorRegistry):
+    def __init__(self, name: str, doc: str, labels: Iterable[str]):
         self.name, self.doc, self.labels = name, doc, tuple(labels)
         self._values: dict[tuple[str, ...], float] = {}
         self._lock = threading.Lock()
-        registry.register(self)
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         key = tuple(str(labels[k]) for k in self.labels)
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
-    def value(self, **labels: str) -> float:
+    def text(self) -> str:
         with self._lock:
-            return self._values.get(tuple(str(labels[k]) for k in self.labels), 0.0)
+            values = dict(self._values)
+        if not values:
+            return ""
+        lines = [f"# HELP {self.name} {self.doc}", f"# TYPE {self.name} counter"]
+        for key, value in values.items():
+            labels = ",".join(f'{k}="{_escape(v)}"' for k, v in zip(self.labels, key))
+            lines.append(f"{self.name}{{{labels}}} {float(value)!r}")
+        return "\n".join(lines) + "\n"
 
-    def describe(self):
-        return [Metric(self.name, self.doc, "counter")]
 
-    def collect(self):
-        metric = Metric(self.name, self.doc, "counter")
-        with self._lock:
-            for key, value in self._values.items():
-                metric.add_sample(self.name, dict(zip(self.labels, key)), value)
-        return [metric]
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class GatewayMetrics:
@@ -95,11 +96,11 @@ class GatewayMetrics:
         self.discovery_errors = counter("livepeer_discovery_errors", "Number of discover errors", ("error_code",))
         self.success_rate = Gauge("livepeer_success_rate", "Success rate", base, registry=r).labels(**labels)
         self.swaps = _ExactCounter("livepeer_orchestrator_swaps", "Number of orchestrator swaps mid-stream",
-                                   base, r)
+                                   base)
         self.retried = _ExactCounter("livepeer_transcode_retried", "Number of times segment transcode was retried",
-                                     base + ["try"], r)
-        self.ticket_value_sent = _ExactCounter("livepeer_ticket_value_sent", "Ticket value sent", base, r)
-        self.tickets_sent = _ExactCounter("livepeer_tickets_sent", "Tickets sent", base, r)
+                                     base + ["try"])
+        self.ticket_value_sent = _ExactCounter("livepeer_ticket_value_sent", "Ticket value sent", base)
+        self.tickets_sent = _ExactCounter("livepeer_tickets_sent", "Tickets sent", base)
         Gauge("livepeer_versions", "Versions used by the node", ["livepeer_version", "python_version", "os"],
               registry=r).labels(version, platform.python_version(), sys.platform).set(1)
         self._ok = 0
@@ -165,4 +166,5 @@ class GatewayMetrics:
 
     # ----------------------------------------------------------------
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        exact = "".join(c.text() for c in (self.swaps, self.retried, self.ticket_value_sent, self.tickets_sent))
+        return generate_latest(self.registry) + exact.encode()

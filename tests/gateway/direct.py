@@ -74,9 +74,7 @@ class DirectStream:
                 raise TranscodeError("Download", f"rendition {profile.name}: {got.status_code}")
             renditions.append(RenditionSegment(profile.name, got.content, s.pixels))
         out = TranscodedSegment(segment.seq, tuple(renditions), info.transcoder, 1, time.monotonic() - t0)
-        if self._last is None and self.owner.observer:
-            self.owner.observer.swapped(self.manifest_id, None, info.transcoder)
-        self._last = info.transcoder
+        self._last = info.transcoder  # one orchestrator: never a swap
         if self.owner.observer:
             self.owner.observer.transcoded(self.manifest_id, out)
         return out
