@@ -7,6 +7,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+import re
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -95,7 +96,7 @@ def test_a_pushed_segment_comes_back_as_renditions_and_in_the_playlists(gateway,
 
 
 def test_unknown_paths_404_before_the_first_segment_and_after_the_stream_ends(gateway, clip):
-    gw, _, http = gateway(push_idle_s=0.3, max_attempts=0, current_manifest=True)  # no transcode needed here
+    gw, broadcaster, http = gateway(push_idle_s=0.3, max_attempts=0, current_manifest=True)  # no transcode needed here
     assert http.get("/stream/idle.m3u8").status_code == 404
     assert http.get("/stream/current.m3u8").status_code == 404
     assert http.get("/stream/idle/source.m3u8").status_code == 404
@@ -108,7 +109,7 @@ def test_unknown_paths_404_before_the_first_segment_and_after_the_stream_ends(ga
     # no push for push_idle_s: the stream ends and everything of it answers 404
     wait_for(lambda: http.get("/stream/idle.m3u8").status_code == 404, 10, "the idle pushed stream to end")
     assert http.get("/stream/idle/source/0.ts").status_code == 404
-    assert gw.streams_view() == ()
+    assert gw.streams_view() == () and broadcaster.closed == ["idle"]
 
 
 @pytest.mark.parametrize("body, status, words", [
@@ -299,3 +300,26 @@ def test_concurrent_first_pushes_to_one_manifest_make_one_stream(gateway, clip):
     assert codes == [200] * 4
     assert broadcaster.opened == ["race"]
     assert [v.segments_in for v in gw.streams_view()] == [4]
+
+
+def test_pushed_segments_are_listed_by_number_in_a_window_of_six(gateway, clip):
+    _, _, http = gateway(max_attempts=0)  # the source playlist alone: no transcode needed
+    for seq in (1, 0, 3, 2, 4, 5, 7, 6):
+        assert http.post(f"/live/win/{seq}.ts", content=clip, headers={"Content-Duration": "1500"}).status_code == 200
+    text = http.get("/stream/win/source.m3u8").text
+    assert "#EXT-X-MEDIA-SEQUENCE:2\n#EXT-X-TARGETDURATION:2\n" in text
+    assert re.findall(r"#EXTINF:([\d.]+),\n/stream/win/source/(\d+)\.ts", text) == [
+        ("1.500", str(n)) for n in range(2, 8)]
+
+
+def test_a_push_may_choose_its_ladder_with_livepeer_transcode_configuration(gateway, clip):
+    _, broadcaster, http = gateway()
+    r = http.post("/live/own/0.ts", content=clip, headers={"Livepeer-Transcode-Configuration": "{not json"})
+    assert r.status_code == 400 and "Livepeer-Transcode-Configuration is not JSON" in r.text
+    ladder = {"profiles": [{"name": "tiny", "width": 256, "height": 144, "bitrate": 200000, "fps": 15}]}
+    r = http.post("/live/own/0.ts", content=clip, headers={"Livepeer-Transcode-Configuration": json.dumps(ladder),
+                                                          "Accept": "multipart/mixed"})
+    assert r.status_code == 200, r.text
+    (part,) = parts(r)
+    assert part["Rendition-Name"] == "tiny" and probe(part.get_payload(decode=True))[:3] == (15, 256, 144)
+    assert "BANDWIDTH=200000,RESOLUTION=256x144\nown/tiny.m3u8" in http.get("/stream/own.m3u8").text
