@@ -301,6 +301,7 @@ class GatewayStreams:
         self._reserved: set[str] = set()  # manifests being started (webhook asked, broadcast opening)
         self._started = threading.Condition(self._lock)
         self._aliases: dict[str, str] = {}
+        self._closed = False
         self._newest: str | None = None
         if metrics:
             metrics.max_sessions.set(config.max_sessions)
@@ -309,6 +310,8 @@ class GatewayStreams:
     def start(self, start: StreamStart, *, profiles: Sequence[VideoProfile] | None = None) -> GatewayStream:
         """A new live stream or StreamRefused. `profiles` (a push's Livepeer-Transcode-Configuration)
         replace the defaults; an auth webhook's answer replaces both."""
+        if self._closed:
+            raise StreamRefused("the gateway is stopping; no new stream", status=503)
         if start.manifest_id is not None and not valid_manifest_id(start.manifest_id):
             raise StreamRefused(f"manifest ID {start.manifest_id!r} cannot be used in a playlist path", status=400)
         self._check_room(start.manifest_id)
@@ -400,6 +403,8 @@ class GatewayStreams:
         return tuple(ended)
 
     def close(self) -> None:
+        """End every stream and take no new one (the node is stopping)."""
+        self._closed = True
         for stream in self.streams():
             stream.end()
 
