@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from fractions import Fraction
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
@@ -35,6 +35,18 @@ from core.gateway.streams import BroadcastDefaults, GatewayStreams
 from core.gateway.transcoding_options import TranscodingOptionsError, known_presets, names, presets
 from core.node.asgi_io import BodyTooLarge, ClientGone, read_body
 from core.node.metrics import CONTENT_TYPE
+
+
+def orch_url(addr: str) -> str:
+    """An -orchAddr entry as go-livepeer lists it (parseOrchAddrs): https:// unless it starts with http,
+    port 8935 when it has none."""
+    addr = addr.strip()
+    url = addr if addr.startswith("http") else f"https://{addr}"
+    parts = urlsplit(url)
+    if parts.port is None and parts.hostname:
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        url = urlunsplit((parts.scheme, f"{host}:8935", parts.path, parts.query, parts.fragment))
+    return url.rstrip("/")
 
 
 def _json(payload) -> bytes:
@@ -130,14 +142,14 @@ class GatewayManagementApp:
                                  "Resolution": f"{res[0]}x{res[1]}" if res else "0x0"})
             manifests[v.manifest_id] = {"Variants": variants, "Args": "", "CypherVersion": ""}
         pool: dict[str, dict] = {}
-        trusted = set(self.config.orch_addrs)
-        for uri in self.config.orch_addrs:
-            pool[uri] = {"Url": uri, "Score": 1, "Latency": 0}
+        for addr in self.config.orch_addrs:  # -orchAddr entries are trusted: Score 1
+            url = orch_url(addr)
+            pool[url] = {"Url": url, "Score": 1, "Latency": 0}
         for v in views:
             for o in (v.pool.orchestrators if v.pool else ()):
-                latency_ns = int((o.latency_s or 0) * 1e9)  # go-livepeer's Latency is a time.Duration
-                pool[o.uri] = {"Url": o.uri, "Score": 1 if o.uri in trusted else pool.get(o.uri, {}).get("Score", 0),
-                               "Latency": latency_ns}
+                entry = pool.setdefault(o.uri, {"Url": o.uri, "Score": 0, "Latency": 0})
+                if o.latency_s is not None:
+                    entry["Latency"] = int(o.latency_s * 1e9)  # go-livepeer's Latency is a time.Duration (ns)
         return {
             "Manifests": manifests,
             "InternalManifests": self.streams.internal_manifests(),

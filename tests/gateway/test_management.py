@@ -12,7 +12,7 @@ import pytest
 
 from core.media.profiles import LPMS_PRESETS
 from core.media.synthetic import make_segment
-from tests.gateway.direct import gateway_node
+from tests.gateway.direct import gateway_node, orchestrator, orchestrator_port
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,9 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 
 
 def test_status_and_stream_ids_after_a_push(gateway, clip):
-    gw, broadcaster, http, cli = gateway()
+    port = orchestrator_port(orchestrator())
+    gw, broadcaster, http, cli = gateway(orch_addrs=(f"127.0.0.1:{port}",))  # as -orchAddr gives it
+    assert cli.get("/status").json()["OrchestratorPool"] == [f"https://127.0.0.1:{port}"]
     assert cli.get("/manifestID").text == "" and cli.get("/status").json()["Manifests"] == {}
     assert http.post("/live/abc/0.ts", content=clip, headers={"Content-Duration": "1000"}).status_code == 200
     status = cli.get("/status").json()
@@ -63,8 +65,8 @@ def test_status_and_stream_ids_after_a_push(gateway, clip):
         ("abc/P360p30fps16x9.m3u8", 1200000, "640x360")]
     info = status["StreamInfo"]["abc"]
     assert info["SourceBytes"] == len(clip) and info["TranscodedBytes"] > 0
-    assert status["OrchestratorPool"] == [broadcaster.uri]
-    assert status["OrchestratorPoolInfos"][0]["Url"] == broadcaster.uri
+    assert status["OrchestratorPool"] == [broadcaster.uri]  # one entry: the configured one is the one in use
+    assert status["OrchestratorPoolInfos"] == [{"Url": broadcaster.uri, "Score": 1, "Latency": 0}]
     (stream,) = status["Streams"]
     assert stream["manifest_id"] == "abc" and stream["segments_done"] == 1
     assert stream["pool"]["in_use"] == broadcaster.uri
