@@ -17,8 +17,9 @@ non-retryable failure, 503 no orchestrator, 500 other failures), except where it
 
 - a declared Content-Length over config.max_segment_bytes is answered **413 at once**, the body unread
   (go-livepeer reads up to 300 MB and then says 500);
-- the body must arrive within `read_timeout_s` + 1 s per MiB declared, else **408** (go-livepeer has no
-  read deadline: a client that declares much and sends little holds a worker for ever);
+- the body must arrive within `read_timeout_s` (10 s) + 1 s per MiB declared (a chunked body: per MiB
+  received so far), else **408** (go-livepeer has no read deadline: a client that declares much and
+  sends little holds a worker for ever);
 - an empty body is **400** and a body that does not demux as MPEG-TS/MP4 with a decodable video frame
   is **422**, decided here with PyAV before any stream is created, webhook asked or orchestrator
   touched (go-livepeer's probe never fails, so garbage goes to orchestrators and suspends them);
@@ -42,7 +43,7 @@ from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
 from core.gateway.ports import SourceSegment, StreamRefused, StreamStart, TranscodedSegment, TranscodeError
 from core.gateway.streams import GatewayStreams, parse_terms
-from core.node.asgi_io import BodyTooLarge, ClientGone, header, read_body
+from core.node.asgi_io import BodyTooLarge, ClientGone, header
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,9 @@ class GatewayHttpApp:
         await _send(send, 200, body.encode(), PLAYLIST_HEADERS, head=head)
 
     # ---------------------------------------------------------------- push
+    async def _read_body(self, receive, declared: int | None) -> bytes:
+        return await _read_all(receive, self.config.max_segment_bytes, declared, self.read_timeout_s)
+
     async def _push(self, scope, receive, send) -> None:
         cfg = self.config
         if scope["method"] not in ("POST", "PUT"):
@@ -206,13 +210,10 @@ class GatewayHttpApp:
             if length > cfg.max_segment_bytes:
                 raise PushRefused(413, f"segment of {length} bytes is larger than this gateway takes "
                                        f"({cfg.max_segment_bytes} bytes)")
-        # a declared body gets the base time plus 1 s per MiB; a chunked one (no length) a fixed minute
-        deadline = self.read_timeout_s * 6 if length is None else self.read_timeout_s + length / READ_MIN_RATE
         try:
-            async with asyncio.timeout(deadline):
-                data = await read_body(receive, cfg.max_segment_bytes)
-        except TimeoutError:
-            raise PushRefused(408, f"the segment did not arrive within {deadline:.0f} s") from None
+            data = await self._read_body(receive, length)
+        except TimeoutError as exc:
+            raise PushRefused(408, str(exc)) from None
         except BodyTooLarge:
             raise PushRefused(413, f"segment larger than this gateway takes ({cfg.max_segment_bytes} bytes)") from None
         if not data:
@@ -234,13 +235,42 @@ class GatewayHttpApp:
             result = await loop.run_in_executor(self.pool, stream.segment, segment)
         except TranscodeError as exc:
             status = _error_status(exc)
-            text = "No sessions available" if status == 503 else f"transcode failed: {exc.kind}: {exc}"
+            text = f"No sessions available ({exc})" if status == 503 else f"transcode failed: {exc.kind}: {exc}"
             raise PushRefused(status, text) from None
         if _wants_multipart(scope):
             content_type, body = multipart(result, seq)
             await _send(send, 200, body, [(b"content-type", content_type)])
         else:
             await _send(send, 200, b"", [])
+
+
+async def _read_all(receive, limit: int, declared: int | None, base_s: float) -> bytes:
+    """The request body, at most `limit` bytes (BodyTooLarge), in time: a declared body must be in within
+    `base_s` + 1 s per MiB declared; a chunked one may take `base_s` + 1 s per MiB received so far (a
+    steady sender is never cut, a stalled one is). TimeoutError with the words for the 408."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        allowed = base_s + (declared if declared is not None else size) / READ_MIN_RATE
+        left = t0 + allowed - loop.time()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            msg = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            raise TimeoutError(f"the segment did not arrive in time: {size} bytes in {loop.time() - t0:.1f} s "
+                               f"(allowed {allowed:.1f} s, {base_s:g} s + 1 s per MiB)") from None
+        if msg["type"] == "http.disconnect":
+            raise ClientGone()
+        body = msg.get("body", b"")
+        size += len(body)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(body)
+        if not msg.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _push_path(path: str) -> tuple[str, int, str]:

@@ -200,6 +200,10 @@ class GatewayStream:
             self._active = t0
             if segment.resolution and self._resolution is None:
                 self._resolution = segment.resolution
+            # under the stream's lock, so that end() (which removes the playlists after marking the stream
+            # ended) cannot run between the check and the add and leave an orphan manifest behind
+            owner.playlists.add(self.manifest_id, SOURCE, segment.seq, segment.duration_s, segment.data,
+                                segment.resolution)
         try:
             return self._transcode(segment, t0)
         finally:
@@ -209,8 +213,6 @@ class GatewayStream:
 
     def _transcode(self, segment: SourceSegment, t0: float) -> TranscodedSegment:
         owner = self._owner
-        owner.playlists.add(self.manifest_id, SOURCE, segment.seq, segment.duration_s, segment.data,
-                            segment.resolution)
         if owner.metrics:
             owner.metrics.source_segment(segment.duration_s)
         if owner.config.max_attempts <= 0:  # go-livepeer: -maxAttempts 0 never transcodes
@@ -227,12 +229,12 @@ class GatewayStream:
             self._failed(segment, error)
             raise error from None
         with self._lock:
-            if self._ended:
+            if self._ended:  # late: its playlists are gone (and a new stream may have the same name)
                 return result
             self._counts["done"] += 1
             self._counts["transcoded_bytes"] += sum(len(r.data) for r in result.renditions)
-        for r in result.renditions:
-            owner.playlists.add(self.manifest_id, r.profile, segment.seq, segment.duration_s, r.data)
+            for r in result.renditions:  # the rendition gets the SOURCE duration, as go-livepeer
+                owner.playlists.add(self.manifest_id, r.profile, segment.seq, segment.duration_s, r.data)
         latency = owner.clock() - t0
         if owner.metrics:
             owner.metrics.renditions_in(",".join(p.name for p in self.profiles), latency)

@@ -184,9 +184,19 @@ def test_a_body_that_stops_arriving_is_cut_with_408(gateway):
     gw, broadcaster, http = gateway(read_timeout_s=0.3)
     answer = _raw(gw.status().http, b"POST /live/slow/0.ts HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n",
                   then=b"\x47" * 100)
-    assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within" in answer
+    assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time: 100 bytes in" in answer
     assert broadcaster.opened == []
     assert http.get("/healthz").status_code == 200  # the gateway serves on
+
+
+def test_a_chunked_body_over_the_cap_is_413(gateway):
+    gw, broadcaster, _ = gateway(max_segment_bytes=64 * 1024)
+    chunk = b"\x47" * 40_000
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(2)) + b"0\r\n\r\n"
+    answer = _raw(gw.status().http, b"POST /live/chunked/0.ts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                  then=body)
+    assert answer.startswith(b"HTTP/1.1 413") and b"(65536 bytes)" in answer
+    assert broadcaster.opened == []
 
 
 @pytest.mark.parametrize("method, path, status, words", [
