@@ -117,6 +117,7 @@ class GatewayNode:
         self._cli: str | None = None
         self._rtmp_addr: str | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._closed = False  # the broadcaster is closed (stop() may be called more than once)
 
     # ---------------------------------------------------------------- any thread
     def start(self, timeout: float = 60.0) -> GatewayStatus:
@@ -171,10 +172,12 @@ class GatewayNode:
             self._stopped.wait(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-        try:
-            self.broadcaster.close()
-        except Exception:  # noqa: BLE001
-            log.exception("closing the broadcaster failed")
+        if not self._closed:
+            self._closed = True
+            try:
+                self.broadcaster.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the broadcaster failed")
 
     def status(self) -> GatewayStatus:
         return GatewayStatus(

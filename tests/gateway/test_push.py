@@ -333,3 +333,17 @@ def test_a_push_may_choose_its_ladder_with_livepeer_transcode_configuration(gate
     (part,) = parts(r)
     assert part["Rendition-Name"] == "tiny" and probe(part.get_payload(decode=True))[:3] == (15, 256, 144)
     assert "BANDWIDTH=200000,RESOLUTION=256x144\nown/tiny.m3u8" in http.get("/stream/own.m3u8").text
+
+
+def test_stop_ends_the_streams_and_frees_the_ports(gateway, clip):
+    gw, broadcaster, http = gateway(max_attempts=0)
+    assert http.post("/live/bye/0.ts", content=clip).status_code == 200
+    address = gw.status().http
+    gw.stop()
+    gw.stop()  # twice is harmless
+    assert broadcaster.closed == ["bye"] and gw.streams_view() == ()
+    assert not gw.status().running
+    host, port = address.rsplit(":", 1)
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=2).close()
+    assert not [t for t in threading.enumerate() if t.name == "lpc-gateway"]
