@@ -8,7 +8,9 @@ import email.parser
 import email.policy
 import json
 import re
+import shutil
 import socket
+import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -347,3 +349,24 @@ def test_stop_ends_the_streams_and_frees_the_ports(gateway, clip):
     with pytest.raises(OSError):
         socket.create_connection((host, int(port)), timeout=2).close()
     assert not [t for t in threading.enumerate() if t.name == "lpc-gateway"]
+
+
+@pytest.mark.skipif(not (shutil.which("ffprobe") and shutil.which("ffmpeg")), reason="needs the ffmpeg CLI")
+def test_ffmpegs_hls_client_plays_the_gateways_playlists(gateway):
+    """A real HLS client: ffprobe finds the three variants through the master playlist, and ffmpeg plays
+    the 240p media playlist from its first segment across the segment boundary."""
+    gw, _, http = gateway()
+    for seq in range(2):
+        segment = make_segment(640, 360, 1.0, start_seconds=seq)
+        assert http.post(f"/live/play/{seq}.ts", content=segment, headers={"Content-Duration": "1000"}).status_code == 200
+    base = f"http://{gw.status().http}/stream"
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of", "json",
+                             f"{base}/play.m3u8"], capture_output=True, text=True, timeout=30)
+    assert probed.returncode == 0, probed.stderr
+    sizes = [(s["width"], s["height"]) for s in json.loads(probed.stdout)["streams"]]
+    assert sizes == [(640, 360), (426, 240), (640, 360)]
+    played = subprocess.run(["ffmpeg", "-v", "error", "-live_start_index", "0", "-i",
+                             f"{base}/play/P240p30fps16x9.m3u8", "-frames:v", "40", "-f", "framemd5", "-"],
+                            capture_output=True, text=True, timeout=30)
+    assert played.returncode == 0, played.stderr
+    assert len([line for line in played.stdout.splitlines() if line.startswith("0,")]) == 40
