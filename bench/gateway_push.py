@@ -1,6 +1,6 @@
 """The gateway's own cost on the HTTP push path, printed beside its baseline in one run.
 
-    PYTHONPATH=. python bench/gateway_push.py [--runs 8] [--size 1280x720] [--seconds 1]
+    PYTHONPATH=. python bench/gateway_push.py [--runs 8] [--size 1280x720] [--seconds 1] [--streams 1,2,3]
 
 Baseline: the segment posted straight to an lpc orchestrator's /segment (a go-livepeer-style gateway
 client: GetOrchestrator once, then SegData + POST, then every rendition downloaded). Gateway: the same
@@ -9,6 +9,10 @@ renditions come back in the reply), which probes it with PyAV, adds it to the pl
 broadcaster send it to the same orchestrator, adds the renditions and answers. The difference of the
 medians is the gateway's overhead per segment (issue #11 aims at <= 150 ms). Runs alternate, so the
 machine's load falls on both alike; the load average is printed.
+
+`--streams 1,2,3`: then N pushers at once, each pushing its own stream's segments at real time (one
+per segment duration) for `--for` seconds; a level is sustained when every segment's reply came within
+its duration (the renditions are in the playlist before the next segment is due).
 
 The broadcaster is the engine's NetworkBroadcaster when this build has it, else the test adapter
 tests/gateway/direct.py (which does what the baseline does).
@@ -22,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,19 +48,22 @@ def main() -> None:
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--ladder", default="P240p30fps16x9,P360p30fps16x9")
+    ap.add_argument("--streams", default="", help="comma list of concurrent stream counts to try, e.g. 1,2,3")
+    ap.add_argument("--for", dest="for_s", type=float, default=10.0, help="seconds per concurrency level")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     segment = make_segment(width, height, args.seconds)
     ladder = parse(args.ladder)
     tmp = Path(tempfile.mkdtemp(prefix="lpc-bench-gw-"))
 
+    levels = [int(n) for n in args.streams.split(",") if n.strip()]
     orch = Node(NodeConfig(data_dir=tmp / "orch", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0", cli_addr=None,
-                           max_sessions=4, gateway_session_share=1.0))
+                           max_sessions=max([4, *levels]) + 1, gateway_session_share=1.0))
     status = orch.start()
     port = int(status.listening.rsplit(":", 1)[1])
     uri = f"https://127.0.0.1:{port}"
     cfg = GatewayConfig(data_dir=tmp / "gw", rtmp_addr=None, http_addr="127.0.0.1:0", cli_addr=None,
-                        orch_addrs=(uri,), transcoding_options=args.ladder)
+                        orch_addrs=(uri,), transcoding_options=args.ladder, max_sessions=max([10, *levels]))
     try:
         from core.gateway.broadcast import NetworkBroadcaster
 
@@ -92,6 +100,31 @@ def main() -> None:
         assert r.status_code == 200, r.text
         return time.perf_counter() - t0
 
+    def concurrent(n: int) -> None:
+        count = max(1, int(args.for_s / args.seconds))
+        results: list[list[float]] = [[] for _ in range(n)]
+
+        def pusher(k: int) -> None:
+            with httpx.Client(base_url=f"http://{gw_status.http}", timeout=60) as c:
+                t0 = time.perf_counter()
+                for seq in range(count):
+                    due = t0 + seq * args.seconds
+                    if (wait := due - time.perf_counter()) > 0:
+                        time.sleep(wait)
+                    t = time.perf_counter()
+                    r = c.post(f"/live/load{n}x{k}/{seq}.ts", content=segment,
+                               headers={"Content-Duration": str(round(args.seconds * 1000))})
+                    results[k].append(time.perf_counter() - t if r.status_code == 200 else float("inf"))
+
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(pusher, range(n)))
+        flat = sorted(x for r in results for x in r)
+        late = sum(1 for x in flat if x > args.seconds)
+        p90 = flat[min(len(flat) - 1, int(len(flat) * 0.9))]
+        print(f"  {n} concurrent {args.size} streams: {len(flat)} segments, median {statistics.median(flat) * 1000:.0f} ms, "
+              f"p90 {p90 * 1000:.0f} ms, {late} slower than real time -> "
+              f"{'sustained' if not late else 'NOT sustained'} (load average {os.getloadavg()[0]:.2f})")
+
     try:
         direct(0), push(0)  # warm: sessions, connections, encoders
         d, p = [], []
@@ -104,6 +137,8 @@ def main() -> None:
         print(f"  direct /segment + downloads : median {md * 1000:7.1f} ms  (min {min(d) * 1000:.1f}, max {max(d) * 1000:.1f})")
         print(f"  push through the gateway    : median {mp * 1000:7.1f} ms  (min {min(p) * 1000:.1f}, max {max(p) * 1000:.1f})")
         print(f"  gateway overhead            : {(mp - md) * 1000:+7.1f} ms per segment (aim <= 150 ms)")
+        for n in levels:
+            concurrent(n)
     finally:
         client.close()
         direct_http.close()
