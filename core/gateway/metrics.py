@@ -60,17 +60,20 @@ def _escape(value: str) -> str:
 
 
 class GatewayMetrics:
-    """One gateway's metrics; also its BroadcastObserver. Every method is cheap and thread-safe."""
+    """One gateway's metrics; also its BroadcastObserver. Every method is cheap and thread-safe. With
+    `per_stream` (-metricsPerStream) the per-segment series carry a `manifestID` label, as go-livepeer's."""
 
-    def __init__(self, node_id: str | None = None, version: str = "0.0.0", *, verify: bool = False):
+    def __init__(self, node_id: str | None = None, version: str = "0.0.0", *, verify: bool = False,
+                 per_stream: bool = False):
         self._verified = "true" if verify else "false"  # results are checked (-localVerify / on chain)
+        self._per_stream = per_stream
         self.registry = r = CollectorRegistry(auto_describe=True)
         self.labels = labels = {"node_type": "bctr", "node_id": node_id or secrets.token_hex(4)}
         base = list(labels)
-        self._base = base
+        stream = base + (["manifestID"] if per_stream else [])
 
-        def counter(name: str, doc: str, extra: tuple[str, ...] = ()) -> Counter:
-            return Counter(name, doc, base + list(extra), registry=r)
+        def counter(name: str, doc: str, extra: tuple[str, ...] = (), names: list[str] = base) -> Counter:
+            return Counter(name, doc, names + list(extra), registry=r)
 
         self.stream_created = counter("livepeer_stream_created", "StreamCreated")
         self.stream_started = counter("livepeer_stream_started", "StreamStarted")
@@ -79,33 +82,38 @@ class GatewayMetrics:
                                       base, registry=r).labels(**labels)
         self.max_sessions = Gauge("livepeer_max_sessions_total", "Max sessions", base, registry=r).labels(**labels)
         self.source_appeared = counter("livepeer_segment_source_appeared", "SegmentSourceAppeared",
-                                       ("profile", "seg_type"))
-        self.source_emerged = counter("livepeer_segment_source_emerged", "SegmentSourceEmerged")
+                                       ("profile", "seg_type"), stream)
+        self.source_emerged = counter("livepeer_segment_source_emerged", "SegmentSourceEmerged", (), stream)
         self.source_duration = Histogram(
-            "livepeer_source_segment_duration_seconds", "Source segment's duration", base,
-            buckets=(0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 20, 60), registry=r).labels(**labels)
+            "livepeer_source_segment_duration_seconds", "Source segment's duration", stream,
+            buckets=(0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 20, 60), registry=r)
         self.segment_transcoded = counter("livepeer_segment_transcoded", "SegmentTranscoded",
-                                  ("profiles", "trusted", "verified"))
+                                          ("profiles", "trusted", "verified"), stream)
         self.all_appeared = counter("livepeer_segment_transcoded_all_appeared", "SegmentTranscodedAllAppeared",
-                                    ("profiles",))
-        self.failed = counter("livepeer_segment_transcode_failed", "SegmentTranscodeFailed", ("error_code",))
+                                    ("profiles",), stream)
+        self.failed = counter("livepeer_segment_transcode_failed", "SegmentTranscodeFailed", ("error_code",), stream)
         self.overall_latency = Histogram(
             "livepeer_transcode_overall_latency_seconds",
             "Transcoding latency, from source segment emerged from segmenter till all transcoded segment "
-            "appeared in manifest", base + ["profiles"], buckets=_LATENCY_BUCKETS, registry=r)
+            "appeared in manifest", stream + ["profiles"], buckets=_LATENCY_BUCKETS, registry=r)
         self.discovery_errors = counter("livepeer_discovery_errors", "Number of discover errors", ("error_code",))
         self.success_rate = Gauge("livepeer_success_rate", "Success rate", base, registry=r).labels(**labels)
-        self.swaps = _ExactCounter("livepeer_orchestrator_swaps", "Number of orchestrator swaps mid-stream",
-                                   base)
+        self.swaps = _ExactCounter("livepeer_orchestrator_swaps", "Number of orchestrator swaps mid-stream", stream)
         self.retried = _ExactCounter("livepeer_transcode_retried", "Number of times segment transcode was retried",
-                                     base + ["try"])
-        self.ticket_value_sent = _ExactCounter("livepeer_ticket_value_sent", "Ticket value sent", base)
-        self.tickets_sent = _ExactCounter("livepeer_tickets_sent", "Tickets sent", base)
+                                     stream + ["try"])
+        self.ticket_value_sent = _ExactCounter("livepeer_ticket_value_sent", "Ticket value sent", stream)
+        self.tickets_sent = _ExactCounter("livepeer_tickets_sent", "Tickets sent", stream)
         Gauge("livepeer_versions", "Versions used by the node", ["livepeer_version", "python_version", "os"],
               registry=r).labels(version, platform.python_version(), sys.platform).set(1)
         self._ok = 0
         self._bad = 0
         self._lock = threading.Lock()
+
+    def _of(self, manifest_id: str, **extra: str) -> dict[str, str]:
+        """The labels of a per-segment series."""
+        if self._per_stream:
+            return {**self.labels, "manifestID": manifest_id, **extra}
+        return {**self.labels, **extra}
 
     # ---------------------------------------------------------------- streams' events
     def stream_opened(self, live: int) -> None:
@@ -117,20 +125,20 @@ class GatewayMetrics:
         self.stream_ended.labels(**self.labels).inc()
         self.current_sessions.set(live)
 
-    def source_segment(self, duration_s: float) -> None:
-        self.source_emerged.labels(**self.labels).inc()
-        self.source_appeared.labels(**self.labels, profile="source", seg_type="regular").inc()
+    def source_segment(self, manifest_id: str, duration_s: float) -> None:
+        self.source_emerged.labels(**self._of(manifest_id)).inc()
+        self.source_appeared.labels(**self._of(manifest_id, profile="source", seg_type="regular")).inc()
         if duration_s > 0:
-            self.source_duration.observe(duration_s)
+            self.source_duration.labels(**self._of(manifest_id)).observe(duration_s)
 
-    def renditions_in(self, profiles: str, latency_s: float) -> None:
+    def renditions_in(self, manifest_id: str, profiles: str, latency_s: float) -> None:
         """Every rendition of a segment is in the playlists, `latency_s` after its source appeared."""
-        self.all_appeared.labels(**self.labels, profiles=profiles).inc()
-        self.overall_latency.labels(**self.labels, profiles=profiles).observe(latency_s)
+        self.all_appeared.labels(**self._of(manifest_id, profiles=profiles)).inc()
+        self.overall_latency.labels(**self._of(manifest_id, profiles=profiles)).observe(latency_s)
         self._rate(ok=True)
 
-    def segment_failed(self, error_code: str) -> None:
-        self.failed.labels(**self.labels, error_code=error_code).inc()
+    def segment_failed(self, manifest_id: str, error_code: str) -> None:
+        self.failed.labels(**self._of(manifest_id, error_code=error_code)).inc()
         self._rate(ok=False)
 
     def _rate(self, *, ok: bool) -> None:
@@ -149,20 +157,21 @@ class GatewayMetrics:
         self.discovery_errors.labels(**self.labels, error_code="GetOrchestrator").inc()
 
     def attempt_failed(self, manifest_id: str, seq: int, uri: str, error: TranscodeError, attempt: int) -> None:
-        self.retried.inc(**self.labels, **{"try": str(attempt)})
+        self.retried.inc(**self._of(manifest_id, **{"try": str(attempt)}))
 
     def swapped(self, manifest_id: str, old_uri: str | None, new_uri: str) -> None:
-        self.swaps.inc(**self.labels)
+        self.swaps.inc(**self._of(manifest_id))
 
     def transcoded(self, manifest_id: str, segment: TranscodedSegment) -> None:
         profiles = ",".join(r.profile for r in segment.renditions)
-        self.segment_transcoded.labels(**self.labels, profiles=profiles, trusted="true", verified=self._verified).inc()
+        self.segment_transcoded.labels(**self._of(manifest_id, profiles=profiles, trusted="true",
+                                                  verified=self._verified)).inc()
 
     def paid(self, manifest_id: str, uri: str, tickets: int, ev_wei: int) -> None:
         if tickets:
-            self.tickets_sent.inc(tickets, **self.labels)
+            self.tickets_sent.inc(tickets, **self._of(manifest_id))
         if ev_wei:
-            self.ticket_value_sent.inc(ev_wei, **self.labels)
+            self.ticket_value_sent.inc(ev_wei, **self._of(manifest_id))
 
     # ----------------------------------------------------------------
     def render(self) -> bytes:

@@ -92,7 +92,8 @@ class GatewayNode:
         one the broadcaster was given as its observer; `read_timeout_s` bounds a push body's arrival."""
         self.config = config
         self.broadcaster = broadcaster
-        self.metrics = metrics or GatewayMetrics(version=_version(), verify=config.verify)
+        self.metrics = metrics or GatewayMetrics(version=_version(), verify=config.verify,
+                                                per_stream=config.metrics_per_stream)
         if getattr(broadcaster, "observer", False) is None:
             # built without an observer (NetworkBroadcaster(config)): the node's metrics observe it, so
             # swaps, retries and tickets are counted whichever way the parts were assembled
@@ -170,6 +171,7 @@ class GatewayNode:
                 pass
         if self._thread is not None:
             self._stopped.wait(timeout)
+            self._thread.join(timeout)  # the loop's own shutdown (asyncio.run's cleanup) is done too
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if not self._closed:

@@ -214,7 +214,7 @@ class GatewayStream:
     def _transcode(self, segment: SourceSegment, t0: float) -> TranscodedSegment:
         owner = self._owner
         if owner.metrics:
-            owner.metrics.source_segment(segment.duration_s)
+            owner.metrics.source_segment(self.manifest_id, segment.duration_s)
         if owner.config.max_attempts <= 0:  # go-livepeer: -maxAttempts 0 never transcodes
             self._record(SegmentRecord(segment.seq, segment.duration_s, 0.0, None, 0))
             return TranscodedSegment(segment.seq, (), "", 0, 0.0)
@@ -237,7 +237,7 @@ class GatewayStream:
                 owner.playlists.add(self.manifest_id, r.profile, segment.seq, segment.duration_s, r.data)
         latency = owner.clock() - t0
         if owner.metrics:
-            owner.metrics.renditions_in(",".join(p.name for p in self.profiles), latency)
+            owner.metrics.renditions_in(self.manifest_id, ",".join(p.name for p in self.profiles), latency)
         missing = [p.name for p in self.profiles if p.name not in {r.profile for r in result.renditions}]
         self._record(SegmentRecord(segment.seq, segment.duration_s, latency, result.orchestrator, result.attempts,
                                    result.paid_wei, f"missing renditions: {', '.join(missing)}" if missing else ""))
@@ -247,7 +247,7 @@ class GatewayStream:
         with self._lock:
             self._counts["failed"] += 1
         if self._owner.metrics:
-            self._owner.metrics.segment_failed(error.kind)
+            self._owner.metrics.segment_failed(self.manifest_id, error.kind)
         self._record(SegmentRecord(segment.seq, segment.duration_s, None, None, 0, error=f"{error.kind}: {error}"))
 
     def _record(self, record: SegmentRecord) -> None:

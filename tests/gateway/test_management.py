@@ -172,3 +172,19 @@ def test_count_views_keep_go_livepeers_names_without_total():
     assert "# TYPE livepeer_orchestrator_swaps counter" in text
     for name in ("livepeer_orchestrator_swaps_total", "livepeer_tickets_sent_total", "livepeer_ticket_value_sent_total"):
         assert sample(text, name) is None
+
+
+def test_metrics_per_stream_add_the_manifest_id_label():
+    from core.gateway.metrics import GatewayMetrics
+
+    metrics = GatewayMetrics(node_id="n1", per_stream=True)
+    metrics.source_segment("abc", 2.0)
+    metrics.segment_failed("abc", "MaxAttempts")
+    metrics.swapped("abc", "https://a:8935", "https://b:8935")
+    text = metrics.render().decode()
+    assert sample(text, "livepeer_segment_source_appeared_total", manifestID="abc", profile="source") == 1
+    assert sample(text, "livepeer_segment_transcode_failed_total", manifestID="abc", error_code="MaxAttempts") == 1
+    assert sample(text, "livepeer_orchestrator_swaps", manifestID="abc", node_type="bctr") == 1
+    plain = GatewayMetrics(node_id="n2")
+    plain.source_segment("abc", 2.0)
+    assert "manifestID" not in plain.render().decode()
