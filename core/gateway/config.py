@@ -88,7 +88,7 @@ def gateway_config(settings: Settings, overrides: Mapping[str, Any] | None = Non
         gateway = (GatewaySettings.model_validate({**settings.gateway.model_dump(), **setting_given})
                    if setting_given else settings.gateway)
     except ValidationError as exc:
-        raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+        raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
     values: dict[str, Any] = {name: getattr(gateway, name) for name in names if name in known}
     values["data_dir"] = settings.data_dir
     values.update({k: v for k, v in given.items() if k not in known})
