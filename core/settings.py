@@ -200,7 +200,7 @@ class GatewaySettings(BaseModel):
     select_price_weight: float = Field(0.0, ge=0, description="on chain selection: price weight (-selectPriceWeight)")
     select_rand_freq: float = Field(0.3, ge=0, description="on chain selection: random weight (-selectRandFreq)")
     select_price_exp_factor: float = Field(100.0, gt=0, description="(-selectPriceExpFactor)")
-    discovery_timeout_s: float = Field(0.5, gt=0, le=60, description="seconds to wait for GetOrchestrator answers; "
+    discovery_timeout_s: float = Field(0.5, gt=0, description="seconds to wait for GetOrchestrator answers; "
                                                                      "a Go duration ('500ms') is read too "
                                                                      "(-discoveryTimeout)")
     local_verify: bool | None = Field(None, description="check rendition pixels and signatures (-localVerify); "
