@@ -1,0 +1,90 @@
+"""A go-livepeer command line pasted after a real `lpc node` (subprocesses, loopback ports only): it runs an
+orchestrator, is read back by --show-config, and refuses a password without showing it."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chain.devnet.anvil import free_port
+from tests.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith("LPC_")}
+
+
+def lpc(data_dir: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "console.cli", "--data-dir", str(data_dir), "node", *args],
+                          cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_go_livepeer_orchestrator_command_line_runs_the_node(tmp_path):
+    port, mgmt = free_port(), free_port()
+    log = tmp_path / "node.log"
+    line = (f"-orchestrator -transcoder -network=offchain -serviceAddr 127.0.0.1:{port} "
+            f"--httpAddr=127.0.0.1:{port} -cliAddr 127.0.0.1:{mgmt} -maxSessions 3 -pricePerUnit=0 "
+            "-region eu-west -monitor -v 4 --encoder x264").split()
+    with open(log, "w+b") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "--data-dir", str(tmp_path / "data"), "node",
+                                 *line], cwd=REPO, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def status():
+                assert proc.poll() is None, f"lpc node exited: {log.read_text()}"
+                try:
+                    body = httpx.get(f"http://127.0.0.1:{mgmt}/status", timeout=1).json()
+                except (httpx.HTTPError, ValueError):
+                    return None
+                return body if body.get("running") else None
+
+            body = wait_for(status, timeout=60, what="lpc node's /status")
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    assert body["max_sessions"] == 3 and body["service_uri"] == f"https://127.0.0.1:{port}"
+    text = log.read_text()
+    assert text.count("-region is accepted and has no effect yet") == 1
+    assert "Traceback" not in text
+
+
+def test_show_config_reads_a_pasted_gateway_command_line(tmp_path):
+    out = lpc(tmp_path, *("-gateway -rtmpAddr=127.0.0.1:1936 --httpAddr 127.0.0.1:8936 -cliAddr=:5936 "
+                          "-orchAddr 127.0.0.1:8935,127.0.0.1:8937 -transcodingOptions P240p30fps16x9 "
+                          "-maxSessions 4 --maxAttempts=2 -discoveryTimeout 1500ms -localVerify -monitor=false "
+                          "-orchWebhookUrl http://127.0.0.1:9/o -kafkaBootstrapServers 127.0.0.1:9092 "
+                          "--show-config").split())
+    assert out.returncode == 0, out.stderr
+    lines = set(out.stdout.splitlines())
+    for expected in ('roles = ["gateway"]', 'rtmp_addr = "127.0.0.1:1936"', 'http_addr = "127.0.0.1:8936"',
+                     'cli_addr = "127.0.0.1:5936"', 'orch_addrs = ["127.0.0.1:8935", "127.0.0.1:8937"]',
+                     'transcoding_options = "P240p30fps16x9"', "max_sessions = 4", "max_attempts = 2",
+                     "discovery_timeout_s = 1.5", "local_verify = true", "monitor = false",
+                     "# verification of renditions: on"):
+        assert expected in lines, expected
+    assert out.stderr.splitlines() == ["warning: -kafkaBootstrapServers is accepted and has no effect yet"]
+    assert not (tmp_path / "devnet").exists() and not (tmp_path / "tls").exists()  # nothing was started
+
+
+def test_a_password_on_the_command_line_is_refused_and_not_shown(tmp_path):
+    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935", "-ethPassword", "correct-horse-battery")
+    assert out.returncode == 2
+    assert "correct-horse-battery" not in out.stdout + out.stderr
+    assert "-ethPassword is refused (its value is not shown): lpc keeps keys in the OS keyring" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(all(importlib.util.find_spec(f"core.gateway.{m}") for m in ("node", "broadcast", "rtmp")),
+                    reason="the gateway's parts are in this build: the end-to-end gateway tests run it")
+def test_without_the_gateways_parts_lpc_node_gateway_says_so_and_exits_2(tmp_path):
+    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1].startswith("Error: the gateway is not available in this build")
+    assert "Traceback" not in out.stderr
