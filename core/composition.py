@@ -283,6 +283,6 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
         raise GatewayUnavailable("an on-chain gateway is not available in this build yet: run it offchain "
                                  "(-network offchain) with -orchAddr")
     if not config.orch_addrs and not config.orch_webhook_url:
-        logging.getLogger("core.gateway").warning(NO_ORCHESTRATOR)
+        logging.getLogger("core.gateway").error(NO_ORCHESTRATOR)  # an error log in go-livepeer, not fatal
     broadcaster = NetworkBroadcaster(config, onchain=onchain)
     return GatewayNode(config, broadcaster, rtmp=RtmpIngest)

@@ -287,8 +287,8 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
             raise click.UsageError(f"{exc} (from the flags, LPC_GATEWAY__* or settings.toml [gateway])") from None
     signs = (config is not None and not config.offchain) or (gw_config is not None and not gw_config.offchain)
     if not signs and (account is not None or dev_account is not None):
-        raise click.UsageError("--account and --dev-account sign on chain, but this node runs offchain "
-                               "(node.offchain): pass --onchain")
+        raise click.UsageError("--account (-ethAcctAddr) and --dev-account sign on chain, but this node runs "
+                               "offchain (node.offchain): pass --onchain")
     if price_feed is not None:
         from chain.amounts import InputError, parse_address
 
