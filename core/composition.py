@@ -265,8 +265,11 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
     GatewayNode(config, NetworkBroadcaster(config), rtmp=RtmpIngest) from core.gateway.config.gateway_config
     (`overrides` are explicit flags only, as assemble_node's). The gateway's parts are imported here, so a
     build without them says so (GatewayUnavailable) instead of failing at import. With no orchestrator
-    to use (no -orchAddr, no -orchWebhookUrl, offchain) it logs go-livepeer's warning and still starts, as
-    go-livepeer does. On chain, `signer()` gives the gateway's signer (asked only then)."""
+    to use (no -orchAddr, no -orchWebhookUrl, offchain) it logs go-livepeer's error line and still starts,
+    as go-livepeer does. On chain, `signer()` gives the gateway's signer (asked only then; the keyring
+    signer the node uses, or a devnet dev key), wrapped in chain.services.gateway_chain.Web3GatewayChain
+    for the broadcaster's tickets and the active pool. The broadcaster is built without an observer: the
+    GatewayNode gives it its own metrics."""
     import logging
 
     from core.gateway.config import gateway_config
@@ -280,9 +283,20 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
         raise GatewayUnavailable(f"the gateway is not available in this build (missing {exc.name or exc})") from None
     onchain = None
     if not config.offchain:
-        raise GatewayUnavailable("an on-chain gateway is not available in this build yet: run it offchain "
-                                 "(-network offchain) with -orchAddr")
-    if not config.orch_addrs and not config.orch_webhook_url:
+        if signer is None:
+            raise GatewayUnavailable("an on-chain gateway signs its tickets, and no account was given: pass "
+                                     "-ethAcctAddr (--account), or run it offchain (-network offchain)")
+        try:
+            from chain.services.gateway_chain import Web3GatewayChain
+        except ImportError as exc:
+            raise GatewayUnavailable(f"the on-chain gateway is not available in this build (missing "
+                                     f"{exc.name or exc})") from None
+        key = signer()
+        try:
+            onchain = Web3GatewayChain(chain_client(settings), key)
+        except ChainError as exc:
+            raise GatewayUnavailable(str(exc)) from None
+    if not config.orch_addrs and not config.orch_webhook_url and config.offchain:  # on chain: the active pool
         logging.getLogger("core.gateway").error(NO_ORCHESTRATOR)  # an error log in go-livepeer, not fatal
     broadcaster = NetworkBroadcaster(config, onchain=onchain)
     return GatewayNode(config, broadcaster, rtmp=RtmpIngest)

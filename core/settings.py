@@ -196,6 +196,12 @@ class GatewaySettings(BaseModel):
     pixels_per_unit: int = Field(1, ge=1, description="(-pixelsPerUnit)")
     ignore_max_price_if_needed: bool = Field(False, description="use orchestrators over the max price when none "
                                                                 "is under it (-ignoreMaxPriceIfNeeded)")
+    max_ticket_ev: int = Field(3 * 10**12, ge=0, description="on chain: the most one ticket may be worth, wei "
+                                                             "(-maxTicketEV)")
+    max_total_ev: int = Field(2 * 10**13, ge=0, description="on chain: the most one segment's tickets may be worth, "
+                                                            "wei (-maxTotalEV)")
+    deposit_multiplier: int = Field(1, ge=1, description="on chain: a ticket's face value may be at most the "
+                                                         "deposit / this (-depositMultiplier)")
     select_stake_weight: float = Field(0.7, ge=0, description="on chain selection: stake weight (-selectStakeWeight)")
     select_price_weight: float = Field(0.0, ge=0, description="on chain selection: price weight (-selectPriceWeight)")
     select_rand_freq: float = Field(0.3, ge=0, description="on chain selection: random weight (-selectRandFreq)")

@@ -175,6 +175,12 @@ def _duration(ctx, param, value: str | None) -> float | None:
                    f"0 = any price (-maxPricePerUnit) ({_GW} 0).")
 @click.option("--ignore-max-price-if-needed/--no-ignore-max-price-if-needed", default=None,
               help="Use orchestrators over the max price when none is under it (-ignoreMaxPriceIfNeeded).")
+@click.option("--max-ticket-ev", default=None,
+              help=f"On chain: the most one ticket may be worth, wei (-maxTicketEV) ({_GW} 3000000000000).")
+@click.option("--max-total-ev", default=None,
+              help=f"On chain: the most one segment's tickets may be worth, wei (-maxTotalEV) ({_GW} 20000000000000).")
+@click.option("--deposit-multiplier", type=click.IntRange(min=1), default=None,
+              help=f"On chain: a ticket's face value is at most the deposit / this (-depositMultiplier) ({_GW} 1).")
 @click.option("--select-stake-weight", type=click.FloatRange(min=0), default=None,
               help=f"On chain selection: weight of stake (-selectStakeWeight) ({_GW} 0.7).")
 @click.option("--select-price-weight", type=click.FloatRange(min=0), default=None,
@@ -360,7 +366,7 @@ def _gateway_streams(value: str) -> int:
 def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None, gateway_http_addr=None,
                        gateway_cli_addr=None, gateway_max_sessions=None, orch_addr=None, orch_webhook_url=None,
                        orch_blocklist=None, transcoding_options=None, max_attempts=None, max_price_per_unit=None,
-                       ignore_max_price_if_needed=None, select_stake_weight=None, select_price_weight=None,
+                       ignore_max_price_if_needed=None, max_ticket_ev=None, max_total_ev=None, deposit_multiplier=None, select_stake_weight=None, select_price_weight=None,
                        select_rand_freq=None, select_price_exp_factor=None, discovery_timeout_s=None,
                        local_verify=None, auth_webhook_url=None, monitor=None, metrics_per_stream=None,
                        http_ingest=None, current_manifest=None) -> dict:
@@ -370,6 +376,8 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                    "orch_webhook_url": orch_webhook_url, "orch_blocklist": orch_blocklist,
                    "transcoding_options": transcoding_options, "max_attempts": max_attempts,
                    "max_price_per_unit": max_price_per_unit, "ignore_max_price_if_needed": ignore_max_price_if_needed,
+                   "max_ticket_ev": _wei(max_ticket_ev, "--max-ticket-ev"),
+                   "max_total_ev": _wei(max_total_ev, "--max-total-ev"), "deposit_multiplier": deposit_multiplier,
                    "select_stake_weight": select_stake_weight, "select_price_weight": select_price_weight,
                    "select_rand_freq": select_rand_freq, "select_price_exp_factor": select_price_exp_factor,
                    "discovery_timeout_s": discovery_timeout_s, "local_verify": local_verify,
@@ -387,30 +395,43 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
 
 
 def _run_gateway(gw, gw_config) -> None:
-    """Start the gateway alone and run until SIGINT/SIGTERM."""
+    """Start the gateway alone and run until SIGINT/SIGTERM (or until it stops by itself, said in words)."""
     try:
-        gw.start()
+        st = gw.start()
     except Exception as exc:  # the gateway's own start errors say what is wrong (a port in use …)
         raise click.ClickException(f"the gateway did not start: {exc}") from None
-    click.echo(_gateway_banner(gw_config), err=True)
+    click.echo(_gateway_banner(gw_config, st), err=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    error = None
     try:
         while not stopping.wait(0.5):
-            pass
+            now = gw.status()
+            if not getattr(now, "running", True):
+                error = getattr(now, "error", None) or "the gateway stopped"
+                break
     finally:
         gw.stop()
+    if error:
+        raise click.ClickException(error)
 
 
-def _gateway_banner(gw_config) -> str:
+def _gateway_banner(gw_config, st=None) -> str:
+    """One line: where to publish, where to watch, where the management API is (the bound addresses when
+    the gateway reports them, else the configured ones)."""
+    rtmp = getattr(st, "rtmp", gw_config.rtmp_addr)
+    http = getattr(st, "http", None) or gw_config.http_addr
+    cli = getattr(st, "cli", gw_config.cli_addr)
     parts = [f"gateway up ({'offchain' if gw_config.offchain else 'on chain'}):"]
-    if gw_config.rtmp_addr:
-        parts.append(f"rtmp://{gw_config.rtmp_addr}/live/<stream>")
-    parts.append(f"HLS http://{gw_config.http_addr}/stream/<stream>.m3u8")
-    if gw_config.cli_addr:
-        parts.append(f"management http://{gw_config.cli_addr}")
-    return " ".join(parts)
+    if rtmp:
+        parts.append(f"publish rtmp://{rtmp}/live/<stream>,")
+    parts.append(f"watch http://{http}/stream/<stream>.m3u8")
+    if getattr(st, "push", False):
+        parts.append(f"(push http://{http}/live/<stream>/<seq>.ts)")
+    if cli:
+        parts.append(f", management http://{cli}")
+    return " ".join(parts).replace(" ,", ",")
 
 
 def _run_node(ctx, settings, config, overrides, payment, account, dev_account, gw=None, gw_config=None) -> None:
@@ -450,13 +471,13 @@ def _run_node(ctx, settings, config, overrides, payment, account, dev_account, g
     )
     if gw is not None:
         try:
-            gw.start()
+            gst = gw.start()
         except Exception as exc:
             n.stop()
             monitor.close()
             built.close()
             raise click.ClickException(f"the gateway did not start: {exc}") from None
-        click.echo(_gateway_banner(gw_config), err=True)
+        click.echo(_gateway_banner(gw_config, gst), err=True)
     stopping = threading.Event()
 
     def _stop(*_):

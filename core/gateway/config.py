@@ -37,6 +37,9 @@ class GatewayConfig:
     max_price_per_unit: int | str = 0  # -maxPricePerUnit: wei, or "0.5USD"; 0 = any price
     pixels_per_unit: int = 1  # -pixelsPerUnit
     ignore_max_price_if_needed: bool = False  # -ignoreMaxPriceIfNeeded
+    max_ticket_ev: int = 3 * 10**12  # -maxTicketEV (wei): the most one ticket may be worth
+    max_total_ev: int = 2 * 10**13  # -maxTotalEV (wei): the most one segment's tickets may be worth
+    deposit_multiplier: int = 1  # -depositMultiplier: face value <= deposit / this
     select_stake_weight: float = 0.7  # -selectStakeWeight
     select_price_weight: float = 0.0  # -selectPriceWeight
     select_rand_freq: float = 0.3  # -selectRandFreq

@@ -49,7 +49,8 @@ GATEWAY = ("-gateway -network offchain -rtmpAddr :1936 -httpAddr 127.0.0.1:8936 
            "-maxSessions 4 -maxAttempts 5 -maxPricePerUnit 1500 -pixelsPerUnit 3 -orchWebhookUrl http://127.0.0.1:9/orchs "
            "-orchBlocklist 0xAbCdEf0123456789abcdef0123456789ABCDEF01 -selectStakeWeight 0.5 -selectPriceWeight 0.2 "
            "-selectRandFreq 0.3 -discoveryTimeout 2s -localVerify=true -authWebhookUrl http://127.0.0.1:9/auth "
-           "-currentManifest -monitor -httpIngest=false")
+           "-currentManifest -monitor -httpIngest=false -maxTicketEV 4000000000000 -maxTotalEV=30000000000000 "
+           "-depositMultiplier 2")
 
 
 def test_a_pasted_orchestrator_command_line(tmp_path):
@@ -81,6 +82,8 @@ def test_a_pasted_gateway_command_line(tmp_path):
         "true", "true", "true", "false")
     assert v["gateway.auth_webhook_url"] == '"http://127.0.0.1:9/auth"'
     assert v["gateway.orch_webhook_url"] == '"http://127.0.0.1:9/orchs"'
+    assert (v["gateway.max_ticket_ev"], v["gateway.max_total_ev"], v["gateway.deposit_multiplier"]) == (
+        "4000000000000", "30000000000000", "2")
 
 
 def test_gateway_defaults_are_go_livepeers(tmp_path):
@@ -159,14 +162,14 @@ def test_an_unknown_flag_names_the_closest_known_ones(tmp_path):
 
 
 def test_a_flag_lpc_does_not_implement_yet_is_accepted_with_one_warning(tmp_path):
-    result = run(tmp_path, "-gateway -region us-east -orchMinLivepeerVersion v0.7.0 -maxTicketEV=3000 --show-config")
+    result = run(tmp_path, "-gateway -region us-east -orchMinLivepeerVersion v0.7.0 -minPerfScore=0.5 --show-config")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         "warning: -region is accepted and has no effect yet",
         "warning: -orchMinLivepeerVersion is accepted and has no effect yet",
-        "warning: -maxTicketEV is accepted and has no effect yet",
+        "warning: -minPerfScore is accepted and has no effect yet",
     ]
-    assert "# accepted, no effect yet: -region, -orchMinLivepeerVersion, -maxTicketEV" in result.stdout
+    assert "# accepted, no effect yet: -region, -orchMinLivepeerVersion, -minPerfScore" in result.stdout
     result = run(tmp_path, "-gateway -extraNodes lots --show-config")  # still checked as Go would
     assert result.exit_code == 2 and "-extraNodes: 'lots' is not a whole number" in result.output
 
