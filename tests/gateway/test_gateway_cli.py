@@ -88,3 +88,52 @@ def test_without_the_gateways_parts_lpc_node_gateway_says_so_and_exits_2(tmp_pat
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1].startswith("Error: the gateway is not available in this build")
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(not all(importlib.util.find_spec(f"core.gateway.{m}") for m in ("node", "broadcast", "rtmp")),
+                    reason="the gateway's parts are not in this build yet")
+def test_one_lpc_node_runs_an_orchestrator_and_a_gateway_from_go_livepeer_flags(tmp_path):
+    """`-orchestrator -transcoder -gateway` in one process: the gateway (its own --gateway-* ports) uses the
+    orchestrator beside it through -orchAddr; a segment pushed over HTTP comes back transcoded, one
+    multipart part per rendition of -transcodingOptions, and -monitor gives the gateway its /metrics."""
+    import email
+
+    from core.media.synthetic import make_segment
+
+    service, mgmt, http, cli, rtmp = (free_port() for _ in range(5))
+    line = (f"-orchestrator -transcoder -gateway -network offchain -serviceAddr 127.0.0.1:{service} "
+            f"-httpAddr 127.0.0.1:{service} -cliAddr 127.0.0.1:{mgmt} --encoder x264 "
+            f"--gateway-http-addr 127.0.0.1:{http} --gateway-cli-addr 127.0.0.1:{cli} -rtmpAddr :{rtmp} "
+            f"-orchAddr 127.0.0.1:{service} -transcodingOptions P144p30fps16x9 -monitor").split()
+    log = tmp_path / "lpc.log"
+    with open(log, "w+b") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "console.cli", "--data-dir", str(tmp_path / "data"), "node",
+                                 *line], cwd=REPO, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+        try:
+            def up():
+                assert proc.poll() is None, f"lpc node exited: {log.read_text()}"
+                try:
+                    return httpx.get(f"http://127.0.0.1:{cli}/status", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            wait_for(up, timeout=60, what="the gateway's /status")
+            r = httpx.post(f"http://127.0.0.1:{http}/live/pasted/0.ts", content=make_segment(320, 180, 1.0),
+                           headers={"Accept": "multipart/mixed", "Content-Duration": "1000"}, timeout=60)
+            metrics = httpx.get(f"http://127.0.0.1:{cli}/metrics", timeout=5).text
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    assert r.status_code == 200, r.text
+    msg = email.message_from_bytes(b"Content-Type: " + r.headers["content-type"].encode() + b"\r\n\r\n" + r.content)
+    parts = msg.get_payload()
+    assert [p["Rendition-Name"] for p in parts] == ["P144p30fps16x9"]
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(parts[0].get_payload(decode=True))) as container:
+        frames = [f for f in container.decode(video=0)]
+    assert (frames[0].width, frames[0].height) == (256, 144) and len(frames) == 30
+    assert 'node_type="bctr"' in metrics
+    assert "Traceback" not in log.read_text()
