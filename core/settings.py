@@ -422,6 +422,8 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
+    if isinstance(v, (list, tuple)):  # [gateway] orch_addrs, orch_blocklist
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, Enum):
         v = v.value
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')

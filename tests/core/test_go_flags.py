@@ -252,3 +252,13 @@ def test_help_lists_the_go_spelling_beside_the_options(tmp_path):
     for go in ("(-orchAddr)", "(-rtmpAddr", "(-transcodingOptions)", "(-discoveryTimeout)", "(-monitor)",
                "(-gateway;", "(-maxAttempts)", "(-orchBlocklist;", "(-network)", "(-ethUrl)", "(-dataDir)"):
         assert go in text, go
+
+
+def test_a_gateway_list_in_settings_toml_survives_a_rewrite(tmp_path):
+    """`lpc wallet use` and the Settings screen rewrite settings.toml: [gateway]'s lists stay lists."""
+    from core.gateway.config import gateway_config
+    from core.settings import load_settings, write_setting
+
+    (tmp_path / "settings.toml").write_text('[gateway]\norch_addrs = ["127.0.0.1:8935", "127.0.0.1:8937"]\n')
+    write_setting(tmp_path, "console.theme", "livepeer-dark")
+    assert gateway_config(load_settings(tmp_path)).orch_addrs == ("127.0.0.1:8935", "127.0.0.1:8937")
