@@ -319,7 +319,8 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
         from core.composition import GatewayUnavailable, assemble_gateway
 
         try:
-            gw = assemble_gateway(settings, gw_overrides, signer=lambda: _signer(ctx, account, dev_account))
+            gw = assemble_gateway(settings, gw_overrides,
+                                  signer=lambda: _signer(ctx, account, dev_account, "a gateway (its tickets)"))
         except GatewayUnavailable as exc:
             click.echo(f"Error: {exc}", err=True)
             click.get_current_context().exit(2)
@@ -560,8 +561,8 @@ def _wei(text: str | None, flag: str) -> int | None:
     return int(text)
 
 
-def _signer(ctx: CliContext, account: str | None, dev_account: int | None):
-    """The on-chain node's signer: a devnet development key, or the keyring key of the account."""
+def _signer(ctx: CliContext, account: str | None, dev_account: int | None, role: str = "an orchestrator"):
+    """The on-chain node's (or gateway's) signer: a devnet development key, or the keyring key of the account."""
     from core.settings import Network
 
     settings = ctx.settings
@@ -573,7 +574,7 @@ def _signer(ctx: CliContext, account: str | None, dev_account: int | None):
         return dev_key(dev_account)
     address = account or settings.account
     if not address:
-        raise click.UsageError("on chain the node signs as an orchestrator: pass --account or set one with "
+        raise click.UsageError(f"on chain the node signs as {role}: pass --account (-ethAcctAddr) or set one with "
                                "`lpc wallet use ADDRESS` (or --offchain)")
     from console.commands.chain_cmds import open_signer
 
