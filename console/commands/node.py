@@ -63,6 +63,18 @@ class GoFlagsCommand(click.Command):
         return super().parse_args(ctx, list(norm.argv))
 
 
+_NETWORKS = ("offchain", "arbitrum-one-mainnet", "arbitrum-one", "devnet")
+
+
+def _go_network(value: str | None) -> str | None:
+    """go-livepeer's -network: offchain or arbitrum-one-mainnet (lpc's arbitrum-one too), or lpc's devnet."""
+    if value is None or value in _NETWORKS:
+        return value
+    raise click.BadParameter(f"{value!r}: lpc runs offchain, on arbitrum-one-mainnet or on its own devnet "
+                             "(go-livepeer's other networks are retired testnets or need -ethController, which "
+                             "lpc does not take)", param_hint="-network")
+
+
 def _duration(ctx, param, value: str | None) -> float | None:
     """A Go duration ("500ms", "2s") as seconds."""
     if value is None:
@@ -87,8 +99,8 @@ def _duration(ctx, param, value: str | None) -> float | None:
 @click.option("--show-config", is_flag=True,
               help="Print the configuration these flags, LPC_* variables and settings.toml give, and exit "
                    "without starting anything (to check how a pasted go-livepeer command line was read).")
-@click.option("--network", "go_network", type=click.Choice(["offchain", "arbitrum-one-mainnet", "arbitrum-one", "devnet"]),
-              default=None, help="offchain (= --offchain), arbitrum-one-mainnet (= --onchain on Arbitrum One) or "
+@click.option("--network", "go_network", callback=lambda c, p, v: _go_network(v), default=None,
+              metavar="[offchain|arbitrum-one-mainnet|devnet]", help="offchain (= --offchain), arbitrum-one-mainnet (= --onchain on Arbitrum One) or "
                                  "lpc's devnet (= --onchain on the embedded devnet) (-network).")
 @click.option("--data-dir", "node_data_dir", type=click.Path(file_okay=False), default=None,
               help="The installation's data dir, as `lpc --data-dir` (-dataDir).")

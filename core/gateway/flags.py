@@ -21,6 +21,8 @@ neither is an `UnknownFlag` carrying the closest known spellings.
 Where lpc deliberately differs from go-livepeer:
 - `-config FILE` (go-livepeer's plain `key value` file) is refused, not ignored: ignoring it would run the
   node without every setting in the file (prices, addresses); lpc's own file is settings.toml.
+- `-ethController` is refused, not ignored: ignoring it would sign against another deployment than the
+  one the operator named.
 - `-network` takes `offchain`, `arbitrum-one-mainnet` (also lpc's `arbitrum-one`) and lpc's `devnet`;
   go-livepeer's retired testnets are refused by the `lpc node --network` option.
 This module holds no click: console/commands/node.py applies it before click parses. It lives in
@@ -155,7 +157,9 @@ _TABLE: tuple[GoFlag, ...] = (
     _inert("gasLimit", I),
     _inert("minGasPrice", I),
     GoFlag("maxGasPrice", I, "--max-gas-price"),
-    _inert("ethController"),
+    GoFlag("ethController", S, refused="lpc reads the protocol's contracts from the Controller of the network it "
+                                       "runs on (-network arbitrum-one-mainnet, or its devnet); another Controller "
+                                       "would be another deployment, which lpc does not run against: drop the flag"),
     GoFlag("initializeRound", B, "--initialize-round", off="--no-initialize-round"),
     _inert("initializeRoundMaxDelay", D),
     GoFlag("ticketEV", S, "--ticket-ev"),
