@@ -90,7 +90,11 @@ def _duration(ctx, param, value: str | None) -> float | None:
     return seconds
 
 
-@click.command(cls=GoFlagsCommand)
+@click.command(cls=GoFlagsCommand, epilog=(
+    "Every go-livepeer flag is taken as go-livepeer spells it (one or two dashes, -flag value or -flag=value, "
+    "Go bools and durations). One lpc does not implement yet is accepted with a warning line saying it has no "
+    "effect; secret-bearing ones (-ethPassword, -orchSecret, -kafkaPassword …) are refused without showing "
+    "their value: keys live in the OS keyring. --show-config shows how a command line was read."))
 @click.option("--orchestrator", is_flag=True, help="Run as an orchestrator (-orchestrator).")
 @click.option("--transcoder", is_flag=True, help="Transcode in this process (-transcoder).")
 @click.option("--gateway", is_flag=True,
