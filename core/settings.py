@@ -158,7 +158,15 @@ def _addr_or_none(v: str | None) -> str | None:
 
 
 def _comma_list(v: Any) -> Any:
-    """'a,b' (go-livepeer's comma list, or one LPC_* variable) or a TOML list -> stripped entries, empties dropped."""
+    """'a,b' (go-livepeer's comma list, or one LPC_* variable, also as a JSON list) or a TOML list -> stripped
+    entries, empties dropped."""
+    if isinstance(v, str) and v.strip().startswith("["):
+        import json
+
+        try:
+            v = json.loads(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a JSON list; give a list or 'a,b'") from None
     if isinstance(v, str):
         v = v.split(",")
     if isinstance(v, (list, tuple)):

@@ -209,6 +209,8 @@ def test_gateway_settings_flow_into_the_gateway_config_with_flags_winning(tmp_pa
     assert (v["gateway.orch_addrs"], v["gateway.max_attempts"], v["gateway.discovery_timeout_s"]) == (
         '["127.0.0.1:8935", "127.0.0.1:8937"]', "7", "0.75")
     assert "gateway.rtmp_addr" not in v  # 'none' turns RTMP off
+    v = shown(tmp_path, "-gateway", {"LPC_GATEWAY__ORCH_ADDRS": '["127.0.0.5:8935", "127.0.0.6:8935"]'})
+    assert v["gateway.orch_addrs"] == '["127.0.0.5:8935", "127.0.0.6:8935"]'  # a JSON list in one variable
     env = {"LPC_GATEWAY__MAX_ATTEMPTS": "9", "LPC_GATEWAY__ORCH_ADDRS": "127.0.0.2:8935,127.0.0.3:8935"}
     v = shown(tmp_path, "-gateway", env)
     assert (v["gateway.orch_addrs"], v["gateway.max_attempts"], v["gateway.monitor"]) == (
