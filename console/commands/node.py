@@ -268,15 +268,16 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
         given = ", ".join(k for k, v in node_only.items() if v is not None)
         click.echo(f"warning: {given}: only for the orchestrator (-orchestrator -transcoder), which this "
                    "command does not run", err=True)
-    # -monitor is not in this list: lpc's orchestrator always serves /metrics, which is what it asks for
-    gateway_given = [k for k, v in gateway_flags.items() if v is not None and k != "monitor"]
+    # not in this list: -monitor (lpc's orchestrator always serves /metrics, which is what it asks for) and
+    # -authWebhookUrl (an orchestrator's gateway allow-list in go-livepeer, said below)
+    gateway_given = [k for k, v in gateway_flags.items() if v is not None and k not in ("monitor", "auth_webhook_url")]
     if not gateway and gateway_given:
         names = {p.name: p.opts[0] for p in click.get_current_context().command.params}
         click.echo(f"warning: {', '.join(names.get(k, k) for k in gateway_given)}: only for the gateway "
                    "(-gateway), which this command does not run", err=True)
-        if gateway_flags.get("auth_webhook_url") is not None:
-            click.echo("warning: -authWebhookUrl on an orchestrator (go-livepeer's gateway allow-list) is accepted "
-                       "and has no effect yet", err=True)
+    if not gateway and gateway_flags.get("auth_webhook_url") is not None:
+        click.echo("warning: -authWebhookUrl on an orchestrator (go-livepeer's gateway allow-list) is accepted "
+                   "and has no effect yet", err=True)
     settings = ctx.settings
     config = gw_config = None
     overrides: dict = {}

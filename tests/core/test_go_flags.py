@@ -264,3 +264,17 @@ def test_a_gateway_list_in_settings_toml_survives_a_rewrite(tmp_path):
     (tmp_path / "settings.toml").write_text('[gateway]\norch_addrs = ["127.0.0.1:8935", "127.0.0.1:8937"]\n')
     write_setting(tmp_path, "console.theme", "livepeer-dark")
     assert gateway_config(load_settings(tmp_path)).orch_addrs == ("127.0.0.1:8935", "127.0.0.1:8937")
+
+
+def test_flags_of_the_part_that_does_not_run_are_said_to_have_no_effect(tmp_path):
+    result = run(tmp_path, "-orchestrator -transcoder -orchAddr 127.0.0.1:8935 -authWebhookUrl http://127.0.0.1:9/a "
+                           "--show-config")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: --orch-addr: only for the gateway (-gateway), which this command does not run",
+        "warning: -authWebhookUrl on an orchestrator (go-livepeer's gateway allow-list) is accepted and has no "
+        "effect yet"]
+    result = run(tmp_path, "-gateway -pricePerUnit 1200 -serviceAddr 127.0.0.1:8935 --show-config")
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        "warning: --service-addr, --price-per-unit: only for the orchestrator (-orchestrator -transcoder), which "
+        "this command does not run"]
