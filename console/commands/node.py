@@ -328,7 +328,8 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
         from console.commands.show_config import config_text
 
         click.echo(config_text(settings, config, payment if runs_node else None, gw_config, inert,
-                               account=None if dev_account is not None else account))
+                               account=None if dev_account is not None else account,
+                               ladder=_ladder(gw_config) if gw_config is not None else None))
         return
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose + 1, 2), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     gw = None
@@ -366,6 +367,22 @@ def _network(ctx: CliContext, go_network: str | None, offchain: bool | None, dat
     if data_dir is not None or eth_url is not None or (go_network not in (None, "offchain")):
         ctx._settings = None  # read them again with the node's own data dir / network / RPC
     return offchain
+
+
+def _ladder(gw_config) -> tuple[str, ...] | None:
+    """The gateway's ladder in words, one line per rendition, read the way the gateway will read it
+    (preset names or a JSON file); a ladder it would refuse is a usage error saying why. None when this
+    build has no ladder parser (core.gateway.transcoding_options)."""
+    try:
+        from core.gateway.transcoding_options import TranscodingOptionsError, parse
+    except ImportError:
+        return None
+    try:
+        profiles = parse(gw_config.transcoding_options)
+    except TranscodingOptionsError as exc:
+        raise click.BadParameter(str(exc), param_hint="-transcodingOptions") from None
+    return tuple(f"{p.name} {p.width}x{p.height} {p.bitrate // 1000} kb/s "
+                 + (f"{p.fps / (p.fps_den or 1):g} fps" if p.fps else "source fps") for p in profiles)
 
 
 def _gateway_streams(value: str) -> int:

@@ -72,7 +72,7 @@ def section(title: str, obj: Any) -> list[str]:
 
 
 def config_text(settings, node=None, payment=None, gateway=None, inert: dict[str, str] | None = None, *,
-                account: str | None = None) -> str:
+                account: str | None = None, ladder: tuple[str, ...] | None = None) -> str:
     """The lines `lpc node --show-config` prints for the configs that would run (None = that part does not)."""
     roles = (["orchestrator", "transcoder"] if node is not None else []) + (["gateway"] if gateway is not None else [])
     offchain = all(c.offchain for c in (node, gateway) if c is not None)
@@ -92,6 +92,8 @@ def config_text(settings, node=None, payment=None, gateway=None, inert: dict[str
         lines += ["", *section("node.payment", payment)]
     if gateway is not None:
         lines += ["", *section("gateway", gateway)]
+        for rendition in ladder or ():
+            lines.append(f"# rendition: {rendition}")
         lines.append(f"# verification of renditions: {'on' if gateway.verify else 'off'}")
         if not gateway.orch_addrs and not gateway.orch_webhook_url and gateway.offchain:
             lines.append("# No orchestrator specified; transcoding will not happen")

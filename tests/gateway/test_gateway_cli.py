@@ -137,3 +137,21 @@ def test_one_lpc_node_runs_an_orchestrator_and_a_gateway_from_go_livepeer_flags(
     assert (frames[0].width, frames[0].height) == (256, 144) and len(frames) == 30
     assert 'node_type="bctr"' in metrics
     assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("core.gateway.transcoding_options") is None,
+                    reason="the gateway's ladder parser is not in this build yet")
+def test_show_config_reads_the_ladder_as_the_gateway_will(tmp_path):
+    from click.testing import CliRunner
+
+    from console.cli import cli
+
+    ladder = tmp_path / "ladder.json"
+    ladder.write_text('[{"name": "small", "width": 320, "height": 180, "bitrate": 300000, "fps": 24}]')
+    r = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "node", "-gateway", f"-transcodingOptions={ladder}",
+                                 "--show-config"], env={k: None for k in os.environ if k.startswith("LPC_")})
+    assert r.exit_code == 0, r.output
+    assert "# rendition: small 320x180 300 kb/s 24 fps" in r.stdout.splitlines()
+    r = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "node", "-gateway", "-transcodingOptions",
+                                 "P240p30fps16x9,P720p30fps16X9", "--show-config"])
+    assert r.exit_code == 2 and "P720p30fps16X9" in r.output  # go-livepeer would drop the typo silently
