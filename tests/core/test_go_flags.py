@@ -278,3 +278,16 @@ def test_flags_of_the_part_that_does_not_run_are_said_to_have_no_effect(tmp_path
     assert result.exit_code == 0 and result.stderr.splitlines() == [
         "warning: --service-addr, --price-per-unit: only for the orchestrator (-orchestrator -transcoder), which "
         "this command does not run"]
+
+
+@pytest.mark.parametrize(("given", "bound"), [(":1936", "127.0.0.1:1936"), ("0.0.0.0", "0.0.0.0:1935"),
+                                              ("[::1]", "[::1]:1935"), ("::1", "[::1]:1935"),
+                                              ("[::1]:1937", "[::1]:1937")])
+def test_rtmp_addr_follows_go_livepeers_default_addr(tmp_path, given, bound):
+    assert shown(tmp_path, f"-gateway -rtmpAddr {given}")["gateway.rtmp_addr"] == f'"{bound}"'
+
+
+def test_a_bad_port_is_named(tmp_path):
+    result = run(tmp_path, "-gateway -httpAddr 127.0.0.1:99999 --show-config")
+    assert result.exit_code == 2
+    assert "http_addr: '127.0.0.1:99999': the port must be a number from 0 to 65535" in result.output
