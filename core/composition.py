@@ -249,3 +249,54 @@ class OnchainParts:
     broker: TicketChain  # the orchestrator's TicketBroker client (its address, its message signer)
     feed: PriceFeedWatcher | None = None  # None when the network has no price feed
     receipts: TicketReceipts | None = None  # tickets received per gateway and round
+
+
+class GatewayUnavailable(RuntimeError):
+    """The gateway cannot be built in this installation: the message says why (a part missing from this
+    build, an on-chain gateway not wired yet)."""
+
+
+NO_ORCHESTRATOR = "No orchestrator specified; transcoding will not happen"  # go-livepeer's words
+
+
+def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = None, *,
+                     signer: Callable[[], Any] | None = None):
+    """The gateway of this installation (`lpc node --gateway`), built and not started:
+    GatewayNode(config, NetworkBroadcaster(config), rtmp=RtmpIngest) from core.gateway.config.gateway_config
+    (`overrides` are explicit flags only, as assemble_node's). The gateway's parts are imported here, so a
+    build without them says so (GatewayUnavailable) instead of failing at import. With no orchestrator
+    to use (no -orchAddr, no -orchWebhookUrl, offchain) it logs go-livepeer's error line and still starts,
+    as go-livepeer does. On chain, `signer()` gives the gateway's signer (asked only then; the keyring
+    signer the node uses, or a devnet dev key), wrapped in chain.services.gateway_chain.Web3GatewayChain
+    for the broadcaster's tickets and the active pool. The broadcaster is built without an observer: the
+    GatewayNode gives it its own metrics."""
+    import logging
+
+    from core.gateway.config import gateway_config
+
+    config = gateway_config(settings, overrides)
+    try:
+        from core.gateway.broadcast import NetworkBroadcaster
+        from core.gateway.node import GatewayNode
+        from core.gateway.rtmp import RtmpIngest
+    except ImportError as exc:
+        raise GatewayUnavailable(f"the gateway is not available in this build (missing {exc.name or exc})") from None
+    onchain = None
+    if not config.offchain:
+        if signer is None:
+            raise GatewayUnavailable("an on-chain gateway signs its tickets, and no account was given: pass "
+                                     "-ethAcctAddr (--account), or run it offchain (-network offchain)")
+        try:
+            from chain.services.gateway_chain import Web3GatewayChain
+        except ImportError as exc:
+            raise GatewayUnavailable(f"the on-chain gateway is not available in this build (missing "
+                                     f"{exc.name or exc})") from None
+        key = signer()
+        try:
+            onchain = Web3GatewayChain(chain_client(settings), key)
+        except ChainError as exc:
+            raise GatewayUnavailable(str(exc)) from None
+    if not config.orch_addrs and not config.orch_webhook_url and config.offchain:  # on chain: the active pool
+        logging.getLogger("core.gateway").error(NO_ORCHESTRATOR)  # an error log in go-livepeer, not fatal
+    broadcaster = NetworkBroadcaster(config, onchain=onchain)
+    return GatewayNode(config, broadcaster, rtmp=RtmpIngest)

@@ -11,11 +11,11 @@ import tomllib
 from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.media.profiles import MAX_LADDER_PIXELS
 
@@ -153,6 +153,134 @@ class NodeSettings(BaseModel):
         return v
 
 
+def _addr_or_none(v: str | None) -> str | None:
+    return None if v is None or v.strip().lower() in ("", "none") else v.strip()
+
+
+def _comma_list(v: Any) -> Any:
+    """'a,b' (go-livepeer's comma list, or one LPC_* variable, also as a JSON list) or a TOML list -> stripped
+    entries, empties dropped."""
+    if isinstance(v, str) and v.strip().startswith("["):
+        import json
+
+        try:
+            v = json.loads(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a JSON list; give a list or 'a,b'") from None
+    if isinstance(v, str):
+        v = v.split(",")
+    if isinstance(v, (list, tuple)):
+        return tuple(str(x).strip() for x in v if str(x).strip())
+    return v
+
+
+class GatewaySettings(BaseModel):
+    """The gateway (`lpc node --gateway`, go-livepeer's -gateway). Field names are core.gateway.config's
+    GatewayConfig fields; the defaults are go-livepeer's (gateway-wire.md §1)."""
+
+    offchain: bool = Field(True, description="run without the chain: no tickets, latency-ordered selection "
+                                             "(-network offchain)")
+    rtmp_addr: str | None = Field("127.0.0.1:1935", description="RTMP ingest HOST:PORT (-rtmpAddr); ':P' is "
+                                  "127.0.0.1:P, 'HOST' is HOST:1935; 'none' turns RTMP off")
+    http_addr: str = Field("127.0.0.1:9935", description="plain HTTP HOST:PORT: HLS out, HTTP push, /healthz "
+                                                         "(-httpAddr with -gateway)")
+    cli_addr: str | None = Field("127.0.0.1:5935", description="management API HOST:PORT (-cliAddr with "
+                                                               "-gateway); 'none' turns it off")
+    http_ingest: bool | None = Field(None, description="HTTP push (-httpIngest); unset: on while http_addr is "
+                                                       "loopback or an auth webhook is set")
+    orch_addrs: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="orchestrators to use, a list or 'host:port,host:port' (-orchAddr)")
+    orch_webhook_url: str | None = Field(None, description="discovery webhook, GET answering "
+                                                           "[{\"address\": ...}] (-orchWebhookUrl)")
+    orch_blocklist: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="orchestrator ETH addresses never used (-orchBlocklist); empty blocks nothing")
+    transcoding_options: str = Field("P240p30fps16x9,P360p30fps16x9",
+                                     description="the ladder: preset names, or a JSON file's path (-transcodingOptions)")
+    max_sessions: int = Field(10, ge=1, description="concurrent streams (-maxSessions with -gateway)")
+    max_attempts: int = Field(3, description="transcode attempts per segment; 0 or less never transcodes "
+                                             "(-maxAttempts)")
+    max_price_per_unit: int | str = Field(0, description="the most paid per pixels_per_unit pixels: wei, or "
+                                                         "'0.5USD' with the price feed; 0 = any price (-maxPricePerUnit)")
+    pixels_per_unit: int = Field(1, ge=1, description="(-pixelsPerUnit)")
+    ignore_max_price_if_needed: bool = Field(False, description="use orchestrators over the max price when none "
+                                                                "is under it (-ignoreMaxPriceIfNeeded)")
+    max_ticket_ev: int = Field(3 * 10**12, ge=0, description="on chain: the most one ticket may be worth, wei "
+                                                             "(-maxTicketEV)")
+    max_total_ev: int = Field(2 * 10**13, ge=0, description="on chain: the most one segment's tickets may be worth, "
+                                                            "wei (-maxTotalEV)")
+    deposit_multiplier: int = Field(1, ge=1, description="on chain: a ticket's face value may be at most the "
+                                                         "deposit / this (-depositMultiplier)")
+    select_stake_weight: float = Field(0.7, ge=0, description="on chain selection: stake weight (-selectStakeWeight)")
+    select_price_weight: float = Field(0.0, ge=0, description="on chain selection: price weight (-selectPriceWeight)")
+    select_rand_freq: float = Field(0.3, ge=0, description="on chain selection: random weight (-selectRandFreq)")
+    select_price_exp_factor: float = Field(100.0, gt=0, description="(-selectPriceExpFactor)")
+    discovery_timeout_s: float = Field(0.5, gt=0, description="seconds to wait for GetOrchestrator answers; "
+                                                                     "a Go duration ('500ms') is read too "
+                                                                     "(-discoveryTimeout)")
+    local_verify: bool | None = Field(None, description="check rendition pixels and signatures (-localVerify); "
+                                                        "unset: on chain on, offchain off")
+    auth_webhook_url: str | None = Field(None, description="POSTed each new stream's URL; non-200 refuses it "
+                                                           "(-authWebhookUrl)")
+    current_manifest: bool = Field(False, description="also serve the newest stream at /stream/current.m3u8 "
+                                                      "(-currentManifest)")
+    monitor: bool = Field(False, description="Prometheus /metrics on cli_addr (-monitor)")
+    metrics_per_stream: bool = Field(False, description="a manifestID label on the metrics (-metricsPerStream)")
+
+    @field_validator("rtmp_addr", "cli_addr")
+    @classmethod
+    def _check_optional_addr(cls, v: str | None) -> str | None:
+        return _addr_or_none(v)
+
+    @field_validator("orch_addrs", mode="before")
+    @classmethod
+    def _split_orchs(cls, v: Any) -> Any:
+        return _comma_list(v)
+
+    @field_validator("orch_blocklist", mode="before")
+    @classmethod
+    def _check_blocklist(cls, v: Any) -> Any:
+        v = _comma_list(v)
+        if isinstance(v, tuple):
+            for a in v:
+                if not (a.startswith(("0x", "0X")) and len(a) == 42 and all(c in "0123456789abcdefABCDEF" for c in a[2:])):
+                    raise ValueError(f"{a!r} is not an orchestrator's ETH address (0x and 40 hex digits); "
+                                     "the blocklist holds addresses, not URLs")
+            v = tuple(dict.fromkeys("0x" + a[2:].lower() for a in v))
+        return v
+
+    @field_validator("orch_webhook_url", "auth_webhook_url")
+    @classmethod
+    def _check_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"{v!r}: a webhook URL starts with http:// or https://")
+        return v
+
+    @field_validator("max_price_per_unit")
+    @classmethod
+    def _check_max_price(cls, v: int | str) -> int | str:
+        from core.payments.pricing import PriceError, parse_price
+
+        try:
+            amount = parse_price(v)
+        except PriceError as exc:
+            raise ValueError(str(exc)) from None
+        return int(amount.value) if amount.currency == "WEI" else str(amount)
+
+    @field_validator("discovery_timeout_s", mode="before")
+    @classmethod
+    def _read_duration(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            from core.gateway.flags import parse_go_duration
+
+            try:
+                return float(v)
+            except ValueError:
+                return parse_go_duration(v)
+        return v
+
+
 class ConsoleSettings(BaseModel):
     theme: str = "livepeer-dark"
     refresh_seconds: float = Field(5.0, gt=0)
@@ -171,6 +299,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     gpu: GpuSettings = Field(default_factory=GpuSettings)
     node: NodeSettings = Field(default_factory=NodeSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @field_validator("rpc_url")
     @classmethod
@@ -301,6 +430,8 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
+    if isinstance(v, (list, tuple)):  # [gateway] orch_addrs, orch_blocklist
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, Enum):
         v = v.value
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')

@@ -3,9 +3,14 @@ go-livepeer's (gateway-wire.md §1); the go-livepeer flag each field answers to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 DEFAULT_RTMP_ADDR = "127.0.0.1:1935"
 DEFAULT_GATEWAY_HTTP_ADDR = "127.0.0.1:9935"
@@ -62,3 +67,64 @@ class GatewayConfig:
         if self.max_price_per_unit <= 0:
             return None
         return Fraction(self.max_price_per_unit, self.pixels_per_unit or 1)
+
+
+def gateway_config(settings: Settings, overrides: Mapping[str, Any] | None = None) -> GatewayConfig:
+    """The GatewayConfig of this installation, the way core.node.config.node_config builds a NodeConfig:
+    every `[gateway]` setting (defaults < settings.toml < LPC_GATEWAY__*) lands on the field of the same
+    name, the data dir is the installation's, then `overrides` win: explicit flags only, a None is a flag
+    that was not given. Overrides of `[gateway]` settings are checked by the settings model (ValueError
+    saying what is wrong: an address that is not one, a webhook that is not a URL); `extra` (accepted
+    go-livepeer flags with no effect yet) is taken as given; any other unknown name is a TypeError."""
+    from pydantic import ValidationError
+
+    from core.settings import GatewaySettings
+
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    names = {f.name for f in fields(GatewayConfig)}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise TypeError(f"not GatewayConfig fields: {', '.join(unknown)}")
+    known = GatewaySettings.model_fields
+    setting_given = {k: v for k, v in given.items() if k in known}
+    try:
+        gateway = (GatewaySettings.model_validate({**settings.gateway.model_dump(), **setting_given})
+                   if setting_given else settings.gateway)
+    except ValidationError as exc:
+        raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
+    values: dict[str, Any] = {name: getattr(gateway, name) for name in names if name in known}
+    values["data_dir"] = settings.data_dir
+    values.update({k: v for k, v in given.items() if k not in known})
+    for name, port in (("rtmp_addr", 1935), ("http_addr", 9935), ("cli_addr", 5935)):
+        if values.get(name) is not None:
+            try:
+                values[name] = default_addr(values[name], "127.0.0.1", port)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+    if "extra" in values:
+        values["extra"] = dict(values["extra"])
+    return GatewayConfig(**values)
+
+
+def default_addr(addr: str, host: str, port: int) -> str:
+    """go-livepeer's defaultAddr, IPv6-safe: '' -> host:port, ':P' -> host:P, 'H' (or '[v6]') -> H:port, a
+    full 'H:P' as given. ValueError when the port is not a number from 0 to 65535."""
+    addr = addr.strip()
+    if not addr:
+        return f"{host}:{port}"
+    if addr.count(":") >= 2 and not addr.startswith("["):  # a bare IPv6 address
+        return f"[{addr}]:{port}"
+    if addr.startswith(":"):
+        addr = host + addr
+    if addr.startswith("["):
+        head, _, rest = addr.partition("]")
+        if not rest:
+            return f"{addr}:{port}" if head else addr
+        given = rest[1:] if rest.startswith(":") else None
+    elif addr.count(":") == 1:
+        given = addr.split(":")[1]
+    else:
+        return f"{addr}:{port}"
+    if given is None or not given.isdigit() or not 0 <= int(given) <= 65535:
+        raise ValueError(f"{addr!r}: the port must be a number from 0 to 65535")
+    return addr
