@@ -7,7 +7,8 @@ import pytest
 
 from core.gateway.config import GatewayConfig
 from core.gateway.rtmp import RtmpIngest
-from tests.gateway.rtmp_tools import CollectingStreams, decode_segment, ffmpeg_publish
+from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
+from tests.gateway.rtmp_tools import CollectingStreams, RawRtmpClient, closed_by_peer, decode_segment, ffmpeg_publish
 from tests.waiting import wait_for
 
 
@@ -47,3 +48,79 @@ def test_ffmpeg_publish_is_cut_into_two_second_keyframe_segments_without_reencod
         previous_end = decoded.video_pts[-1] + 3000  # one frame at 30 fps
         total_frames += len(decoded.video_pts)
     assert total_frames == 180
+
+
+def test_two_publishers_at_once_and_a_second_publisher_on_a_live_manifest_is_refused(ingest):
+    rtmp, streams, base = ingest
+    host, port = rtmp.address
+    first = ffmpeg_publish(f"{base}/live/abc", seconds=6, realtime=True)
+    try:
+        abc = wait_for(lambda: next(iter(streams.named("abc")), None), timeout=30, what="stream abc started")
+        wait_for(lambda: abc.segments, timeout=30, what="abc's first segment")
+
+        other = ffmpeg_publish(f"{base}/live/def/secret", seconds=4)  # at once, on another manifest
+        intruder = RawRtmpClient(host, port)
+        intruder.publish("live", "abc", f"{base}/live")
+        codes = intruder.status_codes()
+        intruder.close()
+        assert codes == ["NetStream.Publish.BadName"]
+        delivered_before = len(abc.segments)
+        assert other.wait(60) == 0, other.stderr.read().decode()
+
+        assert first.wait(60) == 0, first.stderr.read().decode()
+    finally:
+        first.kill()
+        first.wait()
+    wait_for(abc.ended.is_set, what="abc ended")
+    assert len(streams.named("abc")) == 1  # the intruder never became a stream
+    assert abc.seqs() == [0, 1, 2]  # the first publisher carried on to its end, no gap
+    assert len(abc.segments) > delivered_before
+    defs = streams.named("def")
+    assert len(defs) == 1 and defs[0].start.key == "secret"
+    wait_for(defs[0].ended.is_set, what="def ended")
+    assert defs[0].seqs() == [0, 1]
+
+
+def test_a_publisher_over_the_stream_limit_is_refused_with_an_rtmp_error(tmp_path, caplog):
+    streams = CollectingStreams(max_streams=1)
+    rtmp = RtmpIngest(GatewayConfig(data_dir=tmp_path, rtmp_addr="127.0.0.1:0"), streams)
+    host, port = rtmp.start()
+    try:
+        first = RawRtmpClient(host, port)
+        first.publish("live", "one", f"rtmp://{host}:{port}/live")
+        wait_for(lambda: streams.get("one"), what="stream one live")
+        second = RawRtmpClient(host, port)
+        second.publish("live", "two", f"rtmp://{host}:{port}/live")
+        assert second.status_codes() == ["NetStream.Publish.Rejected"]
+        second.close()
+        assert streams.get("one") is not None and not streams.named("two")
+        assert "refused: Too many connections" in caplog.text
+        first.close()
+        wait_for(streams.named("one")[0].ended.is_set, what="stream one ended when its publisher left")
+    finally:
+        rtmp.stop()
+
+
+def test_bare_path_gets_a_random_manifest_and_the_path_rules_are_go_livepeers(ingest):
+    rtmp, streams, base = ingest
+    host, port = rtmp.address
+    client = RawRtmpClient(host, port)
+    client.publish("", "", f"rtmp://{host}:{port}/")
+    stream = wait_for(lambda: streams.history[0] if streams.history else None, what="a stream")
+    client.close()
+    assert stream.start.manifest_id is None and stream.start.key is None
+    assert len(stream.manifest_id) == 4
+    assert stream.start.ingest_url == f"rtmp://{host}:{port}/"
+    wait_for(stream.ended.is_set, what="the stream ended when its publisher left")
+
+    table = {
+        ("live", "abc"): ("abc", None),
+        ("abc", ""): ("abc", None),
+        ("live/abc", "secret"): ("abc", "secret"),  # ffmpeg's split of rtmp://h/live/abc/secret
+        ("stream", "abc.flv"): ("abc", None),
+        ("live", "abc?token=1"): ("abc", None),
+        ("", ""): (None, None),
+    }
+    for (app, name), expected in table.items():
+        parsed = parse_stream_path(publish_path(app, name))
+        assert (parsed.manifest_id, parsed.key) == expected, (app, name)
