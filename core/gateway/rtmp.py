@@ -18,7 +18,9 @@ What a publisher sees:
 - The path → (manifest ID, key) rules are go-livepeer's (rtmp_path.py).
 - Acknowledgements every window the publisher asked for; a ping is answered.
 - FCUnpublish/deleteStream or the connection closing ends the stream: the last partial segment is
-  handed on, the segments still waiting are transcoded, then `LiveStream.end()`.
+  handed on, the segments still waiting are transcoded, then `LiveStream.end()`. A publish to that
+  manifest meanwhile (OBS reconnecting after a network blip) waits up to RECONNECT_WAIT_S for it instead
+  of being refused as a second publisher.
 
 Where this is stricter than go-livepeer (joy4), and why:
 - A second publisher on a live manifest is refused and the first carries on. go-livepeer refuses it
@@ -66,6 +68,7 @@ OUT_CHUNK_SIZE = 4096
 WINDOW_ACK = 2_500_000
 STREAM_ID = 1  # the message stream createStream hands out
 STOP_TIMEOUT_S = 30.0  # how long stop() waits for a stream's segments in flight
+RECONNECT_WAIT_S = 10.0  # how long a publish waits for the same manifest's previous publisher to finish
 
 
 class RtmpIngest:
@@ -185,6 +188,15 @@ class RtmpIngest:
         with self._lock:
             self._publishers = [p for p in self._publishers if p.segmenter.alive]
             self._publishers.append(publisher)
+
+    def _draining(self, manifest_id: str) -> _Publisher | None:
+        """The publisher of `manifest_id` whose connection has ended but whose last segments are still
+        going out (its stream is live until they are)."""
+        with self._lock:
+            for p in self._publishers:
+                if p.live.manifest_id == manifest_id and p.finished and p.segmenter.alive:
+                    return p
+        return None
 
 
 class _Publisher:
@@ -451,6 +463,11 @@ class _Connection:
         if not host and self.ingest.address:
             host = "%s:%d" % self.ingest.address
         url = f"rtmp://{host}{path}"
+        draining = self.ingest._draining(parsed.manifest_id) if parsed.manifest_id else None
+        if draining is not None:  # a publisher reconnecting (OBS after a network blip): let the old one end
+            log.info("RTMP publish of %s from %s waits for the previous publisher's last segments",
+                     parsed.manifest_id, self.remote)
+            await self.loop.run_in_executor(self.ingest._executor, draining.segmenter.join, RECONNECT_WAIT_S)
         if parsed.manifest_id is not None and self.ingest.streams.get(parsed.manifest_id) is not None:
             self._refuse("NetStream.Publish.BadName",
                          f"stream {parsed.manifest_id} is already being published; the live one carries on")

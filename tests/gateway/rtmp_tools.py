@@ -28,8 +28,11 @@ class CollectedStream:
     start: StreamStart
     segments: list[SourceSegment] = field(default_factory=list)
     ended: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event | None = None  # when given, segment() waits for it (a transcode in progress)
 
     def segment(self, segment: SourceSegment) -> TranscodedSegment:
+        if self.gate is not None:
+            self.gate.wait(30)
         self.segments.append(segment)
         return TranscodedSegment(seq=segment.seq, renditions=(), orchestrator="none (test)", attempts=1,
                                  latency_s=0.0)
@@ -45,8 +48,9 @@ class CollectingStreams:
     """Streams as ingest sees it: one live stream per manifest, at most `max_streams`, a random 4-character
     manifest ID when none is given; every stream ever started is kept in `history`."""
 
-    def __init__(self, max_streams: int = 10) -> None:
+    def __init__(self, max_streams: int = 10, gate: threading.Event | None = None) -> None:
         self.max_streams = max_streams
+        self.gate = gate
         self.live: dict[str, CollectedStream] = {}
         self.history: list[CollectedStream] = []
         self.lock = threading.Lock()
@@ -59,7 +63,7 @@ class CollectingStreams:
                 raise StreamRefused(f"stream {mid} is already live")
             if len(self.live) >= self.max_streams:
                 raise StreamRefused("Too many connections", status=500)
-            stream = CollectedStream(mid, start)
+            stream = CollectedStream(mid, start, gate=self.gate)
             self.live[mid] = stream
             self.history.append(stream)
             return stream

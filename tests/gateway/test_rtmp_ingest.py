@@ -3,12 +3,15 @@ the orchestrators get (real sockets on 127.0.0.1, real H.264/AAC, PyAV decodes e
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 
 from core.gateway.config import GatewayConfig
 from core.gateway.rtmp import RtmpIngest
 from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
-from tests.gateway.rtmp_tools import CollectingStreams, RawRtmpClient, closed_by_peer, decode_segment, ffmpeg_publish
+from tests.gateway.rtmp_tools import CollectingStreams, RawRtmpClient, decode_segment, ffmpeg_publish
 from tests.waiting import wait_for
 
 
@@ -124,3 +127,49 @@ def test_bare_path_gets_a_random_manifest_and_the_path_rules_are_go_livepeers(in
     for (app, name), expected in table.items():
         parsed = parse_stream_path(publish_path(app, name))
         assert (parsed.manifest_id, parsed.key) == expected, (app, name)
+
+
+def test_a_keyframe_interval_over_the_segmenter_timeout_ends_the_stream_in_words(ingest, caplog):
+    rtmp, streams, base = ingest
+    publisher = ffmpeg_publish(f"{base}/live/slow", seconds=24, gop=900, audio=False)  # one keyframe in 30 s
+    publisher.wait(60)
+    stream = wait_for(lambda: next(iter(streams.named("slow")), None), what="stream slow started")
+    wait_for(stream.ended.is_set, what="the stream ended by the segmenter timeout")
+    assert stream.segments == []
+    assert "keyframe interval below 8 s" in caplog.text
+
+
+def test_listen_address_follows_go_livepeers_default_addr(tmp_path):
+    assert listen_address(":1940") == ("127.0.0.1", 1940)
+    assert listen_address("0.0.0.0") == ("0.0.0.0", 1935)
+    assert listen_address("[::1]:1936") == ("::1", 1936)
+    with pytest.raises(ValueError, match="port must be a number"):
+        listen_address("127.0.0.1:rtmp")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        rtmp = RtmpIngest(GatewayConfig(data_dir=tmp_path, rtmp_addr=f":{port}"), CollectingStreams())
+        with pytest.raises(OSError, match=f"cannot listen for RTMP on 127.0.0.1:{port} \\(-rtmpAddr\\)"):
+            rtmp.start()
+
+
+def test_a_publisher_reconnecting_while_its_last_segments_go_out_is_taken_not_refused(tmp_path, caplog):
+    caplog.set_level("INFO", logger="core.gateway.rtmp")
+    transcoding = threading.Event()
+    streams = CollectingStreams(gate=transcoding)  # segments wait, as for a slow orchestrator
+    rtmp = RtmpIngest(GatewayConfig(data_dir=tmp_path, rtmp_addr="127.0.0.1:0"), streams)
+    host, port = rtmp.start()
+    try:
+        first = ffmpeg_publish(f"rtmp://{host}:{port}/live/abc", seconds=4)
+        assert first.wait(60) == 0, first.stderr.read().decode()
+        old = wait_for(lambda: next(iter(streams.named("abc")), None), what="stream abc started")
+        assert not old.ended.is_set()  # its segments are still being transcoded
+        again = RawRtmpClient(host, port)
+        again.publish("live", "abc", f"rtmp://{host}:{port}/live")
+        wait_for(lambda: "waits for the previous publisher's last segments" in caplog.text, what="the wait")
+        transcoding.set()
+        wait_for(lambda: len(streams.named("abc")) == 2, what="the reconnect became the stream")
+        assert old.ended.is_set() and old.seqs() == [0, 1]
+        again.close()
+    finally:
+        transcoding.set()
+        rtmp.stop()
