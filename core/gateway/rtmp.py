@@ -33,6 +33,7 @@ Where this is stricter than go-livepeer (joy4), and why:
   onStatus error) telling the publisher to set a keyframe interval below 8 s, as lpms's segmenter timeout.
 - Message length, chunk streams and unfinished bytes are bounded (rtmp_chunks.py); a connection that
   breaks the rules is closed, and nothing of it reaches another connection.
+- A manifest ID must be URL-safe (rtmp_path.manifest_problem): it becomes part of every HLS path.
 - Play is not served (the gateway does not pull its own stream back over RTMP as lpms does); a play
   gets NetStream.Play.Failed.
 """
@@ -54,9 +55,9 @@ from core.gateway.ports import LiveStream, StreamRefused, Streams, StreamStart
 from core.gateway.rtmp_chunks import (
     ACK, AUDIO, COMMAND_AMF0, COMMAND_AMF3, DATA_AMF0, DATA_AMF3, HANDSHAKE_SIZE, SET_CHUNK_SIZE,
     SET_PEER_BANDWIDTH, USER_CONTROL, VIDEO, WINDOW_ACK_SIZE, ChunkReader, Message, ProtocolError,
-    control, encode_message, server_handshake, user_control,
+    check_c0, control, encode_message, server_handshake, user_control,
 )
-from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
+from core.gateway.rtmp_path import listen_address, manifest_problem, parse_stream_path, publish_path
 from core.gateway.segment_queue import SegmentQueue
 from core.gateway.segmenter import KEYFRAME_TIMEOUT_SEGMENTS, PIPE_HIGH_WATER, Segmenter
 
@@ -308,8 +309,10 @@ class _Connection:
             raise ProtocolError(f"nothing received for {self.ingest.idle_timeout_s:g} s") from None
 
     async def _handshake(self) -> None:
-        c0c1 = await self.reader.readexactly(1 + HANDSHAKE_SIZE)
-        self.writer.write(server_handshake(c0c1))
+        c0 = await self.reader.readexactly(1)
+        check_c0(c0)
+        c1 = await self.reader.readexactly(HANDSHAKE_SIZE)
+        self.writer.write(server_handshake(c0 + c1))
         await self.writer.drain()
         await self.reader.readexactly(HANDSHAKE_SIZE)  # C2, not checked (the simple handshake)
 
@@ -327,6 +330,7 @@ class _Connection:
             reason = (f"no segment in {self.ingest.keyframe_timeout_s:g} s: set the encoder's keyframe interval "
                       "below 8 s (2 s is best; ffmpeg -g, OBS Keyframe Interval)")
             log.warning("RTMP stream %s from %s stopped: %s", pub.live.manifest_id, self.remote, reason)
+            pub.finish(flush=False)  # what is held has no keyframe to cut at; go-livepeer drops it too
             self._status_error("NetStream.Publish.Idle", reason)
             self.closing = reason
 
@@ -353,7 +357,10 @@ class _Connection:
                 await asyncio.wait_for(self.writer.drain(), 2)
         except Exception:  # noqa: BLE001 — the peer is gone; nothing to tell it
             pass
-        self.writer.transport.abort() if self.ingest.stopping else self.writer.close()
+        if self.ingest.stopping:
+            self.writer.transport.abort()
+        else:
+            self.writer.close()
 
     def _end_publish(self, *, flush: bool) -> None:
         if self.publisher is not None and not self.publisher.finished:
@@ -459,6 +466,10 @@ class _Connection:
             return
         path = publish_path(self.app, name)
         parsed = parse_stream_path(path)
+        problem = manifest_problem(parsed.manifest_id) if parsed.manifest_id else None
+        if problem is not None:
+            self._refuse("NetStream.Publish.BadName", problem, path)
+            return
         host = urlsplit(self.tc_url).netloc if self.tc_url.startswith("rtmp") else ""
         if not host and self.ingest.address:
             host = "%s:%d" % self.ingest.address
@@ -470,14 +481,14 @@ class _Connection:
             await self.loop.run_in_executor(self.ingest._executor, draining.segmenter.join, RECONNECT_WAIT_S)
         if parsed.manifest_id is not None and self.ingest.streams.get(parsed.manifest_id) is not None:
             self._refuse("NetStream.Publish.BadName",
-                         f"stream {parsed.manifest_id} is already being published; the live one carries on")
+                         f"stream {parsed.manifest_id} is already being published; the live one carries on", path)
             return
         start = StreamStart(manifest_id=parsed.manifest_id, key=parsed.key, ingest_url=url, origin="rtmp",
                             remote=self.remote)
         try:
             live = await self.loop.run_in_executor(self.ingest._executor, self.ingest.streams.start, start)
         except StreamRefused as exc:
-            self._refuse("NetStream.Publish.Rejected", str(exc))
+            self._refuse("NetStream.Publish.Rejected", str(exc), path)
             return
         if self.closing is not None or self.ingest.stopping:
             live.end()
@@ -491,7 +502,7 @@ class _Connection:
                       stream_id=STREAM_ID)
         log.info("RTMP stream %s published from %s (%s)", live.manifest_id, self.remote, path)
 
-    def _refuse(self, code: str, why: str) -> None:
-        log.warning("RTMP publish from %s refused: %s", self.remote, why)
+    def _refuse(self, code: str, why: str, path: str = "") -> None:
+        log.warning("RTMP publish%s from %s refused: %s", f" to {path}" if path else "", self.remote, why)
         self._status_error(code, why)
         self.closing = why

@@ -11,8 +11,9 @@ The rules, and where lpc is stricter than joy4 (go-livepeer's RTMP server):
   `chunk_size` bytes of the message. A type-3 chunk that starts a message adds the stream's last
   timestamp delta (for a type 0 the delta is its absolute timestamp, as the spec says).
 - Bounds: a message is at most MAX_MESSAGE_BYTES (the 24-bit length allows 16 MiB; a video frame of a
-  live stream is far below the bound), at most MAX_CHUNK_STREAMS chunk streams, a Set Chunk Size of 0
-  is refused and one above 2^24 is clamped (no chunk can carry more than a message holds), and the
+  live stream is far below the bound), at most MAX_CHUNK_STREAMS chunk streams, a Set Chunk Size below
+  RTMP's default 128 is refused (1-byte chunks would only multiply the parsing work; ffmpeg and OBS send
+  4096) and one above 2^24 is clamped (no chunk can carry more than a message holds), and the
   partial messages of all chunk streams together hold at most MAX_HELD_BYTES. Any violation is ProtocolError,
   which closes that connection only.
 - Set Chunk Size (type 1) and Abort (type 2) act inside the reader, as they must before the next chunk
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 HANDSHAKE_SIZE = 1536
 RTMP_VERSION = 3
 DEFAULT_CHUNK_SIZE = 128
+MIN_CHUNK_SIZE = DEFAULT_CHUNK_SIZE  # smaller chunks only multiply the parsing work; no publisher sends them
 MAX_CHUNK_SIZE = 0xFFFFFF
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 MAX_CHUNK_STREAMS = 64
@@ -46,12 +48,19 @@ class HandshakeError(ProtocolError):
     pass
 
 
+def check_c0(c0: bytes) -> None:
+    """HandshakeError unless the first byte is RTMP's version 3 (checked before C1 is waited for, so
+    garbage is closed at once)."""
+    if not c0 or c0[0] != RTMP_VERSION:
+        first = f"0x{c0[0]:02x}" if c0 else "nothing"
+        raise HandshakeError(f"not RTMP: the first byte is {first}, RTMP's is 0x03")
+
+
 def server_handshake(c0c1: bytes) -> bytes:
     """S0 S1 S2 for a client's C0 C1 (HandshakeError when C0 is not RTMP's 3)."""
     if len(c0c1) != 1 + HANDSHAKE_SIZE:
         raise HandshakeError(f"handshake cut short ({len(c0c1)} of {1 + HANDSHAKE_SIZE} bytes)")
-    if c0c1[0] != RTMP_VERSION:
-        raise HandshakeError(f"not RTMP: the first byte is 0x{c0c1[0]:02x}, RTMP's is 0x03")
+    check_c0(c0c1[:1])
     s1 = b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00" + os.urandom(HANDSHAKE_SIZE - 8)
     s2 = c0c1[1:]  # echo of C1
     return bytes((RTMP_VERSION,)) + s1 + s2
@@ -114,8 +123,8 @@ class ChunkReader:
             if len(message.payload) < 4:
                 raise ProtocolError("Set Chunk Size message shorter than 4 bytes")
             size = struct.unpack(">I", message.payload[:4])[0] & 0x7FFFFFFF
-            if size == 0:
-                raise ProtocolError("Set Chunk Size of 0")
+            if size < MIN_CHUNK_SIZE:
+                raise ProtocolError(f"Set Chunk Size of {size} (below RTMP's default of {MIN_CHUNK_SIZE})")
             self.chunk_size = min(size, MAX_CHUNK_SIZE)
         elif message.type_id == ABORT and len(message.payload) >= 4:
             stream = self._streams.get(struct.unpack(">I", message.payload[:4])[0])

@@ -43,8 +43,9 @@ def test_chunk_size_rules():
     payload = b"v" * 70_000
     (_, message) = reader.feed(big + encode_message(Message(VIDEO, 1, 5, payload, 6), 0xFFFFFF))
     assert message.payload == payload
-    with pytest.raises(ProtocolError, match="Set Chunk Size of 0"):
-        ChunkReader().feed(encode_message(control(SET_CHUNK_SIZE, 0), 128))
+    for tiny in (0, 1, 127):
+        with pytest.raises(ProtocolError, match=f"Set Chunk Size of {tiny} "):
+            ChunkReader().feed(encode_message(control(SET_CHUNK_SIZE, tiny), 128))
     with pytest.raises(ProtocolError, match="type-3 chunk"):
         ChunkReader().feed(b"\xc5")
 
