@@ -33,7 +33,6 @@ Where this is stricter than go-livepeer (joy4), and why:
   onStatus error) telling the publisher to set a keyframe interval below 8 s, as lpms's segmenter timeout.
 - Message length, chunk streams and unfinished bytes are bounded (rtmp_chunks.py); a connection that
   breaks the rules is closed, and nothing of it reaches another connection.
-- A manifest ID must be URL-safe (rtmp_path.manifest_problem): it becomes part of every HLS path.
 - Play is not served (the gateway does not pull its own stream back over RTMP as lpms does); a play
   gets NetStream.Play.Failed.
 """
@@ -57,7 +56,7 @@ from core.gateway.rtmp_chunks import (
     SET_PEER_BANDWIDTH, USER_CONTROL, VIDEO, WINDOW_ACK_SIZE, ChunkReader, Message, ProtocolError,
     check_c0, control, encode_message, server_handshake, user_control,
 )
-from core.gateway.rtmp_path import listen_address, manifest_problem, parse_stream_path, publish_path
+from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
 from core.gateway.segment_queue import SegmentQueue
 from core.gateway.segmenter import KEYFRAME_TIMEOUT_SEGMENTS, PIPE_HIGH_WATER, Segmenter
 
@@ -466,10 +465,6 @@ class _Connection:
             return
         path = publish_path(self.app, name)
         parsed = parse_stream_path(path)
-        problem = manifest_problem(parsed.manifest_id) if parsed.manifest_id else None
-        if problem is not None:
-            self._refuse("NetStream.Publish.BadName", problem, path)
-            return
         host = urlsplit(self.tc_url).netloc if self.tc_url.startswith("rtmp") else ""
         if not host and self.ingest.address:
             host = "%s:%d" % self.ingest.address

@@ -11,10 +11,7 @@ go-livepeer's parseStreamID:
 An empty manifest ID means "none given" (Streams picks a random 4-character one), an empty key means
 none (Streams picks a random one).
 
-A manifest ID goes into every HLS path of the stream (/stream/<mid>/<rendition>.m3u8), so lpc takes one
-only of URL-safe characters (letters, digits, `-`, `_`, `.`, `~`), at most 128 of them and not `.` or
-`..`; go-livepeer takes anything, so `live/%2e%2e` or a name with spaces makes playlist URLs that
-players resolve somewhere else. Others are refused with the rule in words (manifest_problem).
+Whether a manifest ID can name a stream (it goes into every HLS path) is Streams' rule, not this one's.
 
 Listening address (`-rtmpAddr`, go-livepeer's defaultAddr): ":P" → 127.0.0.1:P, "host" → host:1935,
 "host:P" and "[v6]:P" as given. Port 0 (any free port) is allowed, for tests.
@@ -29,7 +26,6 @@ from core.node.config import split_host_port
 
 DEFAULT_RTMP_PORT = 1935
 _PREFIX = re.compile(r"^[ /]*(stream|live)/")
-_MANIFEST_ID = re.compile(r"[A-Za-z0-9_.~-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -55,14 +51,6 @@ def parse_stream_path(path: str) -> StreamPath:
     rest = _PREFIX.sub("", stem, count=1).lstrip("/ ")
     manifest, _, key = rest.partition("/")
     return StreamPath(path, manifest or None, key or None)
-
-
-def manifest_problem(manifest_id: str) -> str | None:
-    """Why `manifest_id` cannot name a stream, or None when it can."""
-    if _MANIFEST_ID.fullmatch(manifest_id) and manifest_id not in (".", ".."):
-        return None
-    return (f"manifest ID {manifest_id[:40]!r} is not usable in HLS paths: use at most 128 letters, digits, "
-            "'-', '_', '.' or '~' (rtmp://host/live/<manifest ID>[/<key>])")
 
 
 def listen_address(addr: str) -> tuple[str, int]:
