@@ -33,6 +33,7 @@ Where this is stricter than go-livepeer (joy4), and why:
   onStatus error) telling the publisher to set a keyframe interval below 8 s, as lpms's segmenter timeout.
 - Message length, chunk streams and unfinished bytes are bounded (rtmp_chunks.py); a connection that
   breaks the rules is closed, and nothing of it reaches another connection.
+- The RTMP key is a secret: log lines show the path with `<key>` in its place.
 - Play is not served (the gateway does not pull its own stream back over RTMP as lpms does); a play
   gets NetStream.Play.Failed.
 """
@@ -224,9 +225,9 @@ class _Publisher:
             audio = video = True
             if self.metadata and ("audiocodecid" in self.metadata or "videocodecid" in self.metadata):
                 audio, video = "audiocodecid" in self.metadata, "videocodecid" in self.metadata
-            self.segmenter.write(flv.header(audio=audio, video=video))
+            self.segmenter.write(flv.header(audio=audio, video=video), media=False)
             self.header_sent = True
-        return self.segmenter.write(flv.tag(tag_type, timestamp, body))
+        return self.segmenter.write(flv.tag(tag_type, timestamp, body), media=tag_type != flv.SCRIPT_TAG)
 
     def finish(self, *, flush: bool) -> None:
         """No more media: the segmenter cuts what it has (the last partial segment too when `flush`)."""
@@ -295,6 +296,9 @@ class _Connection:
             log.warning("RTMP connection from %s closed: %s", self.remote, reason)
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
             pass
+        except Exception as exc:  # noqa: BLE001 — a fault here ends this connection only
+            log.warning("RTMP connection from %s closed after an internal error: %s", self.remote, exc)
+            log.debug("RTMP connection from %s", self.remote, exc_info=True)
         finally:
             self._end_publish(flush=not self.ingest.stopping)
             await self._close()
@@ -476,14 +480,20 @@ class _Connection:
             await self.loop.run_in_executor(self.ingest._executor, draining.segmenter.join, RECONNECT_WAIT_S)
         if parsed.manifest_id is not None and self.ingest.streams.get(parsed.manifest_id) is not None:
             self._refuse("NetStream.Publish.BadName",
-                         f"stream {parsed.manifest_id} is already being published; the live one carries on", path)
+                         f"stream {parsed.manifest_id} is already being published; the live one carries on",
+                         parsed.shown)
             return
         start = StreamStart(manifest_id=parsed.manifest_id, key=parsed.key, ingest_url=url, origin="rtmp",
                             remote=self.remote)
+        shown = parsed.shown
         try:
             live = await self.loop.run_in_executor(self.ingest._executor, self.ingest.streams.start, start)
         except StreamRefused as exc:
-            self._refuse("NetStream.Publish.Rejected", str(exc), path)
+            self._refuse("NetStream.Publish.Rejected", str(exc), shown)
+            return
+        except Exception as exc:  # noqa: BLE001 — a fault of the gateway, not of this publisher
+            log.debug("starting stream for %s", shown, exc_info=True)
+            self._refuse("NetStream.Publish.Failed", f"the gateway could not start the stream: {exc}", shown)
             return
         if self.closing is not None or self.ingest.stopping:
             live.end()
@@ -495,7 +505,7 @@ class _Connection:
         self._command("onStatus", 0, None, {"level": "status", "code": "NetStream.Publish.Start",
                                             "description": f"Publishing {live.manifest_id}."},
                       stream_id=STREAM_ID)
-        log.info("RTMP stream %s published from %s (%s)", live.manifest_id, self.remote, path)
+        log.info("RTMP stream %s published from %s (%s)", live.manifest_id, self.remote, shown)
 
     def _refuse(self, code: str, why: str, path: str = "") -> None:
         log.warning("RTMP publish%s from %s refused: %s", f" to {path}" if path else "", self.remote, why)

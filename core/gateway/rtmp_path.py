@@ -34,6 +34,15 @@ class StreamPath:
     manifest_id: str | None
     key: str | None
 
+    @property
+    def shown(self) -> str:
+        """The path for log lines: the key (a secret the publisher shares with the auth webhook) replaced."""
+        if not self.key:
+            return self.path
+        head = self.path.split("?", 1)[0]
+        cut = head.rfind(self.key)
+        return head[:cut] + "<key>" if cut >= 0 else "<path with a key>"
+
 
 def publish_path(app: str, name: str) -> str:
     """joy4's URL path for connect(app) + publish(name), without its query."""

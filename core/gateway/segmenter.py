@@ -7,7 +7,9 @@ The rule:
   container (libavformat inserts the H.264 parameter sets before each keyframe and ADTS headers on AAC,
   so every segment decodes on its own). Timestamps are kept, so segment N+1 continues segment N.
 - A segment starts at a video keyframe; the next one starts at the first video keyframe at least
-  `segment_s` (2 s) after the segment's start (an 8 s GOP therefore gives 8 s segments, as lpms). Packets
+  `segment_s` (2 s) after the segment's start, or at the first keyframe after the publisher's clock
+  jumped back (an encoder restarted without reconnecting). A packet whose DTS does not move forward
+  on its stream is dropped (the muxer would fail the segment for it). (an 8 s GOP therefore gives 8 s segments, as lpms). Packets
   before the first keyframe are dropped (a viewer could not decode them).
 - seq counts from 0; duration is the span from this segment's first video timestamp to the next one's
   (for the last: to the end of its last video frame); resolution is the video stream's.
@@ -115,10 +117,19 @@ class _Cut:
         self.streams = {s.index: self.out.add_stream_from_template(s) for s in inputs}
         self.start_pts = start_pts
         self.video_end = start_pts  # end of the last video frame, in the video time base
+        self.last_dts: dict[int, int] = {}
 
-    def mux(self, packet) -> None:
-        packet.stream = self.streams[packet.stream.index]
+    def mux(self, packet) -> bool:
+        """Mux `packet`; False (dropped) when its DTS does not move forward on its stream (the muxer would
+        fail the whole segment for it)."""
+        index = packet.stream.index
+        last = self.last_dts.get(index)
+        if last is not None and packet.dts <= last:
+            return False
+        self.last_dts[index] = packet.dts
+        packet.stream = self.streams[index]
         self.out.mux(packet)
+        return True
 
     def close(self) -> bytes:
         self.out.close()
@@ -143,13 +154,18 @@ class Segmenter:
         self._stopping = False
         self.resolution: tuple[int, int] | None = None
         self.segments = 0
+        self.media_bytes = 0
         self.last_cut = time.monotonic()  # wall clock of the last segment (or of the start)
         self._thread = threading.Thread(target=self._run, name=f"rtmp-segmenter-{manifest_id}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes, *, media: bool = True) -> int:
+        """Hand on FLV bytes (`media`: they hold audio/video tags, not only the header or metadata); the
+        bytes now buffered."""
+        if media:
+            self.media_bytes += len(data)
         return self.pipe.write_bytes(data)
 
     def finish(self, *, flush: bool) -> None:
@@ -186,15 +202,16 @@ class Segmenter:
         try:
             container = av.open(self.pipe, mode="r", format="flv", options=_DEMUX_OPTIONS)
         except av.error.FFmpegError as exc:
-            if self.pipe.ended:
-                return  # the publisher left before its media could be read
+            if self.pipe.ended and not self.media_bytes:
+                return  # the publisher left before sending media
             raise SegmenterStopped(f"the published stream is not FLV that ffmpeg can read ({exc})") from None
         with container:
             videos = [s for s in container.streams if s.type == "video"]
             if not videos:
-                if self.pipe.ended:
+                if self.pipe.ended and not self.media_bytes:
                     return
-                raise SegmenterStopped("the published stream has no video; the gateway needs H.264 video")
+                raise SegmenterStopped("the published stream has no video the gateway can read (FLV with H.264 "
+                                       "video expected)")
             video = videos[0]
             inputs = [video, *[s for s in container.streams if s.type == "audio"][:1]]
             wanted = {s.index for s in inputs}
@@ -218,9 +235,9 @@ class Segmenter:
                     if first_pts is None:
                         first_pts = pts
                     since = pts - (current.start_pts if current is not None else first_pts)
-                    if packet.is_keyframe and (current is None or since >= cut_ticks):
-                        if current is not None:
-                            self._emit(current, pts - current.start_pts, tb)
+                    if packet.is_keyframe and (current is None or since >= cut_ticks or since < 0):
+                        if current is not None:  # (since < 0: the publisher's clock jumped back; cut there)
+                            self._emit(current, (pts if since >= 0 else current.video_end) - current.start_pts, tb)
                         current = _Cut(inputs, pts)
                     elif since > timeout_ticks:
                         raise SegmenterStopped(
@@ -229,9 +246,9 @@ class Segmenter:
                             "Interval)")
                 if current is None:
                     continue  # nothing decodable before the first keyframe
-                if is_video:
-                    current.video_end = max(current.video_end, pts + (packet.duration or frame_ticks))
-                current.mux(packet)
+                end = pts + (packet.duration or frame_ticks)  # read before mux: it rescales the packet
+                if current.mux(packet) and is_video:
+                    current.video_end = max(current.video_end, end)
             if current is not None:
                 if self._flush and not self._stopping:
                     self._emit(current, current.video_end - current.start_pts, tb)

@@ -53,7 +53,8 @@ def test_ffmpeg_publish_is_cut_into_two_second_keyframe_segments_without_reencod
     assert total_frames == 180
 
 
-def test_two_publishers_at_once_and_a_second_publisher_on_a_live_manifest_is_refused(ingest):
+def test_two_publishers_at_once_and_a_second_publisher_on_a_live_manifest_is_refused(ingest, caplog):
+    caplog.set_level("INFO", logger="core.gateway")
     rtmp, streams, base = ingest
     host, port = rtmp.address
     first = ffmpeg_publish(f"{base}/live/abc", seconds=6, realtime=True)
@@ -82,6 +83,7 @@ def test_two_publishers_at_once_and_a_second_publisher_on_a_live_manifest_is_ref
     assert len(defs) == 1 and defs[0].start.key == "secret"
     wait_for(defs[0].ended.is_set, what="def ended")
     assert defs[0].seqs() == [0, 1]
+    assert "RTMP stream def published" in caplog.text and "secret" not in caplog.text  # the key is not logged
 
 
 def test_a_publisher_over_the_stream_limit_is_refused_with_an_rtmp_error(tmp_path, caplog):
