@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 
 import pytest
 
+from core.gateway.ports import SourceSegment
+from core.gateway.segment_queue import SegmentQueue
 from core.gateway.segmenter import Segmenter
 from tests.gateway.rtmp_tools import FFMPEG, decode_segment
+from tests.waiting import wait_for
 
 
 def _flv(path, seconds: int) -> bytes:
@@ -45,3 +49,22 @@ def test_bytes_that_are_not_flv_stop_the_segmenter_with_the_reason(tmp_path):
     segmenter.finish(flush=True)
     assert segmenter.join(30)
     assert done and done[0] is not None and "FLV" in done[0]
+
+
+def test_a_full_segment_queue_drops_the_oldest_waiting_segment_and_says_so(caplog):
+    started, release, handled = threading.Event(), threading.Event(), []
+
+    def transcode(segment):
+        started.set()
+        release.wait(30)
+        handled.append(segment.seq)
+
+    queue = SegmentQueue("abc", transcode, in_flight=1, waiting=2)
+    queue.put(SourceSegment("abc", 0, b"", 2.0))
+    wait_for(started.is_set, what="segment 0 in flight")
+    for seq in (1, 2, 3):
+        queue.put(SourceSegment("abc", seq, b"", 2.0))
+    release.set()
+    queue.close(wait=True, timeout=30)
+    assert handled == [0, 2, 3] and queue.dropped == [1]
+    assert "segment 1 dropped: 2 segments were already waiting" in caplog.text
