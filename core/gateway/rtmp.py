@@ -93,7 +93,7 @@ class RtmpIngest:
         self._connections: set[_Connection] = set()
         self._publishers: list[_Publisher] = []
         self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rtmp-streams")
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rtmp-streams")
 
     # life cycle -----------------------------------------------------------------------------------------
 

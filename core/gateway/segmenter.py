@@ -193,8 +193,9 @@ class Segmenter:
             self.pipe.end()
             try:
                 self._on_done(reason)
-            except Exception:  # noqa: BLE001
-                log.exception("stream %s: ending the stream failed", self.manifest_id)
+            except Exception as exc:  # noqa: BLE001 — logged in words; the thread ends either way
+                log.warning("stream %s: ending the stream failed: %s", self.manifest_id, exc)
+                log.debug("stream %s", self.manifest_id, exc_info=True)
 
     def _segment(self) -> None:
         import av

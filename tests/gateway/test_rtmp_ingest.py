@@ -4,12 +4,14 @@ the orchestrators get (real sockets on 127.0.0.1, real H.264/AAC, PyAV decodes e
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 
 import pytest
 
 from core.gateway.config import GatewayConfig
 from core.gateway.rtmp import RtmpIngest
+from core.gateway.rtmp_chunks import ACK, AUDIO, USER_CONTROL, WINDOW_ACK_SIZE, Message, control, encode_message, user_control
 from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
 from tests.gateway.rtmp_tools import CollectingStreams, RawRtmpClient, decode_segment, ffmpeg_publish
 from tests.waiting import wait_for
@@ -175,3 +177,30 @@ def test_a_publisher_reconnecting_while_its_last_segments_go_out_is_taken_not_re
     finally:
         transcoding.set()
         rtmp.stop()
+
+
+def test_the_server_acknowledges_each_window_and_answers_a_ping(ingest):
+    rtmp, streams, base = ingest
+    host, port = rtmp.address
+    client = RawRtmpClient(host, port)
+    client.publish("live", "acked", f"{base}/live")
+    wait_for(lambda: streams.get("acked"), what="stream acked live")
+    client.sock.sendall(encode_message(control(WINDOW_ACK_SIZE, 4096), 128))
+    client.sock.sendall(encode_message(Message(AUDIO, 1, 0, b"\xaf\x01" + bytes(6000), 4), 128))  # over a window
+    client.sock.sendall(encode_message(user_control(6, 1234), 128))  # ping request
+    got: list[Message] = []
+
+    def answered() -> bool:
+        try:
+            got.extend(client.reader.feed(client.sock.recv(65536)))
+        except TimeoutError:
+            pass
+        types = {m.type_id for m in got}
+        pongs = [m for m in got if m.type_id == USER_CONTROL and m.payload == struct.pack(">HI", 7, 1234)]
+        return ACK in types and bool(pongs)
+
+    client.sock.settimeout(0.2)
+    wait_for(answered, timeout=10, what=lambda: f"an Acknowledgement and a ping response in {got}")
+    acked = [struct.unpack(">I", m.payload)[0] for m in got if m.type_id == ACK]
+    assert acked and acked[0] >= 4096
+    client.close()
