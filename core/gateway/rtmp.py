@@ -31,6 +31,9 @@ Where this is stricter than go-livepeer (joy4), and why:
 - A connection that sends nothing for IDLE_TIMEOUT_S is closed; no keyframe for 10 × segment length
   (wall clock, or in the stream's own time, see segmenter.py) ends the stream with a log line (and an
   onStatus error) telling the publisher to set a keyframe interval below 8 s, as lpms's segmenter timeout.
+- At most MAX_PENDING connections may be open without publishing (in the handshake, or connected and
+  silent); more are closed on accept, so a flood of idle sockets cannot use up the file descriptors
+  that publishers need. go-livepeer has no such bound.
 - Message length, chunk streams and unfinished bytes are bounded (rtmp_chunks.py); a connection that
   breaks the rules is closed, and nothing of it reaches another connection.
 - The RTMP key is a secret: log lines show the path with `<key>` in its place.
@@ -69,6 +72,7 @@ OUT_CHUNK_SIZE = 4096
 WINDOW_ACK = 2_500_000
 STREAM_ID = 1  # the message stream createStream hands out
 STOP_TIMEOUT_S = 30.0  # how long stop() waits for a stream's segments in flight
+MAX_PENDING = 64  # connections not (yet) publishing; more are closed on accept
 RECONNECT_WAIT_S = 10.0  # how long a publish waits for the same manifest's previous publisher to finish
 
 
@@ -77,13 +81,16 @@ class RtmpIngest:
     bound (host, port); `stop()` ends every publisher's stream, frees the port and leaves no thread."""
 
     def __init__(self, config: GatewayConfig, streams: Streams, *,
-                 handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
+                 handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S, idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 max_pending: int = MAX_PENDING) -> None:
         if not config.rtmp_addr:
             raise ValueError("RTMP ingest is off (no -rtmpAddr)")
         self.config = config
         self.streams = streams
         self.handshake_timeout_s = handshake_timeout_s
         self.idle_timeout_s = idle_timeout_s
+        self.max_pending = max_pending
+        self._refused_logged = 0.0
         self.keyframe_timeout_s = config.segment_s * KEYFRAME_TIMEOUT_SEGMENTS
         self.stopping = False
         self.address: tuple[str, int] | None = None
@@ -177,6 +184,16 @@ class RtmpIngest:
     # connections ----------------------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        pending = sum(1 for c in self._connections if c.publisher is None)
+        if pending >= self.max_pending:
+            now = time.monotonic()
+            if now - self._refused_logged > 10:  # one line per 10 s, not one per connection of a flood
+                self._refused_logged = now
+                peer = writer.get_extra_info("peername") or ("?", 0)
+                log.warning("RTMP connection from %s:%s closed at once: %d connections are already waiting to "
+                            "publish (the most taken)", peer[0], peer[1], pending)
+            writer.transport.abort()
+            return
         conn = _Connection(self, reader, writer)
         conn.task = asyncio.current_task()
         self._connections.add(conn)

@@ -68,6 +68,26 @@ def test_garbage_silence_and_lies_are_closed_without_disturbing_a_live_publisher
     assert "nothing received for 2 s" in caplog.text
 
 
+def test_idle_connections_over_the_bound_are_closed_at_once_and_publishers_do_not_count(tmp_path, caplog):
+    streams = CollectingStreams()
+    rtmp = RtmpIngest(GatewayConfig(data_dir=tmp_path, rtmp_addr="127.0.0.1:0"), streams, max_pending=4)
+    host, port = rtmp.start()  # the handshake deadline is the default 10 s: a close within 5 s is the bound
+    try:
+        live = RawRtmpClient(host, port)
+        live.publish("live", "one", f"rtmp://{host}:{port}/live")
+        wait_for(lambda: streams.get("one"), what="stream one live")
+        idle = [_connect(host, port) for _ in range(4)]
+        over = _connect(host, port)
+        wait_for(lambda: closed_by_peer(over), timeout=5, what="the fifth idle connection closed")
+        assert not any(closed_by_peer(sock) for sock in idle)
+        assert streams.get("one") is not None
+        assert "4 connections are already waiting to publish" in caplog.text
+        for sock in (*idle, over, live.sock):
+            sock.close()
+    finally:
+        rtmp.stop()
+
+
 def test_stop_ends_a_live_stream_frees_the_port_and_leaves_no_thread(tmp_path):
     before = set(threading.enumerate())
     streams = CollectingStreams()
