@@ -60,7 +60,7 @@ from core.gateway.rtmp_chunks import (
     SET_PEER_BANDWIDTH, USER_CONTROL, VIDEO, WINDOW_ACK_SIZE, ChunkReader, Message, ProtocolError,
     check_c0, control, encode_message, server_handshake, user_control,
 )
-from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path
+from core.gateway.rtmp_path import listen_address, parse_stream_path, publish_path, publish_query
 from core.gateway.segment_queue import SegmentQueue
 from core.gateway.segmenter import KEYFRAME_TIMEOUT_SEGMENTS, PIPE_HIGH_WATER, Segmenter
 
@@ -489,7 +489,8 @@ class _Connection:
         host = urlsplit(self.tc_url).netloc if self.tc_url.startswith("rtmp") else ""
         if not host and self.ingest.address:
             host = "%s:%d" % self.ingest.address
-        url = f"rtmp://{host}{path}"
+        query = publish_query(self.app, name)
+        url = f"rtmp://{host}{path}" + (f"?{query}" if query else "")
         draining = self.ingest._draining(parsed.manifest_id) if parsed.manifest_id else None
         if draining is not None:  # a publisher reconnecting (OBS after a network blip): let the old one end
             log.info("RTMP publish of %s from %s waits for the previous publisher's last segments",

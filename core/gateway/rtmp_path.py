@@ -2,7 +2,8 @@
 both as go-livepeer decides them (gateway-wire.md §1, §2.1).
 
 The publish path is joy4's: the connect command's `app` and the publish command's stream name joined
-with `/`, empty parts dropped ("live" + "abc/secret" → "/live/abc/secret"), a `?query` cut off. Then
+with `/`, empty parts dropped ("live" + "abc/secret" → "/live/abc/secret"), a `?query` cut off (it is
+kept in the ingest URL the auth webhook is told, as joy4 keeps it in its URL). Then
 go-livepeer's parseStreamID:
   1. the extension of the last part is dropped ("/live/abc.flv" → "/live/abc");
   2. a leading `stream/` or `live/` (after any `/` and spaces) is removed;
@@ -49,6 +50,13 @@ def publish_path(app: str, name: str) -> str:
     joined = f"{app}/{name}".split("?", 1)[0]
     parts = [part for part in joined.split("/") if part]
     return "/" + "/".join(parts)
+
+
+def publish_query(app: str, name: str) -> str:
+    """The `?query` of connect(app) + publish(name), '' when none (joy4 keeps it in the URL it hands the
+    auth webhook; tokens are often passed that way)."""
+    joined = f"{app}/{name}"
+    return joined.split("?", 1)[1] if "?" in joined else ""
 
 
 def parse_stream_path(path: str) -> StreamPath:

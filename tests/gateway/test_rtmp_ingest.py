@@ -120,6 +120,12 @@ def test_bare_path_gets_a_random_manifest_and_the_path_rules_are_go_livepeers(in
     assert stream.start.ingest_url == f"rtmp://{host}:{port}/"
     wait_for(stream.ended.is_set, what="the stream ended when its publisher left")
 
+    token = RawRtmpClient(host, port)  # a token in the query reaches the auth webhook's URL, not the path
+    token.publish("live", "tok?token=1", f"rtmp://{host}:{port}/live")
+    with_query = wait_for(lambda: next(iter(streams.named("tok")), None), what="stream tok")
+    token.close()
+    assert with_query.start.ingest_url == f"rtmp://{host}:{port}/live/tok?token=1"
+
     table = {
         ("live", "abc"): ("abc", None),
         ("abc", ""): ("abc", None),
