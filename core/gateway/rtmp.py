@@ -72,6 +72,7 @@ OUT_CHUNK_SIZE = 4096
 WINDOW_ACK = 2_500_000
 STREAM_ID = 1  # the message stream createStream hands out
 STOP_TIMEOUT_S = 30.0  # how long stop() waits for a stream's segments in flight
+GOODBYE_S = 1.0  # how long a publisher has to read why the gateway is stopping
 MAX_PENDING = 64  # connections not (yet) publishing; more are closed on accept
 RECONNECT_WAIT_S = 10.0  # how long a publish waits for the same manifest's previous publisher to finish
 
@@ -174,10 +175,14 @@ class RtmpIngest:
         if self._server is not None:
             self._server.close()
         for conn in list(self._connections):
-            conn.abort("the gateway is stopping")
+            conn.shut("the gateway is stopping")
         tasks = [conn.task for conn in self._connections if conn.task is not None]
         if tasks:
-            await asyncio.wait(tasks, timeout=10)
+            _, pending = await asyncio.wait(tasks, timeout=3)
+            for conn in list(self._connections):
+                conn.writer.transport.abort()  # a peer that did not take the goodbye
+            if pending:
+                await asyncio.wait(pending, timeout=5)
         if self._server is not None:
             await self._server.wait_closed()
 
@@ -284,6 +289,7 @@ class _Connection:
         self.tc_url = ""
         self.publisher: _Publisher | None = None
         self.closing: str | None = None
+        self.grace_until = 0.0
         self.loop = asyncio.get_running_loop()
 
     # the connection's life --------------------------------------------------------------------------
@@ -296,10 +302,12 @@ class _Connection:
                     await self._handshake()
             except TimeoutError:
                 raise ProtocolError(f"no RTMP handshake within {self.ingest.handshake_timeout_s:g} s") from None
-            while self.closing is None:
+            while self.closing is None or time.monotonic() < self.grace_until:
                 data = await self._read()
                 if not data:
                     break
+                if self.closing is not None:
+                    continue  # told to go: what it still sends is read (so it can read why) and dropped
                 self._count(len(data))
                 for message in self.chunks.feed(data):
                     await self._on_message(message)
@@ -354,10 +362,19 @@ class _Connection:
             self._status_error("NetStream.Publish.Idle", reason)
             self.closing = reason
 
-    def abort(self, reason: str) -> None:
-        """From the loop: close now (the gateway stops)."""
+    def shut(self, reason: str) -> None:
+        """From the loop, the gateway stopping: a publisher is told why (an error onStatus, which ffmpeg
+        prints as 'Server error: …'), then the connection is closed once that is sent."""
         self.closing = reason
-        self.writer.transport.abort()
+        if self.publisher is not None:
+            self._end_publish(flush=False)
+            self._status_error("NetStream.Publish.Failed", reason)
+            # ffmpeg reads the server's messages after its next write: keep reading (and dropping) for a
+            # moment so that its write does not meet a closed socket first (a reset loses the message)
+            self.grace_until = time.monotonic() + GOODBYE_S
+            self.loop.call_later(GOODBYE_S, self.writer.transport.close)
+        else:
+            self.writer.transport.abort()
 
     def close_soon(self, reason: str) -> None:
         """From any thread: the stream stopped (segmenter failure); tell the publisher and close."""
@@ -372,15 +389,12 @@ class _Connection:
             pass  # the loop is gone: the connection is too
 
     async def _close(self) -> None:
+        """Send what is queued (a refusal's onStatus), close, and give up on a peer that reads nothing."""
         try:
-            if not self.writer.is_closing():
-                await asyncio.wait_for(self.writer.drain(), 2)
-        except Exception:  # noqa: BLE001 — the peer is gone; nothing to tell it
-            pass
-        if self.ingest.stopping:
-            self.writer.transport.abort()
-        else:
             self.writer.close()
+            await asyncio.wait_for(self.writer.wait_closed(), 2)
+        except Exception:  # noqa: BLE001 — the peer is gone or reads nothing; nothing more to tell it
+            self.writer.transport.abort()
 
     def _end_publish(self, *, flush: bool) -> None:
         if self.publisher is not None and not self.publisher.finished:

@@ -99,7 +99,8 @@ def test_stop_ends_a_live_stream_frees_the_port_and_leaves_no_thread(tmp_path):
         wait_for(lambda: abc.segments, timeout=30, what="abc's first segment")
         rtmp.stop()
         assert abc.ended.is_set()
-        assert publisher.wait(30) != 0  # ffmpeg saw its connection closed
+        assert publisher.wait(30) != 0  # ffmpeg saw its connection closed, and was told why
+        assert "the gateway is stopping" in publisher.stderr.read().decode()
     finally:
         publisher.kill()
         publisher.wait()
