@@ -358,33 +358,33 @@ class _Connection:
             reason = (f"no segment in {self.ingest.keyframe_timeout_s:g} s: set the encoder's keyframe interval "
                       "below 8 s (2 s is best; ffmpeg -g, OBS Keyframe Interval)")
             log.warning("RTMP stream %s from %s stopped: %s", pub.live.manifest_id, self.remote, reason)
-            pub.finish(flush=False)  # what is held has no keyframe to cut at; go-livepeer drops it too
-            self._status_error("NetStream.Publish.Idle", reason)
-            self.closing = reason
+            self._goodbye(reason)  # what is held has no keyframe to cut at; go-livepeer drops it too
+
+    def _goodbye(self, reason: str) -> None:
+        """On the loop: the publisher is told why (an error onStatus, which ffmpeg prints as 'Server
+        error: …'), its stream ends without the partial segment, and the connection closes. ffmpeg reads
+        the server's messages after its next write, so the connection is read (and what arrives dropped)
+        for GOODBYE_S first: a write that met a closed socket would get a reset that discards the message."""
+        if self.closing is not None:
+            return
+        self.closing = reason
+        self._end_publish(flush=False)
+        self._status_error("NetStream.Publish.Failed", reason)
+        self.grace_until = time.monotonic() + GOODBYE_S
+        self.loop.call_later(GOODBYE_S, self.writer.transport.close)
 
     def shut(self, reason: str) -> None:
-        """From the loop, the gateway stopping: a publisher is told why (an error onStatus, which ffmpeg
-        prints as 'Server error: …'), then the connection is closed once that is sent."""
-        self.closing = reason
+        """From the loop, the gateway stopping: a publisher gets a goodbye, any other connection is cut."""
         if self.publisher is not None:
-            self._end_publish(flush=False)
-            self._status_error("NetStream.Publish.Failed", reason)
-            # ffmpeg reads the server's messages after its next write: keep reading (and dropping) for a
-            # moment so that its write does not meet a closed socket first (a reset loses the message)
-            self.grace_until = time.monotonic() + GOODBYE_S
-            self.loop.call_later(GOODBYE_S, self.writer.transport.close)
+            self._goodbye(reason)
         else:
+            self.closing = reason
             self.writer.transport.abort()
 
     def close_soon(self, reason: str) -> None:
         """From any thread: the stream stopped (segmenter failure); tell the publisher and close."""
-        def close() -> None:
-            if self.closing is None:
-                self._status_error("NetStream.Publish.Failed", reason)
-                self.closing = reason
-                self.writer.transport.close()
         try:
-            self.loop.call_soon_threadsafe(close)
+            self.loop.call_soon_threadsafe(self._goodbye, reason)
         except RuntimeError:
             pass  # the loop is gone: the connection is too
 

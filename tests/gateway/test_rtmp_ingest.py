@@ -142,11 +142,12 @@ def test_bare_path_gets_a_random_manifest_and_the_path_rules_are_go_livepeers(in
 def test_a_keyframe_interval_over_the_segmenter_timeout_ends_the_stream_in_words(ingest, caplog):
     rtmp, streams, base = ingest
     publisher = ffmpeg_publish(f"{base}/live/slow", seconds=24, gop=900, audio=False)  # one keyframe in 30 s
-    publisher.wait(60)
+    assert publisher.wait(60) != 0
     stream = wait_for(lambda: next(iter(streams.named("slow")), None), what="stream slow started")
     wait_for(stream.ended.is_set, what="the stream ended by the segmenter timeout")
     assert stream.segments == []
     assert "keyframe interval below 8 s" in caplog.text
+    assert "keyframe interval below 8 s" in publisher.stderr.read().decode()  # the publisher is told too
 
 
 def test_listen_address_follows_go_livepeers_default_addr(tmp_path):
