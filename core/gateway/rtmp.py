@@ -4,7 +4,8 @@ each stream cut into ~2 s MPEG-TS segments at keyframes (segmenter.py) and hande
 Why our own server: PyAV/ffmpeg's `listen=1` takes one connection per port (a gateway serves many
 publishers on 1935), and the one pure-Python RTMP server on PyPI that handles ffmpeg's publish (pyrtmp,
 last release 2024) parses every field through bitstring (bit-level, a copy per read), trusts message
-lengths and chunk headers with asserts, and has no deadline or bound anywhere. The publish half of RTMP
+lengths and chunk headers with asserts, and has no deadline or bound anywhere; rtmplite3 (the other
+one) last had a release in 2021. The publish half of RTMP
 is small: the handshake and chunk stream are rtmp_chunks.py, the values amf0.py, this module the
 commands. One asyncio loop on one thread serves every connection; the demuxing and muxing run on a
 thread per stream (PyAV blocks), transcoding on the stream's SegmentQueue workers.
@@ -17,6 +18,9 @@ What a publisher sees:
   refuses (-maxSessions, the auth webhook) — each with a log line saying who and why.
 - The path → (manifest ID, key) rules are go-livepeer's (rtmp_path.py).
 - Acknowledgements every window the publisher asked for; a ping is answered.
+- When the gateway ends a live stream (stop(), the segmenter timeout, media it cannot read) the
+  publisher gets an error onStatus NetStream.Publish.Failed with the reason (ffmpeg prints it as
+  "Server error: …"), then the connection closes (after GOODBYE_S, see _Connection._goodbye).
 - FCUnpublish/deleteStream or the connection closing ends the stream: the last partial segment is
   handed on, the segments still waiting are transcoded, then `LiveStream.end()`. A publish to that
   manifest meanwhile (OBS reconnecting after a network blip) waits up to RECONNECT_WAIT_S for it instead
