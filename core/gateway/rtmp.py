@@ -2,11 +2,10 @@
 each stream cut into ~2 s MPEG-TS segments at keyframes (segmenter.py) and handed to Streams.
 
 Why our own server: PyAV/ffmpeg's `listen=1` takes one connection per port (a gateway serves many
-publishers on 1935), and the one pure-Python RTMP server on PyPI that handles ffmpeg's publish (pyrtmp,
-last release 2024) parses every field through bitstring (bit-level, a copy per read), trusts message
-lengths and chunk headers with asserts, and has no deadline or bound anywhere; rtmplite3 (the other
-one) last had a release in 2021. The publish half of RTMP
-is small: the handshake and chunk stream are rtmp_chunks.py, the values amf0.py, this module the
+publishers on 1935). Of the pure-Python RTMP servers on PyPI, pyrtmp (last release 2024) parses every
+field through bitstring (bit-level, a copy per read), checks message lengths and chunk headers with
+asserts, and has no deadline or bound anywhere; rtmplite3 last had a release in 2021. The publish half
+of RTMP is small: the handshake and chunk stream are rtmp_chunks.py, the values amf0.py, this module the
 commands. One asyncio loop on one thread serves every connection; the demuxing and muxing run on a
 thread per stream (PyAV blocks), transcoding on the stream's SegmentQueue workers.
 
