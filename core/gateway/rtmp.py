@@ -109,6 +109,8 @@ class RtmpIngest:
     # life cycle -----------------------------------------------------------------------------------------
 
     def start(self) -> tuple[str, int]:
+        if self._thread is not None:
+            raise RuntimeError("RTMP ingest is already started")
         host, port = listen_address(self.config.rtmp_addr or "")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
