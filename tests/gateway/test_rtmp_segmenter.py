@@ -1,0 +1,70 @@
+"""The keyframe segmenter on FLV bytes made by the ffmpeg CLI, fed as they would arrive."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+
+import pytest
+
+from core.gateway.ports import SourceSegment
+from core.gateway.segment_queue import SegmentQueue
+from core.gateway.segmenter import Segmenter
+from tests.gateway.rtmp_tools import FFMPEG, decode_segment
+from tests.waiting import wait_for
+
+
+def _flv(path, seconds: int) -> bytes:
+    subprocess.run([FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "testsrc=size=320x180:rate=30", "-f", "lavfi", "-i", "sine",
+                    "-t", str(seconds), "-c:v", "libx264", "-preset", "superfast", "-g", "30",
+                    "-c:a", "aac", "-f", "flv", str(path)], check=True)
+    return path.read_bytes()
+
+
+def test_a_publisher_clock_jumping_back_is_cut_there_and_every_segment_still_decodes(tmp_path):
+    first, second = _flv(tmp_path / "a.flv", 3), _flv(tmp_path / "b.flv", 3)
+    segments, done = [], []
+    segmenter = Segmenter("abc", segment_s=2.0, on_segment=segments.append, on_done=done.append)
+    segmenter.start()
+    stream = first + second[13:]  # the second encode's tags, timestamps from 0 again, on the same stream
+    for offset in range(0, len(stream), 4096):
+        segmenter.write(stream[offset : offset + 4096])
+    segmenter.finish(flush=True)
+    assert segmenter.join(30)
+    assert done == [None]
+    assert [s.seq for s in segments] == [0, 1, 2, 3]
+    assert [s.duration_s for s in segments] == pytest.approx([2.0, 1.0, 2.0, 1.0], abs=0.04)
+    for segment in segments:
+        decoded = decode_segment(segment.data)
+        assert decoded.keyframe_first and decoded.audio_packets > 0
+        assert len(decoded.video_pts) == round(segment.duration_s * 30)
+
+
+def test_bytes_that_are_not_flv_stop_the_segmenter_with_the_reason(tmp_path):
+    done = []
+    segmenter = Segmenter("abc", segment_s=2.0, on_segment=lambda s: None, on_done=done.append)
+    segmenter.start()
+    segmenter.write(b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00" + bytes(range(256)) * 64)
+    segmenter.finish(flush=True)
+    assert segmenter.join(30)
+    assert done and done[0] is not None and "FLV" in done[0]
+
+
+def test_a_full_segment_queue_drops_the_oldest_waiting_segment_and_says_so(caplog):
+    started, release, handled = threading.Event(), threading.Event(), []
+
+    def transcode(segment):
+        started.set()
+        release.wait(30)
+        handled.append(segment.seq)
+
+    queue = SegmentQueue("abc", transcode, in_flight=1, waiting=2)
+    queue.put(SourceSegment("abc", 0, b"", 2.0))
+    wait_for(started.is_set, what="segment 0 in flight")
+    for seq in (1, 2, 3):
+        queue.put(SourceSegment("abc", seq, b"", 2.0))
+    release.set()
+    queue.close(wait=True, timeout=30)
+    assert handled == [0, 2, 3] and queue.dropped == [1]
+    assert "segment 1 dropped: 2 segments were already waiting" in caplog.text
