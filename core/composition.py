@@ -263,8 +263,8 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
                      signer: Callable[[], Any] | None = None):
     """The gateway of this installation (`lpc node --gateway`), built and not started:
     GatewayNode(config, NetworkBroadcaster(config), rtmp=RtmpIngest) from core.gateway.config.gateway_config
-    (`overrides` are explicit flags only, as assemble_node's). The gateway's parts are imported here, so a
-    build without them says so (GatewayUnavailable) instead of failing at import. With no orchestrator
+    (`overrides` are explicit flags only, as assemble_node's). The gateway's parts are imported here, off the
+    console's start-up path. With no orchestrator
     to use (no -orchAddr, no -orchWebhookUrl, offchain) it logs go-livepeer's error line and still starts,
     as go-livepeer does. On chain, `signer()` gives the gateway's signer (asked only then; the keyring
     signer the node uses, or a devnet dev key), wrapped in chain.services.gateway_chain.Web3GatewayChain
@@ -275,22 +275,17 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
     from core.gateway.config import gateway_config
 
     config = gateway_config(settings, overrides)
-    try:
-        from core.gateway.broadcast import NetworkBroadcaster
-        from core.gateway.node import GatewayNode
-        from core.gateway.rtmp import RtmpIngest
-    except ImportError as exc:
-        raise GatewayUnavailable(f"the gateway is not available in this build (missing {exc.name or exc})") from None
+    from core.gateway.broadcast import NetworkBroadcaster
+    from core.gateway.node import GatewayNode
+    from core.gateway.rtmp import RtmpIngest
+
     onchain = None
     if not config.offchain:
         if signer is None:
             raise GatewayUnavailable("an on-chain gateway signs its tickets, and no account was given: pass "
                                      "-ethAcctAddr (--account), or run it offchain (-network offchain)")
-        try:
-            from chain.services.gateway_chain import Web3GatewayChain
-        except ImportError as exc:
-            raise GatewayUnavailable(f"the on-chain gateway is not available in this build (missing "
-                                     f"{exc.name or exc})") from None
+        from chain.services.gateway_chain import Web3GatewayChain
+
         key = signer()
         try:
             onchain = Web3GatewayChain(chain_client(settings), key)

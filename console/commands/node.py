@@ -369,14 +369,11 @@ def _network(ctx: CliContext, go_network: str | None, offchain: bool | None, dat
     return offchain
 
 
-def _ladder(gw_config) -> tuple[str, ...] | None:
+def _ladder(gw_config) -> tuple[str, ...]:
     """The gateway's ladder in words, one line per rendition, read the way the gateway will read it
-    (preset names or a JSON file); a ladder it would refuse is a usage error saying why. None when this
-    build has no ladder parser (core.gateway.transcoding_options)."""
-    try:
-        from core.gateway.transcoding_options import TranscodingOptionsError, parse
-    except ImportError:
-        return None
+    (preset names or a JSON file); a ladder it would refuse is a usage error saying why."""
+    from core.gateway.transcoding_options import TranscodingOptionsError, parse
+
     try:
         profiles = parse(gw_config.transcoding_options)
     except TranscodingOptionsError as exc:

@@ -3,14 +3,12 @@ orchestrator, is read back by --show-config, and refuses a password without show
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from chain.devnet.anvil import free_port
 from tests.waiting import wait_for
@@ -81,17 +79,6 @@ def test_a_password_on_the_command_line_is_refused_and_not_shown(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-@pytest.mark.skipif(all(importlib.util.find_spec(f"core.gateway.{m}") for m in ("node", "broadcast", "rtmp")),
-                    reason="the gateway's parts are in this build: the end-to-end gateway tests run it")
-def test_without_the_gateways_parts_lpc_node_gateway_says_so_and_exits_2(tmp_path):
-    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935")
-    assert out.returncode == 2
-    assert out.stderr.strip().splitlines()[-1].startswith("Error: the gateway is not available in this build")
-    assert "Traceback" not in out.stderr
-
-
-@pytest.mark.skipif(not all(importlib.util.find_spec(f"core.gateway.{m}") for m in ("node", "broadcast", "rtmp")),
-                    reason="the gateway's parts are not in this build yet")
 def test_one_lpc_node_runs_an_orchestrator_and_a_gateway_from_go_livepeer_flags(tmp_path):
     """`-orchestrator -transcoder -gateway` in one process: the gateway (its own --gateway-* ports) uses the
     orchestrator beside it through -orchAddr; a segment pushed over HTTP comes back transcoded, one
@@ -139,8 +126,6 @@ def test_one_lpc_node_runs_an_orchestrator_and_a_gateway_from_go_livepeer_flags(
     assert "Traceback" not in log.read_text()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("core.gateway.transcoding_options") is None,
-                    reason="the gateway's ladder parser is not in this build yet")
 def test_show_config_reads_the_ladder_as_the_gateway_will(tmp_path):
     from click.testing import CliRunner
 
