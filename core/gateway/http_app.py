@@ -156,6 +156,8 @@ class GatewayHttpApp:
             try:
                 await self._push(scope, receive, send)
             except PushRefused as exc:
+                client = (scope.get("client") or ("?",))[0]
+                log.info("push %s %r from %s refused %d: %s", scope["method"], path[:200], client, exc.status, exc)
                 extra = [(b"allow", b"POST, PUT")] if exc.status == 405 else []
                 await _text(send, exc.status, str(exc), extra)
             except ClientGone:
