@@ -370,3 +370,15 @@ def test_ffmpegs_hls_client_plays_the_gateways_playlists(gateway):
                             capture_output=True, text=True, timeout=30)
     assert played.returncode == 0, played.stderr
     assert len([line for line in played.stdout.splitlines() if line.startswith("0,")]) == 40
+
+
+def test_content_resolution_names_the_source_variant_and_a_bad_one_is_400(gateway, clip):
+    _, broadcaster, http = gateway(max_attempts=0)
+    r = http.post("/live/res/0.ts", content=clip, headers={"Content-Resolution": "wide"})
+    assert r.status_code == 400 and "must be WIDTHxHEIGHT" in r.text and broadcaster.opened == []
+    r = http.post("/live/res/0.ts", content=clip, headers={"Content-Slice-From": "900", "Content-Slice-To": "100"})
+    assert r.status_code == 400 and "Content-Slice-From is after Content-Slice-To" in r.text
+    assert http.post("/live/res/0.ts", content=clip, headers={"Content-Resolution": "1920x1080",
+                                                             "Content-Duration": "soon"}).status_code == 200
+    assert "BANDWIDTH=4000000,RESOLUTION=1920x1080\nres/source.m3u8" in http.get("/stream/res.m3u8").text
+    assert "#EXTINF:2.000," in http.get("/stream/res/source.m3u8").text  # not a number: 2000 ms, as go-livepeer
