@@ -43,7 +43,7 @@ from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
 from core.gateway.ports import SourceSegment, StreamRefused, StreamStart, TranscodedSegment, TranscodeError
 from core.gateway.streams import GatewayStreams, parse_terms
-from core.node.asgi_io import BodyTooLarge, ClientGone, header
+from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ PLAYLIST_HEADERS = [(b"content-type", b"application/x-mpegURL"), (b"cache-contro
 SEGMENT_HEADERS = [(b"content-type", b"video/mp2t"), (b"access-control-allow-origin", b"*")]
 READ_TIMEOUT_S = 10.0
 READ_MIN_RATE = 1 << 20  # bytes/s a declared body must keep up
+DRAIN_BYTES = 8 << 20  # an unread body up to this size is read and dropped before an early refusal
 
 
 class PushRefused(Exception):
@@ -153,10 +154,15 @@ class GatewayHttpApp:
                 await _text(send, 404, "HTTP push is off on this gateway (-httpIngest; it is on by default only "
                                        "while -httpAddr is loopback or -authWebhookUrl is set)")
                 return
+            body = {"read": False}
             try:
-                await self._push(scope, receive, send)
+                await self._push(scope, receive, send, body)
             except PushRefused as exc:
+                client = (scope.get("client") or ("?",))[0]
+                log.info("push %s %r from %s refused %d: %s", scope["method"], path[:200], client, exc.status, exc)
                 extra = [(b"allow", b"POST, PUT")] if exc.status == 405 else []
+                if not body["read"] and not await self._drained(scope, receive, exc.status):
+                    extra.append((b"connection", b"close"))
                 await _text(send, exc.status, str(exc), extra)
             except ClientGone:
                 pass
@@ -194,7 +200,27 @@ class GatewayHttpApp:
     async def _read_body(self, receive, declared: int | None) -> bytes:
         return await _read_all(receive, self.config.max_segment_bytes, declared, self.read_timeout_s)
 
-    async def _push(self, scope, receive, send) -> None:
+    async def _drained(self, scope, receive, status: int) -> bool:
+        """Before an early refusal over HTTP/1.1: read and drop a small unread body (at most DRAIN_BYTES,
+        within read_timeout_s), so the client's keep-alive connection stays usable for its next push.
+        False when the body is too big, too slow or over the cap: the answer then says Connection: close
+        (a client reusing the connection would otherwise send its next request into a closing socket)."""
+        if status in (408, 413):
+            return False
+        declared = header(scope, b"content-length")
+        if declared is None:
+            return header(scope, b"transfer-encoding") is None  # no body at all: nothing to drop
+        if not declared.isdigit():
+            return False
+        if int(declared) > DRAIN_BYTES:
+            return False
+        try:
+            await asyncio.wait_for(drain(receive, DRAIN_BYTES), self.read_timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _push(self, scope, receive, send, body: dict) -> None:
         cfg = self.config
         if scope["method"] not in ("POST", "PUT"):
             raise PushRefused(405, f"method {scope['method']} not allowed; push a segment with POST or PUT")
@@ -212,6 +238,7 @@ class GatewayHttpApp:
                                        f"({cfg.max_segment_bytes} bytes)")
         try:
             data = await self._read_body(receive, length)
+            body["read"] = True
         except TimeoutError as exc:
             raise PushRefused(408, str(exc)) from None
         except BodyTooLarge:

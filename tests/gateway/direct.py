@@ -85,8 +85,16 @@ class DirectStream:
                               self._last, 0)
 
     def close(self) -> None:
+        """The stream ended: its orchestrator session is ended too (EndTranscodingSession, as a gateway
+        does), so the shared orchestrator's slots are free for the next test."""
         self._client.close()
         self.owner.closed.append(self.manifest_id)
+        info = self._info
+        if info is not None:
+            try:
+                self.owner.gateway.end_session(info.auth_token)
+            except Exception:  # noqa: BLE001 - the orchestrator may be gone; its idle timeout ends it then
+                pass
 
 
 class DirectBroadcaster:
@@ -131,7 +139,7 @@ def orchestrator() -> Node:
         if "node" not in _shared:
             node = Node(NodeConfig(
                 data_dir=Path(tempfile.mkdtemp(prefix="lpc-gw-orch-")), service_addr="127.0.0.1:0",
-                http_addr="127.0.0.1:0", cli_addr="127.0.0.1:0", max_sessions=8, encoder="x264",
+                http_addr="127.0.0.1:0", cli_addr="127.0.0.1:0", max_sessions=16, encoder="x264",
                 x264_preset="ultrafast", gateway_session_share=1.0,
             ))
             node.start()

@@ -178,6 +178,7 @@ def test_a_declared_length_over_the_cap_is_413_without_reading_the_body(gateway)
     # the headers alone, no byte of the 2 MB body ever sent: the answer must come anyway
     answer = _raw(gw.status().http, b"POST /live/big/0.ts HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 413")
+    assert b"\r\nconnection: close\r\n" in answer.lower()  # the unread body makes the connection unusable
     assert b"2097152 bytes is larger than this gateway takes (1048576 bytes)" in answer
     assert broadcaster.opened == []
 
@@ -370,3 +371,25 @@ def test_ffmpegs_hls_client_plays_the_gateways_playlists(gateway):
                             capture_output=True, text=True, timeout=30)
     assert played.returncode == 0, played.stderr
     assert len([line for line in played.stdout.splitlines() if line.startswith("0,")]) == 40
+
+
+def test_content_resolution_names_the_source_variant_and_a_bad_one_is_400(gateway, clip):
+    _, broadcaster, http = gateway(max_attempts=0)
+    r = http.post("/live/res/0.ts", content=clip, headers={"Content-Resolution": "wide"})
+    assert r.status_code == 400 and "must be WIDTHxHEIGHT" in r.text and broadcaster.opened == []
+    r = http.post("/live/res/0.ts", content=clip, headers={"Content-Slice-From": "900", "Content-Slice-To": "100"})
+    assert r.status_code == 400 and "Content-Slice-From is after Content-Slice-To" in r.text
+    assert http.post("/live/res/0.ts", content=clip, headers={"Content-Resolution": "1920x1080",
+                                                             "Content-Duration": "soon"}).status_code == 200
+    assert "BANDWIDTH=4000000,RESOLUTION=1920x1080\nres/source.m3u8" in http.get("/stream/res.m3u8").text
+    assert "#EXTINF:2.000," in http.get("/stream/res/source.m3u8").text  # not a number: 2000 ms, as go-livepeer
+
+
+def test_an_early_refusal_leaves_the_keep_alive_connection_usable(gateway, clip):
+    """A header refused before the body is read (400) drops the small body first, so the client's next
+    push on the same connection is served (before, the server closed it under the client's feet)."""
+    _, _, http = gateway(max_attempts=0)
+    for seq in range(3):
+        r = http.post(f"/live/keep/{seq}.ts", content=clip, headers={"Content-Resolution": "wide"})
+        assert r.status_code == 400 and "connection" not in r.headers
+        assert http.post(f"/live/keep/{seq}.ts", content=clip).status_code == 200
