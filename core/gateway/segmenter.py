@@ -7,11 +7,11 @@ The rule:
   container (libavformat inserts the H.264 parameter sets before each keyframe and ADTS headers on AAC,
   so every segment decodes on its own). Timestamps are kept, so segment N+1 continues segment N.
 - A segment starts at a video keyframe; the next one starts at the first video keyframe at least
-  `segment_s` (2 s) of video after the segment's start, or at the first keyframe after the publisher's
-  clock jumped (back, as when an encoder restarts without reconnecting, or forward by over 5 × segment_s;
-  such a jump counts as no time). A packet whose DTS does not move forward on its stream, or that the
-  muxer refuses, is dropped: one damaged packet does not end the stream. (an 8 s GOP therefore gives 8 s segments, as lpms). Packets
-  before the first keyframe are dropped (a viewer could not decode them).
+  `segment_s` (2 s) of video after the segment's start (an 8 s GOP therefore gives 8 s segments, as
+  lpms), or at the first keyframe after the publisher's clock jumped (back, as when an encoder restarts
+  without reconnecting, or forward by over 5 × segment_s; such a jump counts as no time). Packets before
+  the first keyframe are dropped (a viewer could not decode them), and so is a packet whose DTS does not
+  move forward on its stream or that the muxer refuses: one damaged packet does not end the stream.
 - The streams are those the demuxer found at the start (the first video, the first audio). A stream
   that appears later (audio after a publisher's metadata named none) is left out, and does not end the
   stream (PyAV's demuxer raises for it; the segmenter carries on, see _packets).
@@ -40,8 +40,8 @@ from core.gateway.ports import SourceSegment
 
 log = logging.getLogger(__name__)
 
-KEYFRAME_TIMEOUT_SEGMENTS = 10
-MAX_BAD_READS = 100  # demuxer errors in a row before the stream is given up  # lpms: 10 × SegLen without a new segment is ErrSegmenterTimeout
+KEYFRAME_TIMEOUT_SEGMENTS = 10  # lpms: 10 × SegLen without a new segment is ErrSegmenterTimeout
+MAX_BAD_READS = 100  # demuxer errors in a row before the stream is given up
 PIPE_HIGH_WATER = 8 * 1024 * 1024  # bytes buffered before the RTMP reader waits (TCP pushes back)
 PIPE_LOW_WATER = 2 * 1024 * 1024
 # How much the demuxer reads before it reports the streams: both sequence headers come first from
