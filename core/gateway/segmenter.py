@@ -111,10 +111,59 @@ class SegmenterStopped(Exception):
     """Why segmenting stopped before the publisher left, in words for the log and the publisher."""
 
 
+class CutRule:
+    """Where segments are cut, from the video packets' timestamps alone (ticks of the video time base):
+
+        elapsed = Σ (dtsᵢ − dtsᵢ₋₁) since the open segment's first keyframe, over steps 0 ≤ step ≤ jump
+        cut at a keyframe  when  no segment is open  or  elapsed ≥ cut  or  the clock jumped since
+        closed duration    =  keyframe pts − open pts     (after a jump: end of the last frame before it)
+        elapsed > timeout without a keyframe  →  SegmenterStopped (lpms's ErrSegmenterTimeout)
+
+    `video()` is told every video packet before it is muxed, `muxed()` every video frame that went in."""
+
+    def __init__(self, *, cut: int, timeout: int, jump: int, segment_s: float) -> None:
+        self.cut, self.timeout, self.jump = cut, timeout, jump
+        self.segment_s = segment_s
+        self.open_pts: int | None = None  # first keyframe of the open segment
+        self.end_pts = 0  # end of the open segment's last video frame
+        self.elapsed = 0
+        self.jumped = False
+        self.last_dts: int | None = None
+
+    def video(self, dts: int, pts: int, keyframe: bool) -> tuple[bool, int | None]:
+        """(a new segment starts at this packet, the duration of the one it closes or None)."""
+        if self.last_dts is not None:
+            step = dts - self.last_dts
+            if 0 <= step <= self.jump:
+                self.elapsed += step
+            else:
+                self.jumped = True
+        self.last_dts = dts
+        if keyframe and (self.open_pts is None or self.elapsed >= self.cut or self.jumped):
+            closed = None
+            if self.open_pts is not None:
+                closed = (self.end_pts if self.jumped else pts) - self.open_pts
+            self.open_pts, self.end_pts, self.elapsed, self.jumped = pts, pts, 0, False
+            return True, closed
+        if self.elapsed > self.timeout:
+            raise SegmenterStopped(
+                f"no keyframe in {self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS:g} s of video: set the encoder's "
+                "keyframe interval below 8 s (2 s is best; ffmpeg -g, OBS Keyframe Interval)")
+        return False, None
+
+    def muxed(self, frame_end: int) -> None:
+        if not self.jumped:  # frames after a jump belong to another clock
+            self.end_pts = max(self.end_pts, frame_end)
+
+    def open_ticks(self) -> int:
+        """The open segment's duration so far (what the last, partial segment lasts)."""
+        return self.end_pts - (self.open_pts if self.open_pts is not None else self.end_pts)
+
+
 class _Cut:
     """One MPEG-TS segment being written."""
 
-    def __init__(self, inputs, start_pts: int) -> None:
+    def __init__(self, inputs) -> None:
         import av
 
         self.buf = io.BytesIO()
@@ -127,8 +176,6 @@ class _Cut:
                 if stream.type == "video":
                     raise
                 # audio whose parameters the demuxer could not make out: the segment goes without it
-        self.start_pts = start_pts
-        self.video_end = start_pts  # end of the last video frame, in the video time base
         self.last_dts: dict[int, int] = {}
 
     def mux(self, packet) -> bool:
@@ -243,13 +290,11 @@ class Segmenter:
                 self.resolution = (ctx.width, ctx.height)
             tb = video.time_base or Fraction(1, 1000)
             frame_ticks = _frame_ticks(video, tb)
-            cut_ticks = int(Fraction(self.segment_s) / tb)
-            timeout_ticks = int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS) / tb)
-            jump_ticks = timeout_ticks // 2
+            rule = CutRule(cut=int(Fraction(self.segment_s) / tb),
+                           timeout=int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS) / tb),
+                           jump=int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS / 2) / tb),
+                           segment_s=self.segment_s)
             current: _Cut | None = None
-            last_video_dts: int | None = None
-            elapsed = 0  # video ticks since the current cut began (or since the first frame), jumps left out
-            jumped = False  # the publisher's clock jumped (back, or forward by over jump_ticks) since then
             for packet in self._packets(container, inputs):
                 if self._stopping:
                     break
@@ -258,31 +303,19 @@ class Segmenter:
                 is_video = packet.stream.index == video.index
                 pts = packet.pts if packet.pts is not None else packet.dts
                 if is_video:
-                    if last_video_dts is not None:
-                        step = packet.dts - last_video_dts
-                        if 0 <= step <= jump_ticks:
-                            elapsed += step
-                        else:
-                            jumped = True
-                    last_video_dts = packet.dts
-                    if packet.is_keyframe and (current is None or elapsed >= cut_ticks or jumped):
-                        if current is not None:  # after a jump the span ends where the old clock stopped
-                            self._emit(current, (current.video_end if jumped else pts) - current.start_pts, tb)
-                        current = _Cut(inputs, pts)
-                        elapsed, jumped = 0, False
-                    elif elapsed > timeout_ticks:
-                        raise SegmenterStopped(
-                            f"no keyframe in {self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS:g} s of video: set the "
-                            "encoder's keyframe interval below 8 s (2 s is best; ffmpeg -g, OBS Keyframe "
-                            "Interval)")
+                    starts, closed = rule.video(packet.dts, pts, packet.is_keyframe)
+                    if starts:
+                        if current is not None and closed is not None:
+                            self._emit(current, closed, tb)
+                        current = _Cut(inputs)
                 if current is None:
                     continue  # nothing decodable before the first keyframe
                 end = pts + (packet.duration or frame_ticks)  # read before mux: it rescales the packet
-                if current.mux(packet) and is_video and not jumped:
-                    current.video_end = max(current.video_end, end)
+                if current.mux(packet) and is_video:
+                    rule.muxed(end)
             if current is not None:
                 if self._flush and not self._stopping:
-                    self._emit(current, current.video_end - current.start_pts, tb)
+                    self._emit(current, rule.open_ticks(), tb)
                 else:
                     current.close()
 

@@ -10,7 +10,7 @@ import pytest
 from core.gateway import flv
 from core.gateway.ports import SourceSegment
 from core.gateway.segment_queue import SegmentQueue
-from core.gateway.segmenter import Segmenter
+from core.gateway.segmenter import CutRule, Segmenter, SegmenterStopped
 from tests.gateway.rtmp_tools import FFMPEG, decode_segment
 from tests.waiting import wait_for
 
@@ -93,3 +93,17 @@ def test_audio_that_starts_after_the_video_does_not_end_the_stream(tmp_path):
     assert done == [None]
     assert [s.seq for s in segments] == [0, 1, 2]
     assert all(decode_segment(s.data).keyframe_first for s in segments)
+
+
+def test_the_cut_rule_on_timestamps_alone():
+    rule = CutRule(cut=2000, timeout=20000, jump=10000, segment_s=2.0)  # ms ticks, as FLV's
+    frames = [(t, t % 1000 == 0) for t in range(0, 5000, 100)]  # 10 fps, a keyframe every second
+    cuts = [(t, rule.video(t, t, key)) for t, key in frames]
+    assert [(t, closed) for t, (starts, closed) in cuts if starts] == [(0, None), (2000, 2000), (4000, 2000)]
+    rule.muxed(4100)
+    rule.video(3_600_000, 3_600_000, False)  # the clock leaps an hour: no time passes, no timeout
+    starts, closed = rule.video(3_600_100, 3_600_100, True)
+    assert starts and closed == 100  # the open segment ends where the old clock stopped
+    with pytest.raises(SegmenterStopped, match="keyframe interval below 8 s"):
+        for t in range(3_600_200, 3_700_000, 100):
+            rule.video(t, t, False)
