@@ -313,11 +313,11 @@ class _Connection:
                     break
                 if self.closing is not None:
                     continue  # told to go: what it still sends is read (so it can read why) and dropped
-                self._count(len(data))
                 for message in self.chunks.feed(data):
                     await self._on_message(message)
                     if self.closing is not None:
                         break
+                self._count(len(data))  # after the messages: a Window Ack Size among them applies to these bytes
                 self._check_keyframes()
             if self.closing is not None:
                 reason = self.closing

@@ -7,10 +7,14 @@ The rule:
   container (libavformat inserts the H.264 parameter sets before each keyframe and ADTS headers on AAC,
   so every segment decodes on its own). Timestamps are kept, so segment N+1 continues segment N.
 - A segment starts at a video keyframe; the next one starts at the first video keyframe at least
-  `segment_s` (2 s) after the segment's start, or at the first keyframe after the publisher's clock
-  jumped back (an encoder restarted without reconnecting). A packet whose DTS does not move forward
-  on its stream is dropped (the muxer would fail the segment for it). (an 8 s GOP therefore gives 8 s segments, as lpms). Packets
-  before the first keyframe are dropped (a viewer could not decode them).
+  `segment_s` (2 s) of video after the segment's start (an 8 s GOP therefore gives 8 s segments, as
+  lpms), or at the first keyframe after the publisher's clock jumped (back, as when an encoder restarts
+  without reconnecting, or forward by over 5 × segment_s; such a jump counts as no time). Packets before
+  the first keyframe are dropped (a viewer could not decode them), and so is a packet whose DTS does not
+  move forward on its stream or that the muxer refuses: one damaged packet does not end the stream.
+- The streams are those the demuxer found at the start (the first video, the first audio). A stream
+  that appears later (audio after a publisher's metadata named none) is left out, and does not end the
+  stream (PyAV's demuxer raises for it; the segmenter carries on, see _packets).
 - seq counts from 0; duration is the span from this segment's first video timestamp to the next one's
   (for the last: to the end of its last video frame); resolution is the video stream's.
 - A segment is handed on the moment the next keyframe closes it (lpms hands it on only when the muxer
@@ -37,6 +41,7 @@ from core.gateway.ports import SourceSegment
 log = logging.getLogger(__name__)
 
 KEYFRAME_TIMEOUT_SEGMENTS = 10  # lpms: 10 × SegLen without a new segment is ErrSegmenterTimeout
+MAX_BAD_READS = 100  # demuxer errors in a row before the stream is given up
 PIPE_HIGH_WATER = 8 * 1024 * 1024  # bytes buffered before the RTMP reader waits (TCP pushes back)
 PIPE_LOW_WATER = 2 * 1024 * 1024
 # How much the demuxer reads before it reports the streams: both sequence headers come first from
@@ -106,29 +111,88 @@ class SegmenterStopped(Exception):
     """Why segmenting stopped before the publisher left, in words for the log and the publisher."""
 
 
+class CutRule:
+    """Where segments are cut, from the video packets' timestamps alone (ticks of the video time base):
+
+        elapsed = Σ (dtsᵢ − dtsᵢ₋₁) since the open segment's first keyframe, over steps 0 ≤ step ≤ jump
+        cut at a keyframe  when  no segment is open  or  elapsed ≥ cut  or  the clock jumped since
+        closed duration    =  keyframe pts − open pts     (after a jump: end of the last frame before it)
+        elapsed > timeout without a keyframe  →  SegmenterStopped (lpms's ErrSegmenterTimeout)
+
+    `video()` is told every video packet before it is muxed, `muxed()` every video frame that went in."""
+
+    def __init__(self, *, cut: int, timeout: int, jump: int, segment_s: float) -> None:
+        self.cut, self.timeout, self.jump = cut, timeout, jump
+        self.segment_s = segment_s
+        self.open_pts: int | None = None  # first keyframe of the open segment
+        self.end_pts = 0  # end of the open segment's last video frame
+        self.elapsed = 0
+        self.jumped = False
+        self.last_dts: int | None = None
+
+    def video(self, dts: int, pts: int, keyframe: bool) -> tuple[bool, int | None]:
+        """(a new segment starts at this packet, the duration of the one it closes or None)."""
+        if self.last_dts is not None:
+            step = dts - self.last_dts
+            if 0 <= step <= self.jump:
+                self.elapsed += step
+            else:
+                self.jumped = True
+        self.last_dts = dts
+        if keyframe and (self.open_pts is None or self.elapsed >= self.cut or self.jumped):
+            closed = None
+            if self.open_pts is not None:
+                closed = (self.end_pts if self.jumped else pts) - self.open_pts
+            self.open_pts, self.end_pts, self.elapsed, self.jumped = pts, pts, 0, False
+            return True, closed
+        if self.elapsed > self.timeout:
+            raise SegmenterStopped(
+                f"no keyframe in {self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS:g} s of video: set the encoder's "
+                "keyframe interval below 8 s (2 s is best; ffmpeg -g, OBS Keyframe Interval)")
+        return False, None
+
+    def muxed(self, frame_end: int) -> None:
+        if not self.jumped:  # frames after a jump belong to another clock
+            self.end_pts = max(self.end_pts, frame_end)
+
+    def open_ticks(self) -> int:
+        """The open segment's duration so far (what the last, partial segment lasts)."""
+        return self.end_pts - (self.open_pts if self.open_pts is not None else self.end_pts)
+
+
 class _Cut:
     """One MPEG-TS segment being written."""
 
-    def __init__(self, inputs, start_pts: int) -> None:
+    def __init__(self, inputs) -> None:
         import av
 
         self.buf = io.BytesIO()
         self.out = av.open(self.buf, "w", format="mpegts")
-        self.streams = {s.index: self.out.add_stream_from_template(s) for s in inputs}
-        self.start_pts = start_pts
-        self.video_end = start_pts  # end of the last video frame, in the video time base
+        self.streams = {}
+        for stream in inputs:
+            try:
+                self.streams[stream.index] = self.out.add_stream_from_template(stream)
+            except (ValueError, av.error.FFmpegError):
+                if stream.type == "video":
+                    raise
+                # audio whose parameters the demuxer could not make out: the segment goes without it
         self.last_dts: dict[int, int] = {}
 
     def mux(self, packet) -> bool:
-        """Mux `packet`; False (dropped) when its DTS does not move forward on its stream (the muxer would
-        fail the whole segment for it)."""
+        """Mux `packet`; False (dropped) when its DTS does not move forward on its stream or the muxer
+        refuses it (a damaged frame): one bad packet must not end the stream."""
+        import av
+
         index = packet.stream.index
         last = self.last_dts.get(index)
-        if last is not None and packet.dts <= last:
+        if index not in self.streams or (last is not None and packet.dts <= last):
             return False
         self.last_dts[index] = packet.dts
         packet.stream = self.streams[index]
-        self.out.mux(packet)
+        try:
+            self.out.mux(packet)
+        except av.error.FFmpegError:
+            return False
         return True
 
     def close(self) -> bytes:
@@ -155,6 +219,7 @@ class Segmenter:
         self.resolution: tuple[int, int] | None = None
         self.segments = 0
         self.media_bytes = 0
+        self.bad_reads = 0  # demuxer errors passed over
         self.last_cut = time.monotonic()  # wall clock of the last segment (or of the start)
         self._thread = threading.Thread(target=self._run, name=f"rtmp-segmenter-{manifest_id}", daemon=True)
 
@@ -201,7 +266,8 @@ class Segmenter:
         import av
 
         try:
-            container = av.open(self.pipe, mode="r", format="flv", options=_DEMUX_OPTIONS)
+            container = av.open(self.pipe, mode="r", format="flv", options=_DEMUX_OPTIONS,
+                                metadata_errors="replace")
         except av.error.FFmpegError as exc:
             if self.pipe.ended and not self.media_bytes:
                 return  # the publisher left before sending media
@@ -214,18 +280,22 @@ class Segmenter:
                 raise SegmenterStopped("the published stream has no video the gateway can read (FLV with H.264 "
                                        "video expected)")
             video = videos[0]
-            inputs = [video, *[s for s in container.streams if s.type == "audio"][:1]]
+            if video.codec_context is None:
+                raise SegmenterStopped("the published video's codec is not one ffmpeg knows (H.264 expected)")
+            audios = [s for s in container.streams if s.type == "audio" and s.codec_context is not None]
+            inputs = [video, *audios[:1]]
             wanted = {s.index for s in inputs}
             ctx = video.codec_context
             if ctx.width and ctx.height:
                 self.resolution = (ctx.width, ctx.height)
             tb = video.time_base or Fraction(1, 1000)
             frame_ticks = _frame_ticks(video, tb)
-            cut_ticks = int(Fraction(self.segment_s) / tb)
-            timeout_ticks = int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS) / tb)
+            rule = CutRule(cut=int(Fraction(self.segment_s) / tb),
+                           timeout=int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS) / tb),
+                           jump=int(Fraction(self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS / 2) / tb),
+                           segment_s=self.segment_s)
             current: _Cut | None = None
-            first_pts: int | None = None
-            for packet in container.demux(*inputs):
+            for packet in self._packets(container, inputs):
                 if self._stopping:
                     break
                 if packet.dts is None or packet.stream.index not in wanted:
@@ -233,28 +303,40 @@ class Segmenter:
                 is_video = packet.stream.index == video.index
                 pts = packet.pts if packet.pts is not None else packet.dts
                 if is_video:
-                    if first_pts is None:
-                        first_pts = pts
-                    since = pts - (current.start_pts if current is not None else first_pts)
-                    if packet.is_keyframe and (current is None or since >= cut_ticks or since < 0):
-                        if current is not None:  # (since < 0: the publisher's clock jumped back; cut there)
-                            self._emit(current, (pts if since >= 0 else current.video_end) - current.start_pts, tb)
-                        current = _Cut(inputs, pts)
-                    elif since > timeout_ticks:
-                        raise SegmenterStopped(
-                            f"no keyframe in {self.segment_s * KEYFRAME_TIMEOUT_SEGMENTS:g} s of video: set the "
-                            "encoder's keyframe interval below 8 s (2 s is best; ffmpeg -g, OBS Keyframe "
-                            "Interval)")
+                    starts, closed = rule.video(packet.dts, pts, packet.is_keyframe)
+                    if starts:
+                        if current is not None and closed is not None:
+                            self._emit(current, closed, tb)
+                        current = _Cut(inputs)
                 if current is None:
                     continue  # nothing decodable before the first keyframe
                 end = pts + (packet.duration or frame_ticks)  # read before mux: it rescales the packet
                 if current.mux(packet) and is_video:
-                    current.video_end = max(current.video_end, end)
+                    rule.muxed(end)
             if current is not None:
                 if self._flush and not self._stopping:
-                    self._emit(current, current.video_end - current.start_pts, tb)
+                    self._emit(current, rule.open_ticks(), tb)
                 else:
                     current.close()
+
+    def _packets(self, container, inputs):
+        """The demuxer's packets, carrying on past what one damaged tag or a stream that appears after the
+        start costs (libavformat reports invalid data; PyAV raises IndexError for a stream it was not told
+        of, and its demux generator ends either way); MAX_BAD_READS in a row end the stream."""
+        import av
+
+        bad = 0
+        while True:
+            try:
+                for packet in container.demux(*inputs):
+                    bad = 0
+                    yield packet
+                return
+            except (IndexError, av.error.InvalidDataError) as exc:
+                bad += 1
+                self.bad_reads += 1
+                if bad > MAX_BAD_READS:
+                    raise SegmenterStopped(f"the published stream stays unreadable ({exc})") from None
 
     def _emit(self, cut: _Cut, ticks: int, tb: Fraction) -> None:
         data = cut.close()
