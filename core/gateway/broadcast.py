@@ -171,9 +171,11 @@ class NetworkBroadcaster:
         self._orch_addrs = [orch_uri(a) for a in config.orch_addrs if a.strip()]
         self._webhook = WebhookDiscovery(config.orch_webhook_url) if config.orch_webhook_url else None
         self._blocklist = {b.strip().lower().removeprefix("0x") for b in config.orch_blocklist if b.strip()}
+        if not config.offchain and onchain is None:
+            raise ValueError("an on-chain gateway needs its chain port (GatewayChain: the gateway's key, deposit and "
+                             "the active pool); without one, use -network offchain")
         if onchain is not None:
             from core.gateway.onchain import OnchainPayer
-
             from core.payments.sender import SenderLimits
 
             self._payer = OnchainPayer(onchain, config, SenderLimits(config.max_ticket_ev, config.max_total_ev,
