@@ -538,7 +538,7 @@ class NetworkStream:
         if result.HasField("info"):
             self._take_info(session, result.info)
         remaining = call_deadline(duration) - (time.monotonic() - started)
-        # every rendition at once (they share the HTTP/2 connection): the segment waits for the slowest only
+        # every rendition at once, each on its own warm connection: the segment waits for the slowest only
         fetches = [self.b._downloads.submit(download, self.b.clients, s.url, remaining) for s in got[1:]]
         datas = [download(self.b.clients, got[0].url, remaining)] + [f.result() for f in fetches]
         renditions = [RenditionSegment(profile=p.name, data=d, pixels=s.pixels)

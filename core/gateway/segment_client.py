@@ -1,6 +1,6 @@
 """The gateway's half of `POST {transcoder}/segment`, as go-livepeer's gateway sends it (segment-wire.md):
-HTTP/2 (one httpx client per orchestrator, reused by every stream and segment), the TLS certificate not
-verified, `Livepeer-Segment` = base64 SegData, `Livepeer-Payment` = base64 Payment ("" offchain),
+HTTP/2 (warm connections per orchestrator, kept between segments and streams; one request per connection
+at a time, see SegmentClients), the TLS certificate not verified, `Livepeer-Segment` = base64 SegData, `Livepeer-Payment` = base64 Payment ("" offchain),
 `Content-Type: video/MP2T`; the orchestrator answers 200 as soon as the upload is checked and sends the
 raw-protobuf TranscodeResult as the body when transcoding ends. Then every rendition URL is downloaded.
 
