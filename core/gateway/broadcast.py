@@ -155,6 +155,24 @@ class _Offchain:
         return []
 
 
+class _Guarded:
+    """The observer, with its failures logged instead of failing a segment (it feeds metrics and a screen)."""
+
+    def __init__(self, inner: BroadcastObserver):
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        fn = getattr(self._inner, name)
+
+        def call(*args):
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - a broken observer must not lose a segment
+                log.exception("the broadcast observer's %s failed", name)
+
+        return call
+
+
 class NetworkBroadcaster:
     """One per gateway node. `open` gives a stream's session manager; `close` ends them all."""
 
@@ -164,7 +182,7 @@ class NetworkBroadcaster:
         (core.payments Rates, `rate(currency)` = currency per ETH) for a `-maxPricePerUnit` in USD;
         without one such a price is refused here, in words (it would otherwise filter nothing)."""
         self.config = config
-        self.observer = observer
+        self.observer = _Guarded(observer) if observer is not None else None
         self._rates = rates
         self._max_price = self._parse_max_price()
         self.clients = SegmentClients()
@@ -409,6 +427,8 @@ class NetworkStream:
     def transcode(self, segment: SourceSegment) -> TranscodedSegment:
         cfg = self.b.config
         started = time.monotonic()
+        if self.b._closed:
+            raise TranscodeError("NoOrchestrators", "the gateway is stopping", retryable=False)
         if cfg.max_attempts <= 0:
             raise TranscodeError("MaxAttempts", "-maxAttempts is 0 or less: this gateway never transcodes",
                                  retryable=False)

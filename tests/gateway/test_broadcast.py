@@ -324,3 +324,17 @@ def test_an_orchestrator_that_never_answers_the_upload_is_dropped_at_the_upload_
         assert kind == "Transcode" and "within 2 s (upload deadline)" in said
     finally:
         bc.close()
+
+
+def test_a_failing_observer_loses_no_segment(two_orchestrators, clip, tmp_path):
+    (_, a), _ = two_orchestrators
+
+    class Broken(Recorder):
+        def transcoded(self, manifest_id, segment):
+            raise RuntimeError("metrics are down")
+
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [a]), observer=Broken())
+    try:
+        assert bc.open("o", LADDER).transcode(seg(clip, 0, "o")).renditions[1].pixels == 30 * 426 * 240
+    finally:
+        bc.close()
