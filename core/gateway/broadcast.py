@@ -464,7 +464,7 @@ class NetworkStream:
                 continue
             if cfg.verify:
                 verdict = verification.verify([(r.profile, r.data, r.pixels) for r in attempt.renditions],
-                                              attempt.sig, session.address)
+                                              attempt.sig, session.address, map_fn=self.b._downloads.map)
                 if not verdict.ok:
                     verify_failures += 1
                     exc = TranscodeError("Verification", verdict.reason)

@@ -45,9 +45,10 @@ def decoded_pixels(data: bytes) -> int:
     return total
 
 
-def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes) -> Verdict:
+def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes, *, map_fn=map) -> Verdict:
     """Check (profile name, bytes, reported pixels) for each rendition, and the signature when the
-    orchestrator has an address."""
+    orchestrator has an address. `map_fn` may be an executor's map: the renditions decode in parallel
+    (FFmpeg releases the GIL while it decodes)."""
     if address and address != ZERO_ADDRESS:
         hashes = b"".join(keccak(data) for _, data, _ in renditions)
         if not verify_message(address, hashes, sig):
@@ -55,8 +56,8 @@ def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes)
                            pixel_error=1 << 62)
     error = 0
     wrong: list[str] = []
-    for name, data, reported in renditions:
-        counted = decoded_pixels(data)
+    counts = list(map_fn(decoded_pixels, [data for _, data, _ in renditions]))
+    for (name, _, reported), counted in zip(renditions, counts):
         if counted != reported:
             error += abs(counted - reported)
             wrong.append(f"{name}: {counted:,} decoded, {reported:,} reported")
