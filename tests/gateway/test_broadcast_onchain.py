@@ -96,3 +96,25 @@ def test_a_max_price_in_usd_follows_the_devnet_price_feed(onchain_node, client, 
     assert found.sessions == () and "above -maxPricePerUnit 1e-16USD" in found.unreachable[0][1]
     limit, found = discover("0.000000001USD")  # ~3e5 wei per pixel
     assert [s.uri for s in found.sessions] == [f"https://127.0.0.1:{service}"]
+
+
+def test_without_orch_addr_the_active_pool_is_discovered_from_its_service_uris(onchain_node, dev, client, clip,
+                                                                                tmp_path):  # noqa: F811
+    from tests.console.peers import point_pool_at_closed_port
+
+    node, _ = onchain_node(price_per_unit=2, pixels_per_unit=1)
+    closed = point_pool_at_closed_port(client)  # every seeded orchestrator advertises a closed port ...
+    service = "https://127.0.0.1:" + node.status().listening.rsplit(":", 1)[1]
+    dev.send(dev.c("ServiceRegistry").functions.setServiceURI(service), dev_account(ORCH).address)  # ... but #1
+    cfg = GatewayConfig(data_dir=tmp_path, offchain=False, discovery_timeout_s=3.0, max_total_ev=10**18)
+    bc = NetworkBroadcaster(cfg, onchain=Web3GatewayChain(client, dev_account(GATEWAY)))
+    try:
+        uris = {c.uri for c in bc.candidates()}
+        assert uris == {service, f"https://{closed}"} and all(c.stake > 0 for c in bc.candidates())
+        stream = bc.open("pool", LADDER)
+        done = stream.transcode(SourceSegment("pool", 0, clip, 1.0))
+        assert done.orchestrator == service and done.paid_wei > 0
+        states = {o.uri: o.state for o in stream.view().orchestrators}
+        assert states == {service: "in use", f"https://{closed}": "unreachable"}
+    finally:
+        bc.close()
