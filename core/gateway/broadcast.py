@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Protocol
 
 from eth_hash.auto import keccak
 
@@ -124,6 +125,28 @@ class Candidate:
     stake: int = 0
 
 
+class Payer(Protocol):
+    """How a stream asks, signs and pays: offchain (`_Offchain` below) or on chain (onchain.OnchainPayer)."""
+
+    def request(self, caps: net.Capabilities) -> net.OrchestratorRequest: ...
+
+    def admit(self, info: net.OrchestratorInfo) -> str:
+        """Why this orchestrator's answer cannot be paid, or ""."""
+
+    def session(self, info: net.OrchestratorInfo): ...
+
+    def sign(self, seg: net.SegData) -> None: ...
+
+    def pay(self, session: OrchSession, profiles, duration_s: float) -> tuple[str, int, int]:
+        """(Livepeer-Payment header, tickets, their expected value in wei) for one segment."""
+
+    def settle(self, session: OrchSession, pixels: int, info: net.OrchestratorInfo | None) -> None: ...
+
+    def needs_new_params(self, session: OrchSession) -> bool: ...
+
+    def candidates(self) -> list[Candidate]: ...
+
+
 class _Offchain:
     """No chain: GetOrchestrator from 20 zero bytes (as an offchain go-livepeer gateway), an unsigned
     segment, `Livepeer-Payment: ""`."""
@@ -192,6 +215,7 @@ class NetworkBroadcaster:
         if not config.offchain and onchain is None:
             raise ValueError("an on-chain gateway needs its chain port (GatewayChain: the gateway's key, deposit and "
                              "the active pool); without one, use -network offchain")
+        self._payer: Payer
         if onchain is not None:
             from core.gateway.onchain import OnchainPayer
             from core.payments.sender import SenderLimits
