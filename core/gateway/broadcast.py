@@ -230,18 +230,29 @@ class NetworkBroadcaster:
         self._lock = threading.Lock()
         self._closed = False
 
-    def _parse_max_price(self):
+    def _parse_max_price(self, given=None, pixels_per_unit: int | None = None):
         """(amount, currency) of -maxPricePerUnit per pixel, or None for "any price". ValueError if unusable."""
         from core.payments.pricing import WEI, parse_price
 
-        given = self.config.max_price_per_unit
+        given = self.config.max_price_per_unit if given is None else given
+        ppu = self.config.pixels_per_unit if pixels_per_unit is None else pixels_per_unit
+        if ppu <= 0:
+            raise ValueError(f"pixelsPerUnit {ppu} must be a positive whole number")
         amount = parse_price(given)  # PriceError (a ValueError) says what is wrong with the text
         if amount.value <= 0:
             return None
         if amount.currency != WEI and self._rates is None:
             raise ValueError(f"-maxPricePerUnit {given} is in {amount.currency}: that needs the ETH/{amount.currency} "
                              "price feed (-priceFeedAddr); give it in wei or configure the feed")
-        return amount.value / (self.config.pixels_per_unit or 1), amount.currency
+        return amount.value / ppu, amount.currency
+
+    def set_max_price(self, max_price_per_unit, pixels_per_unit: int = 1) -> None:
+        """The management API's /setBroadcastConfig: the new limit applies to streams discovered from now
+        on (as go-livepeer's, for new streams). ValueError in words for a price it cannot use; nothing
+        changes then."""
+        parsed = self._parse_max_price(max_price_per_unit, pixels_per_unit)
+        self.config = replace(self.config, max_price_per_unit=max_price_per_unit, pixels_per_unit=pixels_per_unit)
+        self._max_price = parsed
 
     def max_price(self) -> Fraction | None:
         """The most this gateway pays, in wei per pixel now (a USD price follows the feed)."""

@@ -301,6 +301,12 @@ def test_an_orchestrator_above_max_price_is_filtered_out_in_words(orch_factory, 
     bc = NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit=400, pixels_per_unit=1))
     try:
         assert bc.open("$", LADDER).transcode(seg(clip, 0, "$")).orchestrator == uri_of(addr)  # at the limit: fine
+        bc.set_max_price(399)  # /setBroadcastConfig: new streams see the new limit
+        with pytest.raises(TranscodeError, match="above -maxPricePerUnit 399"):
+            bc.open("$$", LADDER).transcode(seg(clip, 0, "$$"))
+        with pytest.raises(ValueError, match="price feed"):
+            bc.set_max_price("1USD")
+        assert bc.max_price() == 399  # a refused change changes nothing
     finally:
         bc.close()
     with pytest.raises(ValueError, match="price feed"):
