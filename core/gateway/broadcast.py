@@ -506,7 +506,8 @@ class NetworkStream:
                     self._failed(segment, session, exc, attempts)
                     self.pool.suspend(session, verdict.reason)
                     errors.append(f"{session.transcoder}: {verdict.reason}")
-                    if best is None or verdict.pixel_error < best[0]:
+                    # a pixel count that is off may still be the best on offer; a forged signature never is
+                    if not verdict.bad_signature and (best is None or verdict.pixel_error < best[0]):
                         best = (verdict.pixel_error, attempt)
                     if verify_failures > verification.RETRIES:
                         break

@@ -7,7 +7,8 @@
   EIP-191 signature over keccak256(keccak256(rendition₁) ‖ keccak256(rendition₂) ‖ …).
 
 A failure is retryable: that orchestrator leaves the stream's pool and the segment goes to the next; after
-`RETRIES` failures the best result so far is accepted (go-livepeer's `Policy{Retries: 2}`).
+`RETRIES` failures the best result so far is accepted (go-livepeer's `Policy{Retries: 2}`) — only among
+pixel mismatches: a result whose signature is not the orchestrator's is never used.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Verdict:
     ok: bool
     reason: str = ""  # in words, when not ok
     pixel_error: int = 0  # Σ |decoded − reported| over the renditions (smaller is better)
+    bad_signature: bool = False  # never accepted, not even as the best of failed results
 
 
 def decoded_pixels(data: bytes) -> int:
@@ -53,7 +55,7 @@ def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes,
         hashes = b"".join(keccak(data) for _, data, _ in renditions)
         if not verify_message(address, hashes, sig):
             return Verdict(False, f"the renditions are not signed by the orchestrator's address 0x{address.hex()}",
-                           pixel_error=1 << 62)
+                           bad_signature=True)
     error = 0
     wrong: list[str] = []
     counts = list(map_fn(decoded_pixels, [data for _, data, _ in renditions]))
