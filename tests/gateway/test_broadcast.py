@@ -344,3 +344,15 @@ def test_a_failing_observer_loses_no_segment(two_orchestrators, clip, tmp_path):
         assert bc.open("o", LADDER).transcode(seg(clip, 0, "o")).renditions[1].pixels == 30 * 426 * 240
     finally:
         bc.close()
+
+
+def test_with_nobody_else_left_the_best_unverified_result_is_taken(faulty_factory, clip, tmp_path):
+    liar = faulty_factory("lying")
+    rec = Recorder()
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [liar.addr], local_verify=True), observer=rec)
+    try:
+        done = bc.open("u", LADDER).transcode(seg(clip, 0, "u"))
+        assert [probe(x.data)[1:3] for x in done.renditions] == [(256, 144), (426, 240)]  # as go-livepeer
+        assert [kind for _, _, kind, _, _ in rec.of("attempt_failed")] == ["Verification"]
+    finally:
+        bc.close()
