@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Protocol
 
 from eth_hash.auto import keccak
 
@@ -124,6 +125,28 @@ class Candidate:
     stake: int = 0
 
 
+class Payer(Protocol):
+    """How a stream asks, signs and pays: offchain (`_Offchain` below) or on chain (onchain.OnchainPayer)."""
+
+    def request(self, caps: net.Capabilities) -> net.OrchestratorRequest: ...
+
+    def admit(self, info: net.OrchestratorInfo) -> str:
+        """Why this orchestrator's answer cannot be paid, or ""."""
+
+    def session(self, info: net.OrchestratorInfo): ...
+
+    def sign(self, seg: net.SegData) -> None: ...
+
+    def pay(self, session: OrchSession, profiles, duration_s: float) -> tuple[str, int, int]:
+        """(Livepeer-Payment header, tickets, their expected value in wei) for one segment."""
+
+    def settle(self, session: OrchSession, pixels: int, info: net.OrchestratorInfo | None) -> None: ...
+
+    def needs_new_params(self, session: OrchSession) -> bool: ...
+
+    def candidates(self) -> list[Candidate]: ...
+
+
 class _Offchain:
     """No chain: GetOrchestrator from 20 zero bytes (as an offchain go-livepeer gateway), an unsigned
     segment, `Livepeer-Payment: ""`."""
@@ -155,6 +178,24 @@ class _Offchain:
         return []
 
 
+class _Guarded:
+    """The observer, with its failures logged instead of failing a segment (it feeds metrics and a screen)."""
+
+    def __init__(self, inner: BroadcastObserver):
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        fn = getattr(self._inner, name)
+
+        def call(*args):
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - a broken observer must not lose a segment
+                log.exception("the broadcast observer's %s failed", name)
+
+        return call
+
+
 class NetworkBroadcaster:
     """One per gateway node. `open` gives a stream's session manager; `close` ends them all."""
 
@@ -164,16 +205,19 @@ class NetworkBroadcaster:
         (core.payments Rates, `rate(currency)` = currency per ETH) for a `-maxPricePerUnit` in USD;
         without one such a price is refused here, in words (it would otherwise filter nothing)."""
         self.config = config
-        self.observer = observer
+        self.observer = _Guarded(observer) if observer is not None else None
         self._rates = rates
         self._max_price = self._parse_max_price()
         self.clients = SegmentClients()
         self._orch_addrs = [orch_uri(a) for a in config.orch_addrs if a.strip()]
         self._webhook = WebhookDiscovery(config.orch_webhook_url) if config.orch_webhook_url else None
         self._blocklist = {b.strip().lower().removeprefix("0x") for b in config.orch_blocklist if b.strip()}
+        if not config.offchain and onchain is None:
+            raise ValueError("an on-chain gateway needs its chain port (GatewayChain: the gateway's key, deposit and "
+                             "the active pool); without one, use -network offchain")
+        self._payer: Payer
         if onchain is not None:
             from core.gateway.onchain import OnchainPayer
-
             from core.payments.sender import SenderLimits
 
             self._payer = OnchainPayer(onchain, config, SenderLimits(config.max_ticket_ev, config.max_total_ev,
@@ -186,18 +230,29 @@ class NetworkBroadcaster:
         self._lock = threading.Lock()
         self._closed = False
 
-    def _parse_max_price(self):
+    def _parse_max_price(self, given=None, pixels_per_unit: int | None = None):
         """(amount, currency) of -maxPricePerUnit per pixel, or None for "any price". ValueError if unusable."""
         from core.payments.pricing import WEI, parse_price
 
-        given = self.config.max_price_per_unit
+        given = self.config.max_price_per_unit if given is None else given
+        ppu = self.config.pixels_per_unit if pixels_per_unit is None else pixels_per_unit
+        if ppu <= 0:
+            raise ValueError(f"pixelsPerUnit {ppu} must be a positive whole number")
         amount = parse_price(given)  # PriceError (a ValueError) says what is wrong with the text
         if amount.value <= 0:
             return None
         if amount.currency != WEI and self._rates is None:
             raise ValueError(f"-maxPricePerUnit {given} is in {amount.currency}: that needs the ETH/{amount.currency} "
                              "price feed (-priceFeedAddr); give it in wei or configure the feed")
-        return amount.value / (self.config.pixels_per_unit or 1), amount.currency
+        return amount.value / ppu, amount.currency
+
+    def set_max_price(self, max_price_per_unit, pixels_per_unit: int = 1) -> None:
+        """The management API's /setBroadcastConfig: the new limit applies to streams discovered from now
+        on (as go-livepeer's, for new streams). ValueError in words for a price it cannot use; nothing
+        changes then."""
+        parsed = self._parse_max_price(max_price_per_unit, pixels_per_unit)
+        self.config = replace(self.config, max_price_per_unit=max_price_per_unit, pixels_per_unit=pixels_per_unit)
+        self._max_price = parsed
 
     def max_price(self) -> Fraction | None:
         """The most this gateway pays, in wei per pixel now (a USD price follows the feed)."""
@@ -407,6 +462,8 @@ class NetworkStream:
     def transcode(self, segment: SourceSegment) -> TranscodedSegment:
         cfg = self.b.config
         started = time.monotonic()
+        if self.b._closed:
+            raise TranscodeError("NoOrchestrators", "the gateway is stopping", retryable=False)
         if cfg.max_attempts <= 0:
             raise TranscodeError("MaxAttempts", "-maxAttempts is 0 or less: this gateway never transcodes",
                                  retryable=False)
@@ -442,14 +499,15 @@ class NetworkStream:
                 continue
             if cfg.verify:
                 verdict = verification.verify([(r.profile, r.data, r.pixels) for r in attempt.renditions],
-                                              attempt.sig, session.address)
+                                              attempt.sig, session.address, map_fn=self.b._downloads.map)
                 if not verdict.ok:
                     verify_failures += 1
                     exc = TranscodeError("Verification", verdict.reason)
                     self._failed(segment, session, exc, attempts)
                     self.pool.suspend(session, verdict.reason)
                     errors.append(f"{session.transcoder}: {verdict.reason}")
-                    if best is None or verdict.pixel_error < best[0]:
+                    # a pixel count that is off may still be the best on offer; a forged signature never is
+                    if not verdict.bad_signature and (best is None or verdict.pixel_error < best[0]):
                         best = (verdict.pixel_error, attempt)
                     if verify_failures > verification.RETRIES:
                         break
@@ -536,7 +594,7 @@ class NetworkStream:
         if result.HasField("info"):
             self._take_info(session, result.info)
         remaining = call_deadline(duration) - (time.monotonic() - started)
-        # every rendition at once (they share the HTTP/2 connection): the segment waits for the slowest only
+        # every rendition at once, each on its own warm connection: the segment waits for the slowest only
         fetches = [self.b._downloads.submit(download, self.b.clients, s.url, remaining) for s in got[1:]]
         datas = [download(self.b.clients, got[0].url, remaining)] + [f.result() for f in fetches]
         renditions = [RenditionSegment(profile=p.name, data=d, pixels=s.pixels)

@@ -23,7 +23,6 @@ import base64
 import math
 import random
 import threading
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
@@ -69,13 +68,6 @@ class _PortSigner:
 
 
 _OWN_FAULTS = ("no deposit", "unlocking")
-
-
-@dataclass(frozen=True)
-class PoolEntry:
-    uri: str
-    address: str
-    stake: int
 
 
 class OnchainPayer:

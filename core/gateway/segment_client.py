@@ -1,6 +1,6 @@
 """The gateway's half of `POST {transcoder}/segment`, as go-livepeer's gateway sends it (segment-wire.md):
-HTTP/2 (one httpx client per orchestrator, reused by every stream and segment), the TLS certificate not
-verified, `Livepeer-Segment` = base64 SegData, `Livepeer-Payment` = base64 Payment ("" offchain),
+HTTP/2 (warm connections per orchestrator, kept between segments and streams; one request per connection
+at a time, see SegmentClients), the TLS certificate not verified, `Livepeer-Segment` = base64 SegData, `Livepeer-Payment` = base64 Payment ("" offchain),
 `Content-Type: video/MP2T`; the orchestrator answers 200 as soon as the upload is checked and sends the
 raw-protobuf TranscodeResult as the body when transcoding ends. Then every rendition URL is downloaded.
 
@@ -17,8 +17,10 @@ an answer that says the segment itself is bad (that orchestrator is not to blame
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,28 +58,53 @@ def is_input_error(message: str) -> bool:
 
 
 class SegmentClients:
-    """One HTTP/2 client per orchestrator origin (scheme://host:port), shared by every stream, so a
-    stream's segments ride one connection as go-livepeer's do. Thread-safe. A failed request does not
-    close the client (other segments may be in flight on it); httpcore drops a broken connection itself."""
+    """HTTP/2 clients per orchestrator origin (scheme://host:port), kept between segments and streams so
+    segments ride warm connections as go-livepeer's do. Each client is leased to ONE request at a time:
+    httpcore's sync HTTP/2 connection is not safe for requests from several threads at once (it encodes
+    headers with the shared HPACK state outside its write lock; concurrent segments and rendition
+    downloads on one connection were answered with GOAWAY PROTOCOL_ERROR, about 1 in 60 segments), so
+    concurrent requests to one orchestrator use one connection each. Thread-safe."""
+
+    MAX_IDLE = 4  # idle clients kept per orchestrator
 
     def __init__(self) -> None:
-        self._clients: dict[str, httpx.Client] = {}
+        self._idle: dict[str, list[httpx.Client]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
-    def client(self, url: str) -> httpx.Client:
+    @staticmethod
+    def _origin(url: str) -> str:
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @contextlib.contextmanager
+    def lease(self, url: str) -> Iterator[httpx.Client]:
+        origin = self._origin(url)
         with self._lock:
-            c = self._clients.get(origin)
-            if c is None:
-                c = httpx.Client(verify=False, http2=True, follow_redirects=False,
-                                 limits=httpx.Limits(max_connections=4, max_keepalive_connections=2))
-                self._clients[origin] = c
-            return c
+            idle = self._idle.get(origin)
+            client = idle.pop() if idle else None
+        if client is None:
+            client = httpx.Client(verify=False, http2=True, follow_redirects=False,
+                                  limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+        broken = False
+        try:
+            yield client
+        except BaseException:  # a failed request's connection is not worth keeping
+            broken = True
+            raise
+        finally:
+            with self._lock:
+                keep = not broken and not self._closed and len(self._idle.setdefault(origin, [])) < self.MAX_IDLE
+                if keep:
+                    self._idle[origin].append(client)
+            if not keep:
+                client.close()
 
     def close(self) -> None:
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
+            self._closed = True
+            clients = [c for group in self._idle.values() for c in group]
+            self._idle = {}
         for c in clients:
             c.close()
 
@@ -95,7 +122,12 @@ def post_segment(clients: SegmentClients, transcoder: str, seg: net.SegData, dat
     started = time.monotonic()
     headers = {"Livepeer-Segment": base64.b64encode(seg.SerializeToString()).decode(),
                "Livepeer-Payment": payment, "Content-Type": "video/MP2T"}
-    client = clients.client(transcoder)
+    with clients.lease(transcoder) as client:
+        return _post(client, transcoder, headers, data, up, whole, started)
+
+
+def _post(client: httpx.Client, transcoder: str, headers: dict, data: bytes, up: float, whole: float,
+          started: float) -> tuple[net.TranscodeResult, float]:
     for fresh in (False, True):
         timeout = httpx.Timeout(connect=up, read=up, write=up, pool=up)
         request = client.build_request("POST", transcoder.rstrip("/") + "/segment", content=data, headers=headers,
@@ -151,9 +183,10 @@ def download(clients: SegmentClients, url: str, deadline_s: float) -> bytes:
     if not url.startswith(("http://", "https://")):
         raise TranscodeError("Download", f"rendition URL {url[:80]!r} is not absolute")
     try:
-        r = clients.client(url).get(url, timeout=max(0.5, deadline_s))
+        with clients.lease(url) as client:
+            r = client.get(url, timeout=max(0.5, deadline_s))
     except httpx.HTTPError as exc:
-        raise TranscodeError("Download", f"could not download {url}: {type(exc).__name__}") from None
+        raise TranscodeError("Download", f"could not download {url}: {type(exc).__name__}: {exc}") from None
     if r.status_code != 200:
         raise TranscodeError("Download", f"HTTP {r.status_code} downloading {url}")
     if not r.content:

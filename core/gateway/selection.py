@@ -175,7 +175,8 @@ class SessionPool:
         with self._lock:
             session.in_flight.pop(seq, None)
             session.score = latency_score(round_trip_s, duration_s)
-            self._suspended.pop(session.uri, None)
+            if session in self._unknown or session in self._known:  # (a session suspended meanwhile stays so)
+                self._suspended.pop(session.uri, None)
             if session in self._unknown:
                 self._unknown.remove(session)
                 self._known.append(session)

@@ -7,7 +7,8 @@
   EIP-191 signature over keccak256(keccak256(rendition₁) ‖ keccak256(rendition₂) ‖ …).
 
 A failure is retryable: that orchestrator leaves the stream's pool and the segment goes to the next; after
-`RETRIES` failures the best result so far is accepted (go-livepeer's `Policy{Retries: 2}`).
+`RETRIES` failures the best result so far is accepted (go-livepeer's `Policy{Retries: 2}`) — only among
+pixel mismatches: a result whose signature is not the orchestrator's is never used.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Verdict:
     ok: bool
     reason: str = ""  # in words, when not ok
     pixel_error: int = 0  # Σ |decoded − reported| over the renditions (smaller is better)
+    bad_signature: bool = False  # never accepted, not even as the best of failed results
 
 
 def decoded_pixels(data: bytes) -> int:
@@ -45,18 +47,19 @@ def decoded_pixels(data: bytes) -> int:
     return total
 
 
-def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes) -> Verdict:
+def verify(renditions: list[tuple[str, bytes, int]], sig: bytes, address: bytes, *, map_fn=map) -> Verdict:
     """Check (profile name, bytes, reported pixels) for each rendition, and the signature when the
-    orchestrator has an address."""
+    orchestrator has an address. `map_fn` may be an executor's map: the renditions decode in parallel
+    (FFmpeg releases the GIL while it decodes)."""
     if address and address != ZERO_ADDRESS:
         hashes = b"".join(keccak(data) for _, data, _ in renditions)
         if not verify_message(address, hashes, sig):
             return Verdict(False, f"the renditions are not signed by the orchestrator's address 0x{address.hex()}",
-                           pixel_error=1 << 62)
+                           bad_signature=True)
     error = 0
     wrong: list[str] = []
-    for name, data, reported in renditions:
-        counted = decoded_pixels(data)
+    counts = list(map_fn(decoded_pixels, [data for _, data, _ in renditions]))
+    for (name, _, reported), counted in zip(renditions, counts):
         if counted != reported:
             error += abs(counted - reported)
             wrong.append(f"{name}: {counted:,} decoded, {reported:,} reported")

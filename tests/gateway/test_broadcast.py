@@ -301,6 +301,12 @@ def test_an_orchestrator_above_max_price_is_filtered_out_in_words(orch_factory, 
     bc = NetworkBroadcaster(gateway_config(tmp_path, [addr], max_price_per_unit=400, pixels_per_unit=1))
     try:
         assert bc.open("$", LADDER).transcode(seg(clip, 0, "$")).orchestrator == uri_of(addr)  # at the limit: fine
+        bc.set_max_price(399)  # /setBroadcastConfig: new streams see the new limit
+        with pytest.raises(TranscodeError, match="above -maxPricePerUnit 399"):
+            bc.open("$$", LADDER).transcode(seg(clip, 0, "$$"))
+        with pytest.raises(ValueError, match="price feed"):
+            bc.set_max_price("1USD")
+        assert bc.max_price() == 399  # a refused change changes nothing
     finally:
         bc.close()
     with pytest.raises(ValueError, match="price feed"):
@@ -322,5 +328,31 @@ def test_an_orchestrator_that_never_answers_the_upload_is_dropped_at_the_upload_
         assert done.orchestrator == uri_of(good) and done.attempts == 2 and hung.posts == 1
         ((_, _, kind, _, said),) = rec.of("attempt_failed")
         assert kind == "Transcode" and "within 2 s (upload deadline)" in said
+    finally:
+        bc.close()
+
+
+def test_a_failing_observer_loses_no_segment(two_orchestrators, clip, tmp_path):
+    (_, a), _ = two_orchestrators
+
+    class Broken(Recorder):
+        def transcoded(self, manifest_id, segment):
+            raise RuntimeError("metrics are down")
+
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [a]), observer=Broken())
+    try:
+        assert bc.open("o", LADDER).transcode(seg(clip, 0, "o")).renditions[1].pixels == 30 * 426 * 240
+    finally:
+        bc.close()
+
+
+def test_with_nobody_else_left_the_best_unverified_result_is_taken(faulty_factory, clip, tmp_path):
+    liar = faulty_factory("lying")
+    rec = Recorder()
+    bc = NetworkBroadcaster(gateway_config(tmp_path, [liar.addr], local_verify=True), observer=rec)
+    try:
+        done = bc.open("u", LADDER).transcode(seg(clip, 0, "u"))
+        assert [probe(x.data)[1:3] for x in done.renditions] == [(256, 144), (426, 240)]  # as go-livepeer
+        assert [kind for _, _, kind, _, _ in rec.of("attempt_failed")] == ["Verification"]
     finally:
         bc.close()

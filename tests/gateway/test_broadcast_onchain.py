@@ -21,6 +21,14 @@ from tests.payments.conftest import (FACE, GATEWAY, ORCH, client, dev, devnet_di
 from tests.waiting import wait_for
 
 
+def past_expiry(dev, parts) -> None:
+    """Mine past the ticket params' expiration, initializing the round if the blocks crossed into one."""
+    dev.mine(parts.payments.params.expiration + 1)
+    rm = dev.c("RoundsManager").functions
+    if not rm.currentRoundInitialized().call():
+        dev.send(rm.initializeRound(), dev_account(0).address)
+
+
 def test_an_onchain_stream_pays_the_orchestrator_and_the_deposit_falls_by_what_was_redeemed(
         onchain_node, dev, client, clip, tmp_path):  # noqa: F811
     orch = dev_account(ORCH).address
@@ -34,10 +42,12 @@ def test_an_onchain_stream_pays_the_orchestrator_and_the_deposit_falls_by_what_w
     cfg = GatewayConfig(data_dir=tmp_path, offchain=False, orch_addrs=(f"127.0.0.1:{service}",),
                         discovery_timeout_s=3.0, max_ticket_ev=FACE, max_total_ev=4 * FACE)
     assert cfg.verify  # on by default on chain
-    bc = NetworkBroadcaster(cfg, observer=rec, onchain=Web3GatewayChain(client, gateway))
+    bc = NetworkBroadcaster(cfg, observer=rec, onchain=Web3GatewayChain(client, gateway, ttl_s=0))
     try:
         stream = bc.open("paid", LADDER)
-        done = [stream.transcode(SourceSegment("paid", n, clip, 1.0)) for n in range(2)]
+        done = [stream.transcode(SourceSegment("paid", 0, clip, 1.0))]
+        past_expiry(dev, parts)  # the session's ticket params expire: renewed before the next payment
+        done.append(stream.transcode(SourceSegment("paid", 1, clip, 1.0)))
     finally:
         bc.close()
     for d in done:
@@ -49,10 +59,10 @@ def test_an_onchain_stream_pays_the_orchestrator_and_the_deposit_falls_by_what_w
     assert row.address.lower() == orch.lower() and row.price_wei_per_pixel != "0"
 
     stored = parts.ledger.entries()
-    assert len(stored) == 2 and {e.status for e in stored} == {"pending"}
+    assert len(stored) == 2 and {e.status for e in stored} <= {"pending", "sent", "redeemed"}
     assert {e.sender.lower() for e in stored} == {gateway.address.lower()} and {e.manifest_id for e in stored} == {"paid"}
     assert {e.face_value for e in stored} == {FACE}
-    dev.mine(parts.payments.params.expiration + 1)
+    past_expiry(dev, parts)
     wait_for(lambda: all(e.status == "redeemed" for e in parts.ledger.entries()),
              what=lambda: f"both redemptions: {[(e.status, e.last_error) for e in parts.ledger.entries()]}")
     redeemed = sum(e.paid_wei for e in parts.ledger.entries())
@@ -86,3 +96,25 @@ def test_a_max_price_in_usd_follows_the_devnet_price_feed(onchain_node, client, 
     assert found.sessions == () and "above -maxPricePerUnit 1e-16USD" in found.unreachable[0][1]
     limit, found = discover("0.000000001USD")  # ~3e5 wei per pixel
     assert [s.uri for s in found.sessions] == [f"https://127.0.0.1:{service}"]
+
+
+def test_without_orch_addr_the_active_pool_is_discovered_from_its_service_uris(onchain_node, dev, client, clip,
+                                                                                tmp_path):  # noqa: F811
+    from tests.console.peers import point_pool_at_closed_port
+
+    node, _ = onchain_node(price_per_unit=2, pixels_per_unit=1)
+    closed = point_pool_at_closed_port(client)  # every seeded orchestrator advertises a closed port ...
+    service = "https://127.0.0.1:" + node.status().listening.rsplit(":", 1)[1]
+    dev.send(dev.c("ServiceRegistry").functions.setServiceURI(service), dev_account(ORCH).address)  # ... but #1
+    cfg = GatewayConfig(data_dir=tmp_path, offchain=False, discovery_timeout_s=3.0, max_total_ev=10**18)
+    bc = NetworkBroadcaster(cfg, onchain=Web3GatewayChain(client, dev_account(GATEWAY)))
+    try:
+        uris = {c.uri for c in bc.candidates()}
+        assert uris == {service, f"https://{closed}"} and all(c.stake > 0 for c in bc.candidates())
+        stream = bc.open("pool", LADDER)
+        done = stream.transcode(SourceSegment("pool", 0, clip, 1.0))
+        assert done.orchestrator == service and done.paid_wei > 0
+        states = {o.uri: o.state for o in stream.view().orchestrators}
+        assert states == {service: "in use", f"https://{closed}": "unreachable"}
+    finally:
+        bc.close()
