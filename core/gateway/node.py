@@ -23,6 +23,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib.metadata import PackageNotFoundError, version
 
 from hypercorn.asyncio import serve
@@ -222,7 +223,10 @@ class GatewayNode:
             assert self.streams is not None and self.defaults is not None and self._pool is not None
             app = GatewayHttpApp(cfg, self.playlists, self.streams, push_enabled=self.push_enabled,
                                  pool=self._pool, read_timeout_s=self._read_timeout_s)
-            set_price = getattr(self.broadcaster, "set_max_price", None)
+            set_price = None
+            if hasattr(self.broadcaster, "set_max_price"):  # the management API gives wei per pixel (None: any)
+                def set_price(price: Fraction | None) -> None:
+                    self.broadcaster.set_max_price(price.numerator if price else 0, price.denominator if price else 1)
             tasks = [asyncio.create_task(serve(app, _config(http_sock), shutdown_trigger=self._stop.wait))]
             if cli_sock is not None:
                 mgmt = GatewayManagementApp(cfg, self.streams, self.playlists, self.defaults, self.metrics,

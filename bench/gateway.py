@@ -1,6 +1,6 @@
 """The gateway's own cost on the HTTP push path, printed beside its baseline in one run.
 
-    PYTHONPATH=. python bench/gateway_push.py [--runs 8] [--size 1280x720] [--seconds 1] [--streams 1,2,3]
+    PYTHONPATH=. python bench/gateway.py [--runs 8] [--size 1280x720] [--seconds 1] [--streams 1,2,3 (default)]
 
 Baseline: the segment posted straight to an lpc orchestrator's /segment (a go-livepeer-style gateway
 client: GetOrchestrator once, then SegData + POST, then every rendition downloaded). Gateway: the same
@@ -13,9 +13,6 @@ machine's load falls on both alike; the load average is printed.
 `--streams 1,2,3`: then N pushers at once, each pushing its own stream's segments at real time (one
 per segment duration) for `--for` seconds; a level is sustained when every segment's reply came within
 its duration (the renditions are in the playlist before the next segment is due).
-
-The broadcaster is the engine's NetworkBroadcaster when this build has it, else the test adapter
-tests/gateway/direct.py (which does what the baseline does).
 """
 
 from __future__ import annotations
@@ -33,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 
+from core.gateway.broadcast import NetworkBroadcaster  # noqa: E402
 from core.gateway.config import GatewayConfig  # noqa: E402
 from core.gateway.node import GatewayNode  # noqa: E402
 from core.gateway.transcoding_options import parse  # noqa: E402
@@ -48,7 +46,7 @@ def main() -> None:
     ap.add_argument("--size", default="1280x720")
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--ladder", default="P240p30fps16x9,P360p30fps16x9")
-    ap.add_argument("--streams", default="", help="comma list of concurrent stream counts to try, e.g. 1,2,3")
+    ap.add_argument("--streams", default="1,2,3", help="comma list of concurrent stream counts to try ('': none)")
     ap.add_argument("--for", dest="for_s", type=float, default=10.0, help="seconds per concurrency level")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
@@ -64,14 +62,7 @@ def main() -> None:
     uri = f"https://127.0.0.1:{port}"
     cfg = GatewayConfig(data_dir=tmp / "gw", rtmp_addr=None, http_addr="127.0.0.1:0", cli_addr=None,
                         orch_addrs=(uri,), transcoding_options=args.ladder, max_sessions=max([10, *levels]))
-    try:
-        from core.gateway.broadcast import NetworkBroadcaster
-
-        broadcaster, which = NetworkBroadcaster(cfg), "NetworkBroadcaster"
-    except ImportError:
-        from tests.gateway.direct import DirectBroadcaster
-
-        broadcaster, which = DirectBroadcaster("127.0.0.1", port), "tests/gateway/direct.py DirectBroadcaster"
+    broadcaster, which = NetworkBroadcaster(cfg), "NetworkBroadcaster"
     gw = GatewayNode(cfg, broadcaster)
     gw_status = gw.start()
     client = Gateway("127.0.0.1", port)
