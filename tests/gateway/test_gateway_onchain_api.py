@@ -1,0 +1,144 @@
+"""The on-chain gateway's TicketBroker endpoints on its management port, on the seeded devnet: the gateway
+is built by the composition root (assemble_gateway, signing with the seeded gateway's dev key) and asked
+over real HTTP. /senderInfo is the TicketBroker's getSenderInfo; a write without confirm=1 shows its plan
+and cost and sends nothing; with it the deposit grows by exactly the amount; unlock shows a withdraw
+round; bad amounts are 400 in words; the -monitor metrics carry the deposit to the wei; offchain the
+endpoints say there is no deposit."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from chain.devnet.accounts import dev_account
+from core.composition import assemble_gateway
+from tests.payments.conftest import ETH, GATEWAY, client, devnet_dir, settings  # noqa: F401
+from tests.waiting import wait_for
+
+
+def broker_info(client, address: str) -> dict:  # noqa: F811
+    (deposit, withdraw_round), (funds, claimed) = \
+        client.contract("TicketBroker").functions.getSenderInfo(address).call()
+    return {"Deposit": deposit, "WithdrawRound": withdraw_round,
+            "Reserve": {"FundsRemaining": funds, "ClaimedInCurrentRound": claimed}}
+
+
+@pytest.fixture
+def gateway(settings, client):  # noqa: F811
+    """(base URL of the management port, the gateway's address) of a started on-chain gateway."""
+    account = dev_account(GATEWAY)
+    node = assemble_gateway(settings, {"offchain": False, "rtmp_addr": None, "http_addr": "127.0.0.1:0",
+                                       "cli_addr": "127.0.0.1:0", "monitor": True},
+                            signer=lambda: account)
+    node.sender_api.poll_s = 0.2
+    status = node.start()
+    try:
+        yield f"http://{status.cli}", account.address
+    finally:
+        node.stop()
+
+
+def metric(text: str, name: str, sender: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'sender="{sender}"' in line and 'node_type="bctr"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_sender_info_fund_unlock_and_metrics(gateway, client):  # noqa: F811
+    base, address = gateway
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/ethAddr").text == address
+        before = broker_info(client, address)
+        assert before["Deposit"] > 0 and before["Reserve"]["FundsRemaining"] > 0  # the seeded gateway
+        assert http.get("/senderInfo").json() == before
+
+        # without confirm: the plan and its cost, nothing sent
+        amount = ETH // 4
+        plan = http.post("/fundDepositAndReserve", data={"depositAmount": str(amount), "reserveAmount": "0"})
+        assert plan.status_code == 200, plan.text
+        shown = plan.json()
+        assert shown["sent"] is False and shown["value_wei"] == str(amount) and shown["value_eth"] == "0.25 ETH"
+        assert shown["gas"] > 21_000 and int(shown["cost_wei"]) > 0 and shown["cost_eth"].endswith(" ETH")
+        assert "confirm=1" in shown["confirm"] and "fundDepositAndReserve" in shown["summary"]
+        assert broker_info(client, address) == before
+
+        # with confirm: signed and sent, the deposit grows by exactly the amount
+        done = http.post("/fundDepositAndReserve", data={"depositAmount": str(amount), "confirm": "1"})
+        assert done.status_code == 200, done.text
+        sent = done.json()
+        assert sent["sent"] is True and sent["ok"] is True and sent["tx_hash"].startswith("0x")
+        assert sent["message"] == "fundDepositAndReserve success"
+        assert client.w3.eth.get_transaction_receipt(sent["tx_hash"]).status == 1
+        after = broker_info(client, address)
+        assert after["Deposit"] == before["Deposit"] + amount and after["Reserve"] == before["Reserve"]
+        assert http.get("/senderInfo").json() == after
+
+        # the -monitor metrics follow the chain, to the wei
+        def deposit_metric():
+            text = http.get("/metrics").text
+            return metric(text, "livepeer_gateway_deposit", address), text
+
+        wait_for(lambda: deposit_metric()[0] == after["Deposit"],
+                 what=lambda: f"livepeer_gateway_deposit = {after['Deposit']}: {deposit_metric()[0]}")
+        text = deposit_metric()[1]
+        assert int(metric(text, "livepeer_broadcaster_deposit", address)) == after["Deposit"]
+        assert int(metric(text, "livepeer_gateway_reserve", address)) == after["Reserve"]["FundsRemaining"]
+        assert int(metric(text, "livepeer_broadcaster_reserve", address)) == after["Reserve"]["FundsRemaining"]
+
+        # unlock: the plan first, then a withdraw round once confirmed
+        period = http.get("/ticketBrokerParams").json()["UnlockPeriod"]
+        rnd = client.contract("RoundsManager").functions.currentRound().call()
+        assert http.post("/unlock").json()["sent"] is False
+        assert broker_info(client, address)["WithdrawRound"] == 0
+        unlocked = http.post("/unlock", data={"confirm": "1"})
+        assert unlocked.status_code == 200 and unlocked.json()["ok"] is True, unlocked.text
+        assert http.get("/senderInfo").json()["WithdrawRound"] == rnd + period > 0
+
+        # withdrawing before the unlock period is over is refused in words, nothing sent
+        early = http.post("/withdraw", data={"confirm": "1"})
+        assert early.status_code == 400 and f"unlock in round {rnd + period}" in early.text
+        assert broker_info(client, address)["Deposit"] == after["Deposit"]
+        cancelled = http.post("/cancelUnlock", data={"confirm": "1"})
+        assert cancelled.status_code == 200 and cancelled.json()["ok"] is True, cancelled.text
+        assert broker_info(client, address)["WithdrawRound"] == 0
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"depositAmount": "1.5"}, "depositAmount must be a whole number of wei"),
+    ({"depositAmount": "-3"}, "depositAmount must be a whole number of wei"),
+    ({"reserveAmount": "lots"}, "reserveAmount must be a whole number of wei"),
+    ({"depositAmount": str(2**256)}, "larger than a uint256"),
+    ({"depositAmount": "0", "reserveAmount": "0"}, "above zero"),
+    ({"depositAmount": str(10**30), "confirm": "1"}, "not enough ETH"),
+    ({"depositAmount": "5", "confirm": "yes please"}, "confirm must be 1"),
+])
+def test_bad_amounts_are_400_in_words_and_send_nothing(gateway, client, form, words):  # noqa: F811
+    base, address = gateway
+    before = broker_info(client, address)
+    nonce = client.w3.eth.get_transaction_count(address)
+    r = httpx.post(base + "/fundDepositAndReserve", data=form, timeout=30)
+    assert r.status_code == 400 and words in r.text, r.text
+    assert broker_info(client, address) == before and client.w3.eth.get_transaction_count(address) == nonce
+
+
+def test_a_write_by_get_is_refused(gateway):
+    base, _ = gateway
+    r = httpx.get(base + "/fundDepositAndReserve", params={"depositAmount": "1", "confirm": "1"})
+    assert r.status_code == 405 and "POST" in r.text
+
+
+def test_offchain_the_endpoints_say_there_is_no_deposit(settings):  # noqa: F811
+    node = assemble_gateway(settings, {"offchain": True, "rtmp_addr": None, "http_addr": "127.0.0.1:0",
+                                       "cli_addr": "127.0.0.1:0", "monitor": True})
+    status = node.start()
+    try:
+        base = f"http://{status.cli}"
+        for method, path in (("GET", "/senderInfo"), ("GET", "/ethAddr"), ("POST", "/fundDepositAndReserve"),
+                             ("POST", "/unlock"), ("POST", "/withdraw")):
+            r = httpx.request(method, base + path, data={"depositAmount": "1", "confirm": "1"} if method == "POST"
+                              else None)
+            assert r.status_code == 404 and r.text.startswith("offchain: no TicketBroker deposit"), (path, r.text)
+        assert "livepeer_gateway_deposit{" not in httpx.get(base + "/metrics").text
+    finally:
+        node.stop()
