@@ -12,7 +12,8 @@ import pytest
 
 from chain.devnet.accounts import dev_account
 from core.composition import assemble_gateway
-from tests.payments.conftest import ETH, GATEWAY, client, devnet_dir, settings  # noqa: F401
+from tests.payments.conftest import (ETH, FACE, GATEWAY, ORCH, client, dev, devnet_dir, onchain_node,  # noqa: F401
+                                     settings)
 from tests.waiting import wait_for
 
 
@@ -142,3 +143,42 @@ def test_offchain_the_endpoints_say_there_is_no_deposit(settings):  # noqa: F811
         assert "livepeer_gateway_deposit{" not in httpx.get(base + "/metrics").text
     finally:
         node.stop()
+
+
+def test_lpc_node_gateway_on_the_devnet_pays_an_onchain_orchestrator(onchain_node, dev, client, devnet_dir,  # noqa: F811
+                                                                       clip, tmp_path):
+    """`lpc node -gateway -network devnet --dev-account 50 -orchAddr …` as its own process (go-livepeer's
+    flags): one pushed segment comes back transcoded, the on-chain orchestrator's ledger holds the
+    gateway's winning ticket, and the process's own /senderInfo is the chain's."""
+    from chain.devnet.anvil import free_port
+    from tests.gateway.test_end_to_end import Lpc
+
+    orch, gateway = dev_account(ORCH).address, dev_account(GATEWAY).address
+    dev.to_next_round()
+    node, parts = onchain_node(ticket_ev=FACE, max_face_value=FACE, price_per_unit=2, pixels_per_unit=1)
+    service = node.status().listening.rsplit(":", 1)[1]
+    http_port, cli_port, rtmp_port = free_port(), free_port(), free_port()
+    lpc = Lpc(devnet_dir[0], "-gateway", "-network", "devnet", "--dev-account", str(GATEWAY),
+              "-orchAddr", f"127.0.0.1:{service}", "-httpAddr", f"127.0.0.1:{http_port}",
+              "-cliAddr", f"127.0.0.1:{cli_port}", "-rtmpAddr", f"127.0.0.1:{rtmp_port}",
+              "-transcodingOptions", "P144p30fps16x9", "-maxTicketEV", str(FACE), "-maxTotalEV", str(4 * FACE),
+              "-monitor")
+    try:
+        wait_for(lambda: lpc.up(f"http://127.0.0.1:{http_port}/healthz"), timeout=60,
+                 what=lambda: f"the gateway process up: {lpc.log_path.read_text()[-2000:]}")
+        cli = f"http://127.0.0.1:{cli_port}"
+        assert httpx.get(cli + "/ethAddr").text == gateway
+        assert httpx.get(cli + "/senderInfo").json() == broker_info(client, gateway)
+        r = httpx.post(f"http://127.0.0.1:{http_port}/live/paid/0.ts", content=clip,
+                       headers={"Content-Duration": "1000"}, timeout=60)
+        assert r.status_code == 200, (r.text, lpc.log_path.read_text()[-3000:])
+        (ticket,) = parts.ledger.entries()
+        assert ticket.sender.lower() == gateway.lower() and ticket.face_value == FACE
+        assert ticket.manifest_id == "paid" and ticket.recipient.lower() == orch.lower()
+        deposit = broker_info(client, gateway)["Deposit"]
+        wait_for(lambda: metric(httpx.get(cli + "/metrics").text, "livepeer_gateway_deposit", gateway) == deposit,
+                 what="the process's livepeer_gateway_deposit = the chain's")
+    finally:
+        lpc.stop()
+    log = lpc.log_path.read_text()
+    assert "Traceback" not in log and dev_account(GATEWAY).key.hex() not in log
