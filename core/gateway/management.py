@@ -35,7 +35,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
 from core.gateway.metrics import GatewayMetrics
-from core.gateway.sender_api import OFFCHAIN, PATHS as SENDER_PATHS, WRITES as SENDER_WRITES, SenderApi, form_of
+from core.gateway.sender_api import OFFCHAIN, PATHS as SENDER_PATHS, WRITES as SENDER_WRITES, SenderApi, form_of, \
+    from_a_web_page
 from core.gateway.streams import BroadcastDefaults, GatewayStreams
 from core.gateway.transcoding_options import TranscodingOptionsError, known_presets, names, presets
 from core.node.asgi_io import BodyTooLarge, ClientGone, read_body
@@ -117,6 +118,12 @@ class GatewayManagementApp:
             if method not in ("POST", "PUT"):
                 await self._reply(send, 405, b"use POST with a form (add confirm=1 to sign and send)\n",
                                   b"text/plain; charset=utf-8")
+                return
+            origin = from_a_web_page(scope.get("headers", []))
+            if origin is not None:  # a browser (a web page's form or fetch): never a signing request
+                await self._reply(send, 403, (f"refused: this request came from a web page (Origin: {origin}); the "
+                                              f"deposit endpoints take writes from local tools only (curl, "
+                                              f"livepeer_cli, lpc)\n").encode(), b"text/plain; charset=utf-8")
                 return
             try:
                 body = await read_body(receive, 64 * 1024)

@@ -18,6 +18,12 @@ made (nothing to fund, funds locked, not enough ETH for gas) is 400 in words; so
 offchain gateway answers these paths 404 with "offchain: no TicketBroker deposit" (go-livepeer answers
 500). No answer and no log line carries a key: the desk signs behind its port.
 
+Also stricter: a write that carries an `Origin` header is refused (403) before anything is read. The API
+has no auth, and a form POST is a "simple" cross-site request that a browser sends without asking, so in
+go-livepeer any web page the operator opens can POST /withdraw or /unlock to 127.0.0.1:5935 (and a DNS
+rebinding page even reads the answers). Browsers put Origin on every POST; curl, livepeer_cli and lpc do
+not, so local tools are unaffected.
+
 The metrics poll (DepositPoll): one thread reads the sender's funds every `poll_s` and sets
 livepeer_gateway_deposit/reserve (and go-livepeer's old livepeer_broadcaster_deposit/reserve); the next
 read is armed when the last one finished, so reads never overlap, and a failing read is logged once
@@ -98,6 +104,14 @@ def form_of(query: str, body: str) -> dict[str, str]:
     form = {k: v[-1] for k, v in parse_qs(query).items()}
     form.update({k: v[-1] for k, v in parse_qs(body).items()})
     return form
+
+
+def from_a_web_page(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The Origin of a request a browser sent (every browser POST carries one), None from local tools."""
+    for name, value in headers:
+        if name.lower() == b"origin":
+            return value.decode("latin-1")[:100]
+    return None
 
 
 def _json(payload) -> bytes:

@@ -123,10 +123,18 @@ def test_bad_amounts_are_400_in_words_and_send_nothing(gateway, client, form, wo
     assert broker_info(client, address) == before and client.w3.eth.get_transaction_count(address) == nonce
 
 
-def test_a_write_by_get_is_refused(gateway):
-    base, _ = gateway
+def test_a_write_by_get_or_from_a_web_page_is_refused(gateway, client):  # noqa: F811
+    base, address = gateway
+    before = broker_info(client, address)
     r = httpx.get(base + "/fundDepositAndReserve", params={"depositAmount": "1", "confirm": "1"})
     assert r.status_code == 405 and "POST" in r.text
+    # what a page on any site the operator visits can send: a cross-site form POST (no preflight)
+    for path in ("/withdraw", "/unlock", "/fundDepositAndReserve"):
+        r = httpx.post(base + path, data={"depositAmount": "1", "confirm": "1"},
+                       headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+        assert r.status_code == 403 and "came from a web page (Origin: https://evil.example)" in r.text, r.text
+    assert broker_info(client, address) == before
+    assert httpx.get(base + "/senderInfo").json() == before  # reads are unaffected
 
 
 def test_offchain_the_endpoints_say_there_is_no_deposit(settings):  # noqa: F811
