@@ -2,7 +2,8 @@
 is built by the composition root (assemble_gateway, signing with the seeded gateway's dev key) and asked
 over real HTTP. /senderInfo is the TicketBroker's getSenderInfo; a write without confirm=1 shows its plan
 and cost and sends nothing; with it the deposit grows by exactly the amount; unlock shows a withdraw
-round; bad amounts are 400 in words; the -monitor metrics carry the deposit to the wei; offchain the
+round, and withdraw after the unlock period returns deposit + reserve to the wei of gas paid; bad amounts are
+400 in words; the -monitor metrics carry the deposit to the wei; offchain the
 endpoints say there is no deposit."""
 
 from __future__ import annotations
@@ -103,6 +104,28 @@ def test_sender_info_fund_unlock_and_metrics(gateway, client):  # noqa: F811
         cancelled = http.post("/cancelUnlock", data={"confirm": "1"})
         assert cancelled.status_code == 200 and cancelled.json()["ok"] is True, cancelled.text
         assert broker_info(client, address)["WithdrawRound"] == 0
+
+
+def test_withdraw_after_the_unlock_period_returns_the_funds(gateway, client, dev):  # noqa: F811
+    base, address = gateway
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert http.post("/unlock", data={"confirm": "1"}).json()["ok"] is True
+        withdraw_round = http.get("/senderInfo").json()["WithdrawRound"]
+        while dev.round() < withdraw_round:
+            dev.to_next_round()
+        funds = broker_info(client, address)
+        total = funds["Deposit"] + funds["Reserve"]["FundsRemaining"]
+        preview = http.post("/withdraw").json()
+        assert preview["sent"] is False and broker_info(client, address) == funds
+        balance = client.w3.eth.get_balance(address)
+        done = http.post("/withdraw", data={"confirm": "1"})
+        assert done.status_code == 200 and done.json()["ok"] is True, done.text
+        fee = int(done.json()["results"][0]["fee_wei"])
+        assert http.get("/senderInfo").json() == {"Deposit": 0, "WithdrawRound": 0,
+                                                  "Reserve": {"FundsRemaining": 0, "ClaimedInCurrentRound": 0}}
+        assert client.w3.eth.get_balance(address) == balance + total - fee
+        again = http.post("/withdraw", data={"confirm": "1"})
+        assert again.status_code == 400 and "nothing to withdraw" in again.text
 
 
 @pytest.mark.parametrize("form, words", [
