@@ -309,7 +309,8 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
             onchain = Web3GatewayChain(client, key)
         except ChainError as exc:
             raise GatewayUnavailable(str(exc)) from None
-        desk = SenderDesk(client, key, lambda: journal_session(settings))  # the management API's deposit writes
+        # the management API's deposit writes; after one the broadcaster reads the funds afresh
+        desk = SenderDesk(client, key, lambda: journal_session(settings), on_sent=onchain.invalidate)
     if not config.orch_addrs and not config.orch_webhook_url and config.offchain:  # on chain: the active pool
         logging.getLogger("core.gateway").error(NO_ORCHESTRATOR)  # an error log in go-livepeer, not fatal
     broadcaster = NetworkBroadcaster(config, onchain=onchain)

@@ -184,10 +184,12 @@ class SenderDesk:
     """One sender's TicketBroker funds: reads, plans and sends through chain.tx with `signer` (a keyring
     chain.wallet.Signer or a devnet dev key: it signs, its key never leaves it). `journal()` opens the
     transaction journal for one send (a context manager, so a read-only gateway never opens the store).
-    Sends are one at a time (one nonce sequence)."""
+    Sends are one at a time (one nonce sequence); `on_sent()` runs after each (the gateway drops its cached
+    funds, so its next ticket sees the new deposit or the unlock at once)."""
 
     def __init__(self, client: ChainClient, signer, journal: Callable[[], AbstractContextManager],
-                 *, timeout_s: float = 120.0):
+                 *, timeout_s: float = 120.0, on_sent: Callable[[], None] | None = None):
+        self._on_sent = on_sent
         self._client = client
         self._signer = signer
         self._journal = journal
@@ -223,6 +225,10 @@ class SenderDesk:
             plan = self.plan(action, deposit=deposit, reserve=reserve)
             with self._journal() as journal:
                 try:
-                    return plan, execute_plan(self._client, plan, self._signer, journal, timeout=self._timeout)
+                    results = execute_plan(self._client, plan, self._signer, journal, timeout=self._timeout)
                 except TxFailed as exc:
-                    return plan, exc.results
+                    results = exc.results
+                finally:
+                    if self._on_sent is not None:
+                        self._on_sent()
+                return plan, results
