@@ -6,7 +6,10 @@ It implements ports.BroadcastObserver (what the broadcaster reports: discovery e
 swaps, results, tickets) and takes the streams' own events (stream created/ended, source segment
 appeared, all renditions in, failures). On chain the deposit poll (sender_api.py) calls `funds()`:
 livepeer_gateway_deposit/reserve and the old livepeer_broadcaster_deposit/reserve, in wei as this module's
-ticket_value_sent is, with a `sender` label.
+ticket_value_sent is, with a `sender` label (Prometheus values are float64: exact to the wei for amounts
+up to 2^53 wei and for round ones such as 1.25 ETH; /senderInfo is always exact). go-livepeer's
+livepeer_gateway_max_float and livepeer_gateway_ticket_face_value are not here: go-livepeer records them on
+the orchestrator, per gateway (the max float and face value it computed), so they belong to core/node.
 
 Names: go-livepeer's OpenCensus exporter appends nothing, so a count view that go-livepeer named
 without `_total` (`livepeer_orchestrator_swaps`, `livepeer_tickets_sent`, `livepeer_ticket_value_sent`,
