@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from decimal import Decimal
 from typing import Protocol
@@ -114,6 +115,15 @@ def from_a_web_page(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+_URL = re.compile(r"(\w+://\S+|url: \S+)")
+
+
+def chain_words(exc: Exception) -> str:
+    """An RPC failure in words without its URL (a provider's URL often carries its API key)."""
+    text = _URL.sub("<rpc url>", str(exc)).strip() or type(exc).__name__
+    return f"the chain's RPC endpoint did not answer: {text[:300]}"
+
+
 def _json(payload) -> bytes:
     return json.dumps(payload).encode()
 
@@ -140,7 +150,7 @@ class SenderApi:
         try:
             info = self.desk.info()
         except Exception as exc:  # noqa: BLE001 - the chain's words, never a traceback
-            return _error(502, f"the chain did not answer: {exc}")
+            return _error(502, chain_words(exc))
         self._record(info)
         if path == "/ticketBrokerParams":
             return 200, _json({"UnlockPeriod": int(info.unlock_period)}), JSON
@@ -169,7 +179,7 @@ class SenderApi:
         except ValueError as exc:
             return _error(400, f"{name}: {exc}")
         except Exception as exc:  # noqa: BLE001 - an RPC failure, in words
-            return _error(502, f"{name}: the chain did not answer: {exc}")
+            return _error(502, f"{name}: {chain_words(exc)}")
         ok = bool(results) and all(r.ok for r in results)
         last = results[-1] if results else None
         answer = {"sent": True, "ok": ok, "action": name, "tx_hash": last.tx_hash if last else None,
@@ -195,9 +205,9 @@ class SenderApi:
         try:
             info = self.desk.info()
         except Exception as exc:  # noqa: BLE001
-            words = str(exc)
+            words = chain_words(exc)
             if words != self._failing:
-                log.warning("reading the gateway's TicketBroker deposit failed: %s", words)
+                log.warning("reading the gateway's TicketBroker deposit failed: %s", words)  # no URL, no key
             self._failing = words
             return None
         if self._failing is not None:

@@ -213,3 +213,37 @@ def test_lpc_node_gateway_on_the_devnet_pays_an_onchain_orchestrator(onchain_nod
         lpc.stop()
     log = lpc.log_path.read_text()
     assert "Traceback" not in log and dev_account(GATEWAY).key.hex() not in log
+
+
+def test_an_unreachable_chain_is_502_in_words_without_the_rpc_url(tmp_path, caplog):
+    """A provider's RPC URL often carries its API key: it is in no answer and no log line."""
+    from contextlib import nullcontext
+
+    from chain.client import ChainClient
+    from chain.devnet.anvil import free_port
+    from chain.network import ARBITRUM_ONE
+    from chain.services.deposit import SenderDesk
+    from chain.services.gateway_chain import Web3GatewayChain
+    from core.gateway.broadcast import NetworkBroadcaster
+    from core.gateway.config import GatewayConfig
+    from core.gateway.node import GatewayNode
+
+    dead = ChainClient(f"http://127.0.0.1:{free_port()}/v2/SECRET-API-KEY-123", ARBITRUM_ONE)
+    key = dev_account(GATEWAY)
+    cfg = GatewayConfig(data_dir=tmp_path, offchain=False, rtmp_addr=None, http_addr="127.0.0.1:0",
+                        cli_addr="127.0.0.1:0", monitor=True)
+    node = GatewayNode(cfg, NetworkBroadcaster(cfg, onchain=Web3GatewayChain(dead, key)),
+                       sender=SenderDesk(dead, key, lambda: nullcontext(None)))
+    status = node.start()
+    try:
+        base = f"http://{status.cli}"
+        for r in (httpx.get(base + "/senderInfo", timeout=30),
+                  httpx.post(base + "/unlock", data={"confirm": "1"}, timeout=30)):
+            assert r.status_code == 502 and "RPC endpoint did not answer" in r.text, r.text
+            assert "SECRET-API-KEY" not in r.text
+        assert httpx.get(base + "/ethAddr").text == key.address  # known without the chain
+        wait_for(lambda: "deposit failed: the chain's RPC endpoint did not answer" in caplog.text,
+                 what="the deposit poll's warning")
+    finally:
+        node.stop()
+    assert "SECRET-API-KEY" not in caplog.text
