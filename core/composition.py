@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,19 @@ def tx_journal(settings: Settings) -> SqlJournal:
     from core.store.journal import SqlJournal
 
     return SqlJournal(data_store(settings))
+
+
+@contextmanager
+def journal_session(settings: Settings):
+    """The transaction journal for one write, its store closed after it (a long-running gateway that
+    seldom writes keeps no store open)."""
+    store = data_store(settings)
+    try:
+        from core.store.journal import SqlJournal
+
+        yield SqlJournal(store)
+    finally:
+        store.close()
 
 
 class NodeUnavailable(RuntimeError):
@@ -268,8 +282,9 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
     to use (no -orchAddr, no -orchWebhookUrl, offchain) it logs go-livepeer's error line and still starts,
     as go-livepeer does. On chain, `signer()` gives the gateway's signer (asked only then; the keyring
     signer the node uses, or a devnet dev key), wrapped in chain.services.gateway_chain.Web3GatewayChain
-    for the broadcaster's tickets and the active pool. The broadcaster is built without an observer: the
-    GatewayNode gives it its own metrics."""
+    for the broadcaster's tickets and the active pool, and in chain.services.deposit.SenderDesk for the
+    management API's deposit endpoints (their writes journaled like the console's, in the data dir's store,
+    opened per write). The broadcaster is built without an observer: the GatewayNode gives it its own metrics."""
     import logging
 
     from core.gateway.config import gateway_config
@@ -279,19 +294,24 @@ def assemble_gateway(settings: Settings, overrides: Mapping[str, Any] | None = N
     from core.gateway.node import GatewayNode
     from core.gateway.rtmp import RtmpIngest
 
-    onchain = None
+    onchain = desk = None
     if not config.offchain:
         if signer is None:
             raise GatewayUnavailable("an on-chain gateway signs its tickets, and no account was given: pass "
                                      "-ethAcctAddr (--account), or run it offchain (-network offchain)")
         from chain.services.gateway_chain import Web3GatewayChain
 
+        from chain.services.deposit import SenderDesk
+
         key = signer()
         try:
-            onchain = Web3GatewayChain(chain_client(settings), key)
+            client = chain_client(settings)
+            onchain = Web3GatewayChain(client, key)
         except ChainError as exc:
             raise GatewayUnavailable(str(exc)) from None
+        # the management API's deposit writes; after one the broadcaster reads the funds afresh
+        desk = SenderDesk(client, key, lambda: journal_session(settings), on_sent=onchain.invalidate)
     if not config.orch_addrs and not config.orch_webhook_url and config.offchain:  # on chain: the active pool
         logging.getLogger("core.gateway").error(NO_ORCHESTRATOR)  # an error log in go-livepeer, not fatal
     broadcaster = NetworkBroadcaster(config, onchain=onchain)
-    return GatewayNode(config, broadcaster, rtmp=RtmpIngest)
+    return GatewayNode(config, broadcaster, rtmp=RtmpIngest, sender=desk)

@@ -4,10 +4,17 @@
   claimant's reserve share), one multicall batch
 - fund(client, sender, deposit=, reserve=), unlock, cancel_unlock, withdraw -> TxPlan (the Deposit screen
   and `lpc deposit` show the plan; chain.tx sends it)
+- SenderDesk(client, signer, journal): the same reads, plans and sends bound to one signer, for a running
+  gateway's management API (core/gateway/sender_api.py): `plan()` only builds (nothing is signed),
+  `send()` builds the plan again on the chain as it is then and sends it through chain.tx. A refusal
+  (PreflightError: nothing to fund, locked funds …) is a `DeskRefused` (a ValueError) in words
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 
 from eth_utils import to_checksum_address
@@ -161,3 +168,67 @@ def withdraw(client: ChainClient, sender: str) -> TxPlan:
                  StateChange("ETH balance", format_eth(info.eth_balance), f"≈{format_eth(info.eth_balance + total)}")],
     )
     return make_plan(client, "withdraw deposit and reserve", [intent], eth_balance=info.eth_balance)
+
+
+# ------------------------------------------------------------------------------- one sender's desk
+
+
+class DeskRefused(ValueError):
+    """The plan cannot be made or was refused by the chain: the reason and what to do, in words."""
+
+
+_ACTIONS = ("fund", "unlock", "cancel_unlock", "withdraw")
+
+
+class SenderDesk:
+    """One sender's TicketBroker funds: reads, plans and sends through chain.tx with `signer` (a keyring
+    chain.wallet.Signer or a devnet dev key: it signs, its key never leaves it). `journal()` opens the
+    transaction journal for one send (a context manager, so a read-only gateway never opens the store).
+    Sends are one at a time (one nonce sequence); `on_sent()` runs after each (the gateway drops its cached
+    funds, so its next ticket sees the new deposit or the unlock at once)."""
+
+    def __init__(self, client: ChainClient, signer, journal: Callable[[], AbstractContextManager],
+                 *, timeout_s: float = 120.0, on_sent: Callable[[], None] | None = None):
+        self._on_sent = on_sent
+        self._client = client
+        self._signer = signer
+        self._journal = journal
+        self._timeout = timeout_s
+        self._lock = threading.Lock()
+        self.address = to_checksum_address(signer.address)
+
+    def info(self) -> SenderInfo:
+        return load_sender(self._client, self.address)
+
+    def plan(self, action: str, *, deposit: int = 0, reserve: int = 0) -> TxPlan:
+        """The plan for `action` ("fund", "unlock", "cancel_unlock", "withdraw"); nothing is signed."""
+        if action not in _ACTIONS:
+            raise DeskRefused(f"unknown action {action!r}: one of {', '.join(_ACTIONS)}")
+        try:
+            if action == "fund":
+                held = self._client.w3.eth.get_balance(self.address)
+                if deposit + reserve > held:  # said before the gas estimate, whose node words are raw RPC errors
+                    raise PreflightError(f"not enough ETH: {format_eth(held)} held, {format_eth(deposit + reserve)} "
+                                         f"asked to fund", f"send ETH to {self.address} or fund less")
+                return fund(self._client, self.address, deposit=deposit, reserve=reserve)
+            step = {"unlock": unlock, "cancel_unlock": cancel_unlock, "withdraw": withdraw}[action]
+            return step(self._client, self.address)
+        except PreflightError as exc:
+            raise DeskRefused(exc.reason + (f"; {exc.fix}" if exc.fix else "")) from None
+
+    def send(self, action: str, *, deposit: int = 0, reserve: int = 0):
+        """Plan `action` again on the chain as it is now and send it; the chain.tx.TxResult list (the
+        last one failed when the chain refused it)."""
+        from chain.tx import TxFailed, execute_plan
+
+        with self._lock:
+            plan = self.plan(action, deposit=deposit, reserve=reserve)
+            with self._journal() as journal:
+                try:
+                    results = execute_plan(self._client, plan, self._signer, journal, timeout=self._timeout)
+                except TxFailed as exc:
+                    results = exc.results
+                finally:
+                    if self._on_sent is not None:
+                        self._on_sent()
+                return plan, results

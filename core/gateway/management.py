@@ -16,10 +16,14 @@
     GET  /getAvailableTranscodingOptions   the lpms preset names
     GET  /healthz                   200
     GET  /metrics                   Prometheus text, only with -monitor
+    /senderInfo, /ethAddr, /ticketBrokerParams, /fundDepositAndReserve, /unlock, /cancelUnlock, /withdraw
+                                    on chain only (core/gateway/sender_api.py: a write shows its plan and
+                                    cost, and is signed only with confirm=1); offchain 404 in words
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import platform
 import sys
@@ -31,6 +35,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
 from core.gateway.metrics import GatewayMetrics
+from core.gateway.sender_api import OFFCHAIN, PATHS as SENDER_PATHS, WRITES as SENDER_WRITES, SenderApi, form_of, \
+    from_a_web_page
 from core.gateway.streams import BroadcastDefaults, GatewayStreams
 from core.gateway.transcoding_options import TranscodingOptionsError, known_presets, names, presets
 from core.node.asgi_io import BodyTooLarge, ClientGone, read_body
@@ -56,7 +62,7 @@ def _json(payload) -> bytes:
 class GatewayManagementApp:
     def __init__(self, config: GatewayConfig, streams: GatewayStreams, playlists: HlsPlaylists,
                  defaults: BroadcastDefaults, metrics: GatewayMetrics, *, version: str,
-                 on_max_price: Callable[[Fraction | None], None] | None = None):
+                 on_max_price: Callable[[Fraction | None], None] | None = None, sender: SenderApi | None = None):
         self.config = config
         self.streams = streams
         self.playlists = playlists
@@ -64,6 +70,7 @@ class GatewayManagementApp:
         self.metrics = metrics
         self.version = version
         self.on_max_price = on_max_price  # tells the broadcaster, when it can take a new max price
+        self.sender = sender  # the TicketBroker endpoints, on chain only
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -77,6 +84,9 @@ class GatewayManagementApp:
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
+        if path in SENDER_PATHS:
+            await self._sender(scope, receive, send, path, method)
+            return
         if path == "/setBroadcastConfig":
             if method not in ("POST", "PUT"):
                 await self._reply(send, 405, b"use POST with a form\n", b"text/plain; charset=utf-8")
@@ -98,6 +108,37 @@ class GatewayManagementApp:
             return
         status, body, ctype = answer
         await self._reply(send, status, body, ctype)
+
+    async def _sender(self, scope, receive, send, path: str, method: str) -> None:
+        """The on-chain funds endpoints; the chain is read and written off the event loop."""
+        if self.sender is None:
+            await self._reply(send, 404, (OFFCHAIN + "\n").encode(), b"text/plain; charset=utf-8")
+            return
+        if path in SENDER_WRITES:
+            if method not in ("POST", "PUT"):
+                await self._reply(send, 405, b"use POST with a form (add confirm=1 to sign and send)\n",
+                                  b"text/plain; charset=utf-8")
+                return
+            origin = from_a_web_page(scope.get("headers", []))
+            if origin is not None:  # a browser (a web page's form or fetch): never a signing request
+                await self._reply(send, 403, (f"refused: this request came from a web page (Origin: {origin}); the "
+                                              f"deposit endpoints take writes from local tools only (curl, "
+                                              f"livepeer_cli, lpc)\n").encode(), b"text/plain; charset=utf-8")
+                return
+            try:
+                body = await read_body(receive, 64 * 1024)
+            except BodyTooLarge:
+                await self._reply(send, 413, b"form too large\n", b"text/plain; charset=utf-8")
+                return
+            except ClientGone:
+                return
+            form = form_of(scope.get("query_string", b"").decode("latin-1"), body.decode("utf-8", "replace"))
+            status, data, ctype = await asyncio.to_thread(self.sender.write, path, form)
+        elif method in ("GET", "HEAD"):
+            status, data, ctype = await asyncio.to_thread(self.sender.read, path)
+        else:
+            status, data, ctype = 405, b"use GET\n", b"text/plain; charset=utf-8"
+        await self._reply(send, status, data, ctype)
 
     @staticmethod
     async def _reply(send, status: int, body: bytes, ctype: bytes) -> None:

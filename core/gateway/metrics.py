@@ -4,7 +4,12 @@ an orchestrator and a gateway in one process do not mix their series).
 
 It implements ports.BroadcastObserver (what the broadcaster reports: discovery errors, failed attempts,
 swaps, results, tickets) and takes the streams' own events (stream created/ended, source segment
-appeared, all renditions in, failures).
+appeared, all renditions in, failures). On chain the deposit poll (sender_api.py) calls `funds()`:
+livepeer_gateway_deposit/reserve and the old livepeer_broadcaster_deposit/reserve, in wei as this module's
+ticket_value_sent is, with a `sender` label (Prometheus values are float64: exact to the wei for amounts
+up to 2^53 wei and for round ones such as 1.25 ETH; /senderInfo is always exact). go-livepeer's
+livepeer_gateway_max_float and livepeer_gateway_ticket_face_value are not here: go-livepeer records them on
+the orchestrator, per gateway (the max float and face value it computed), so they belong to core/node.
 
 Names: go-livepeer's OpenCensus exporter appends nothing, so a count view that go-livepeer named
 without `_total` (`livepeer_orchestrator_swaps`, `livepeer_tickets_sent`, `livepeer_ticket_value_sent`,
@@ -103,6 +108,13 @@ class GatewayMetrics:
                                      stream + ["try"])
         self.ticket_value_sent = _ExactCounter("livepeer_ticket_value_sent", "Ticket value sent", stream)
         self.tickets_sent = _ExactCounter("livepeer_tickets_sent", "Tickets sent", stream)
+        # the sender's TicketBroker funds, wei, set by the on-chain deposit poll (core/gateway/sender_api.py);
+        # go-livepeer's names, the old broadcaster_* ones too, with the sender's address as `sender`
+        funds = base + ["sender"]
+        self.deposit = [Gauge(f"livepeer_{who}_deposit", f"Current remaining deposit for the {who} node, wei", funds,
+                              registry=r) for who in ("gateway", "broadcaster")]
+        self.reserve = [Gauge(f"livepeer_{who}_reserve", f"Current remaining reserve for the {who} node, wei", funds,
+                              registry=r) for who in ("gateway", "broadcaster")]
         Gauge("livepeer_versions", "Versions used by the node", ["livepeer_version", "python_version", "os"],
               registry=r).labels(version, platform.python_version(), sys.platform).set(1)
         self._ok = 0
@@ -148,6 +160,13 @@ class GatewayMetrics:
             else:
                 self._bad += 1
             self.success_rate.set(self._ok / (self._ok + self._bad))
+
+    def funds(self, sender: str, deposit: int, reserve: int) -> None:
+        """The sender's deposit and reserve as the chain reports them now (on chain only)."""
+        for gauge in self.deposit:
+            gauge.labels(**self.labels, sender=sender).set(deposit)
+        for gauge in self.reserve:
+            gauge.labels(**self.labels, sender=sender).set(reserve)
 
     # ---------------------------------------------------------------- ports.BroadcastObserver
     def discovered(self, manifest_id: str, pool: StreamPoolView) -> None:

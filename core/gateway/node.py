@@ -33,6 +33,7 @@ from core.gateway.hls import HlsPlaylists
 from core.gateway.http_app import READ_TIMEOUT_S, GatewayHttpApp
 from core.gateway.management import GatewayManagementApp
 from core.gateway.metrics import GatewayMetrics
+from core.gateway.sender_api import FundsDesk, SenderApi
 from core.gateway.ports import Broadcaster, Streams, StreamView
 from core.gateway.streams import BroadcastDefaults, GatewayStreams
 from core.gateway.transcoding_options import TranscodingOptionsError, parse
@@ -88,9 +89,11 @@ class GatewayNode:
     def __init__(self, config: GatewayConfig, broadcaster: Broadcaster, *,
                  rtmp: Callable[[GatewayConfig, Streams], object] | None = None,
                  metrics: GatewayMetrics | None = None, read_timeout_s: float = READ_TIMEOUT_S,
-                 idle_check_s: float | None = None):
+                 idle_check_s: float | None = None, sender: FundsDesk | None = None):
         """`rtmp(config, streams)` makes the RTMP ingest (start() -> (host, port), stop()); `metrics` is the
-        one the broadcaster was given as its observer; `read_timeout_s` bounds a push body's arrival."""
+        one the broadcaster was given as its observer; `read_timeout_s` bounds a push body's arrival; `sender`
+        (on chain) is the gateway's TicketBroker funds: their endpoints on the management port and, with
+        -monitor, the deposit poll behind livepeer_gateway_deposit/reserve (core/gateway/sender_api.py)."""
         self.config = config
         self.broadcaster = broadcaster
         self.metrics = metrics or GatewayMetrics(version=_version(), verify=config.verify,
@@ -99,6 +102,7 @@ class GatewayNode:
             # built without an observer (NetworkBroadcaster(config)): the node's metrics observe it, so
             # swaps, retries and tickets are counted whichever way the parts were assembled
             broadcaster.observer = self.metrics  # type: ignore[attr-defined]
+        self.sender_api = SenderApi(sender, self.metrics) if sender is not None else None
         self.playlists = HlsPlaylists(config.live_window)
         self.defaults: BroadcastDefaults | None = None
         self.streams: GatewayStreams | None = None
@@ -151,11 +155,15 @@ class GatewayNode:
                 self.stop()
                 raise GatewayStartError(f"cannot start RTMP ingest on {self.config.rtmp_addr}: {exc}") from None
             self._rtmp_addr = f"{host}:{port}"
+        if self.sender_api is not None and self.config.monitor and self._cli:
+            self.sender_api.start_poll()
         log.info("gateway serving HLS on %s, management on %s, RTMP on %s, push %s", self._http,
                  self._cli or "off", self._rtmp_addr or "off", "on" if self.push_enabled else "off")
         return self.status()
 
     def stop(self, timeout: float = 15.0) -> None:
+        if self.sender_api is not None:
+            self.sender_api.stop_poll()
         if self._rtmp is not None:
             try:
                 self._rtmp.stop()
@@ -230,7 +238,7 @@ class GatewayNode:
             tasks = [asyncio.create_task(serve(app, _config(http_sock), shutdown_trigger=self._stop.wait))]
             if cli_sock is not None:
                 mgmt = GatewayManagementApp(cfg, self.streams, self.playlists, self.defaults, self.metrics,
-                                            version=_version(), on_max_price=set_price)
+                                            version=_version(), on_max_price=set_price, sender=self.sender_api)
                 tasks.append(asyncio.create_task(serve(mgmt, _config(cli_sock), shutdown_trigger=self._stop.wait)))
             idle = asyncio.create_task(self._idle_loop())
             await asyncio.sleep(0)
