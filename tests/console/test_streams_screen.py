@@ -1,0 +1,126 @@
+"""The Streams screen watches the console's in-process gateway: started from G, a real push through it to
+a real in-process lpc orchestrator shows the stream in the table with its latency chart, pool and decoded
+previews; T runs the operator self-test against this console's node and shows each check; stopping the
+gateway ends its streams. The empty state is a snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import DataTable, Static
+
+from console.app import LivepeerConsole
+from console.screens.streams.streams import StreamsScreen
+from console.widgets.frame_preview import FramePreview
+from core.gateway.broadcast import NetworkBroadcaster
+from core.gateway.config import GatewayConfig
+from core.gateway.node import GatewayNode
+from core.media.synthetic import make_segment
+from core.node import Node, NodeConfig
+from tests.console.pilot import SIZE, plain_text, settle, wait_until
+
+
+@pytest.fixture(scope="module")
+def orchestrator():
+    node = Node(NodeConfig(data_dir=Path(tempfile.mkdtemp(prefix="lpc-streams-orch-")), service_addr="127.0.0.1:0",
+                           http_addr="127.0.0.1:0", cli_addr=None, max_sessions=4, encoder="x264",
+                           x264_preset="ultrafast", gateway_session_share=1.0))
+    status = node.start()
+    yield node, "127.0.0.1:" + status.listening.rsplit(":", 1)[1]
+    node.stop()
+
+
+def _gateway_factory(tmp_path, addr):
+    def make():
+        config = GatewayConfig(data_dir=tmp_path / "gateway", rtmp_addr=None, http_addr="127.0.0.1:0", cli_addr=None,
+                               orch_addrs=(addr,), transcoding_options="P144p30fps16x9", discovery_timeout_s=2.0)
+        return GatewayNode(config, NetworkBroadcaster(config))
+    return make
+
+
+def _push(http: str, name: str, seq: int, clip: bytes) -> int:
+    r = httpx.post(f"http://{http}/live/{name}/{seq}.ts", content=clip, headers={"Content-Duration": "1000"},
+                   timeout=60)
+    return r.status_code
+
+
+async def test_a_pushed_stream_shows_with_its_latency_pool_previews_and_the_selftest(console_services, tmp_path,
+                                                                                      orchestrator):
+    node, addr = orchestrator
+    console_services.gateway_factory = _gateway_factory(tmp_path, addr)
+    console_services.node = node  # this console's own node: the self-test's default target
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StreamsScreen) and screen.has_class("-stopped")
+        assert "press G" in plain_text(screen.query_one("#gateway-status", Static))
+        await pilot.press("G")
+        await settle(pilot)
+        gateway = console_services.gateway
+        assert gateway is not None and gateway.status().running and not screen.has_class("-stopped")
+        http = gateway.status().http
+        assert f"HLS + push http://{http}" in plain_text(screen.query_one("#gateway-status", Static), 200)
+
+        clip = make_segment(320, 180, 1.0)
+        for seq in range(2):
+            assert await asyncio.to_thread(_push, http, "pilot", seq, clip) == 200
+        screen._poll()
+        await pilot.pause()
+        table = screen.query_one(DataTable)
+        assert table.row_count == 1
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[:6] == ["pilot", "push", "320x180", "2", "2", "0"]
+        assert row[6] == addr and row[7] == "0"  # the orchestrator in use, no swap
+        chart = screen.query_one("#latency-chart").plt.build()
+        assert "Segment latency (s) · pilot · 2 done" in chart
+        assert addr in plain_text(screen.query_one("#pool", Static), 100)
+        assert "none" in plain_text(screen.query_one("#failures", Static))
+        await wait_until(pilot, lambda: isinstance(screen.query_one("#rendition-preview", Static).content,
+                                                   FramePreview), "the rendition preview")
+        assert isinstance(screen.query_one("#source-preview", Static).content, FramePreview)
+        assert plain_text(screen.query_one("#rendition-title", Static)) .strip() == "P144p30fps16x9"
+
+        await pilot.press("T")
+        await wait_until(pilot, lambda: screen.selftest_state != "running", "the self-test", timeout=60)
+        await settle(pilot)
+        checks = plain_text(screen.query_one("#selftest-checks", Static), 200)
+        assert screen.selftest_state == "passed", checks
+        for title in ("TLS + GetOrchestrator", "ETH address sent", "segment accepted",
+                      "renditions decode at the ladder", "HLS playlists serve it", "round trip vs real time"):
+            assert f"✓ {title}" in checks
+        assert f"every check passed: gateways can use {addr}" in checks
+        assert [c.key for c in screen.checks][-1] == "realtime"
+
+        await pilot.press("G")
+        await settle(pilot)
+        assert console_services.gateway is None and screen.has_class("-stopped")
+        assert any(e.text == "gateway stopped" for e in app.console_log.entries)
+    console_services.node = None  # the module's orchestrator is stopped by its fixture
+
+
+async def test_selftest_with_nothing_to_test_says_what_to_do(console_services):
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        text = plain_text(app.screen.query_one("#selftest-checks", Static), 200)
+        assert "no orchestrator to test: start this console's node (x on Sessions) or type an address" in text
+
+
+def test_streams_screen_snapshot_no_gateway(console_services, snap_compare):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+
+    assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
