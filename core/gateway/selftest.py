@@ -12,7 +12,8 @@ with words, figures, and on a failure what to do:
     segment     a pushed segment was accepted (and paid, when the gateway has a chain)
     renditions  every rendition decodes at the ladder's size and frame rate
     hls         the HLS master and media playlists served every rendition of every segment
-    realtime    the whole round trip (push → all renditions back) against the segments' duration
+    realtime    the round trip (push → all renditions back) of the segments after the first against their
+                duration (the first also pays for discovery: shown on its own)
 
 `run(...)` is a generator: stopping early (the consumer breaks, Ctrl-C) still stops everything it started
 — the gateway's ports and threads — in its `finally`. A check that cannot run because an earlier one
@@ -286,16 +287,19 @@ def run(orch_addr: str, *, data_dir: Path | None = None, ladder: str = DEFAULT_L
             yield Check("renditions", True, "; ".join(sizes))
             yield Check("hls", True, f"master + {len(profiles)} media playlists list every segment "
                                      f"({segments} × {len(profiles)} renditions read back)")
-        real = segments * SEGMENT_S
-        ratio = elapsed / real
-        words = (f"{segments} × {SEGMENT_S:g} s in {elapsed:.2f} s ({ratio:.2f}× real time; "
-                 f"segment median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms)")
+        # the first segment pays for discovery and the session's set-up; a live stream keeps up when the
+        # segments after it come back within their own duration
+        steady = sorted(latencies[1:] or latencies)
+        median = steady[len(steady) // 2]
+        ratio = median / SEGMENT_S
+        words = (f"first segment {latencies[0] * 1000:.0f} ms (with discovery), then median {median * 1000:.0f} ms "
+                 f"per {SEGMENT_S:g} s segment ({ratio:.2f}× real time); {segments} segments in {elapsed:.2f} s")
         if ratio > 1:
             yield Check("realtime", False, words,
                         "slower than real time: a live stream would fall behind — use a faster encoder (GPU), "
-                        "fewer sessions, or a smaller ladder", elapsed)
+                        "fewer sessions, or a smaller ladder", median)
         else:
-            yield Check("realtime", True, words, seconds=elapsed)
+            yield Check("realtime", True, words, seconds=median)
     finally:
         node.stop()
         if tmp is not None:

