@@ -44,6 +44,7 @@ class ConsoleServices:
     # the in-process gateway the Streams screen starts (None: core.composition.assemble_gateway of the settings)
     gateway_factory: Callable[[], GatewayNode] | None = None
     gateway: GatewayNode | None = None  # the in-process gateway once started (changed on the UI thread only)
+    headless_gateway: str | None = None  # management API of a headless gateway to watch (None: [gateway].cli_addr)
     _journal: Journal | None = None
     _wallet: Wallet | None = None
     _client: ChainClient | None = None
@@ -145,6 +146,20 @@ class ConsoleServices:
         """The bytes of one segment the console's gateway holds for HLS (None when gone or none runs)."""
         gateway = self.gateway
         return gateway.playlists.segment(manifest_id, rendition, seq) if gateway is not None else None
+
+    def headless_gateway_addr(self) -> str | None:
+        """Where a headless `lpc node --gateway` of this installation answers /status (its -cliAddr)."""
+        return self.headless_gateway or self.settings.gateway.cli_addr
+
+    def headless_streams(self):
+        """The live streams of the headless gateway (core.gateway.status_client.read_streams; a socket:
+        call from a worker). StatusUnavailable when none answers."""
+        from core.gateway.status_client import StatusUnavailable, read_streams
+
+        addr = self.headless_gateway_addr()
+        if not addr:
+            raise StatusUnavailable("no management address configured ([gateway] cli_addr)")
+        return read_streams(addr)
 
     def own_orchestrator(self) -> str | None:
         """host:port of this console's running node's service port (what the self-test defaults to)."""

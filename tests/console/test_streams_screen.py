@@ -45,13 +45,14 @@ def _gateway_factory(tmp_path, addr):
 def _push(http: str, name: str, seq: int, clip: bytes) -> int:
     r = httpx.post(f"http://{http}/live/{name}/{seq}.ts", content=clip, headers={"Content-Duration": "1000"},
                    timeout=60)
-    return r.status_code
+    return r.status_code if r.status_code == 200 else (r.status_code, r.text)
 
 
 async def test_a_pushed_stream_shows_with_its_latency_pool_previews_and_the_selftest(console_services, tmp_path,
                                                                                       orchestrator):
     node, addr = orchestrator
     console_services.gateway_factory = _gateway_factory(tmp_path, addr)
+    console_services.headless_gateway = "127.0.0.1:9"  # discard: no headless gateway answers there
     console_services.node = node  # this console's own node: the self-test's default target
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -105,12 +106,40 @@ async def test_a_pushed_stream_shows_with_its_latency_pool_previews_and_the_self
         await settle(pilot)
         assert console_services.gateway is None and screen.has_class("-stopped")
         assert any(e.text == "gateway stopped" for e in app.console_log.entries)
-    console_services.node = None  # the module's orchestrator is stopped by its fixture
+        console_services.node = None  # the module's orchestrator is stopped by its fixture, not by the app's exit
+
+
+async def test_a_headless_gateway_is_watched_through_its_management_api(console_services, tmp_path, orchestrator):
+    """No gateway in this console, but a headless one (as `lpc node --gateway` runs) answers /status on its
+    -cliAddr: its streams are in the table with their orchestrator and segment counts."""
+    _, addr = orchestrator
+    config = GatewayConfig(data_dir=tmp_path / "headless", rtmp_addr=None, http_addr="127.0.0.1:0",
+                           cli_addr="127.0.0.1:0", orch_addrs=(addr,), transcoding_options="P144p30fps16x9",
+                           discovery_timeout_s=2.0)
+    headless = GatewayNode(config, NetworkBroadcaster(config))
+    status = headless.start()
+    try:
+        assert await asyncio.to_thread(_push, status.http, "far", 0, make_segment(320, 180, 1.0)) == 200
+        console_services.headless_gateway = status.cli
+        app = LivepeerConsole(console_services, poll=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("i")
+            screen = app.screen
+            await wait_until(pilot, lambda: screen.query_one(DataTable).row_count == 1, "the headless stream")
+            row = [str(c) for c in screen.query_one(DataTable).get_row_at(0)]
+            assert row[:6] == ["far", "push", "320x180", "1", "1", "0"] and row[6] == addr
+            words = plain_text(screen.query_one("#gateway-status", Static), 200)
+            assert f"watching the headless gateway at {status.cli} (management API /status) · 1 streams" in words
+    finally:
+        headless.stop()
 
 
 def test_streams_screen_snapshot_no_gateway_and_nothing_to_selftest(console_services, snap_compare):
     """No gateway, no node of this console and no address typed: the screen says how to start one, and T
     says what to do instead of testing nothing."""
+
+    console_services.headless_gateway = "127.0.0.1:9"  # discard: no headless gateway answers there
 
     async def run_before(pilot):
         await settle(pilot)

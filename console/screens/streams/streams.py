@@ -1,6 +1,7 @@
 """Streams: the console's in-process gateway and its live streams (issue #11, "Output and watching").
 
-A table of the live streams (manifest, origin, source size, segments in/done/failed, orchestrator in use,
+A table of the live streams (of the in-process gateway; while none runs, of a headless
+`lpc node --gateway` whose management API answers /status at [gateway].cli_addr) (manifest, origin, source size, segments in/done/failed, orchestrator in use,
 swaps, price paid); for the selected one a per-segment latency chart, its failures in words, its pool
 (orchestrators, state, latency, price), the deposit and reserve when the gateway pays on chain, and a
 picture of the latest source and rendition segment (one frame each, decoded in a worker).
@@ -36,7 +37,7 @@ COLUMNS = (
     ("paid", "Paid (wei)", 12),
 )
 FUNDS_EVERY = 5  # polls between two reads of the on-chain deposit and reserve
-HEADLESS_STATUS = "127.0.0.1:5935"  # a headless `lpc node --gateway`'s management API (-cliAddr default)
+HEADLESS_EVERY = 3  # polls between two reads of a headless gateway's /status while none runs here
 
 
 # -- messages (workers → screen) ------------------------------------------------------------------
@@ -87,6 +88,15 @@ class PreviewsDecoded(Message):
 
 
 @dataclass
+class HeadlessRead(Message):
+    """What a headless gateway's /status answered: its streams, or why nothing did."""
+
+    addr: str | None
+    views: tuple
+    error: str = ""
+
+
+@dataclass
 class FundsRead(Message):
     deposit: int | None
     reserve: int | None
@@ -125,6 +135,7 @@ class StreamsScreen(ConsoleScreen):
         self._preview_key: tuple[str, int] | None = None
         self._funds: FundsRead | None = None
         self._polls = 0
+        self._headless: HeadlessRead | None = None  # the last /status read of a headless gateway
         self.checks: list = []  # the self-test's checks so far (core.gateway.selftest.Check)
         self.selftest_state = "idle"  # idle | running | passed | failed
 
@@ -167,8 +178,13 @@ class StreamsScreen(ConsoleScreen):
         self._polls += 1
         if gateway is not None and self._polls % FUNDS_EVERY == 0:
             self._read_funds()  # on chain the deposit drains as tickets are sent; a worker, never overlapping
+        if gateway is None and self._polls % HEADLESS_EVERY == 1:
+            self._read_headless()
         self._render_status(gateway.status() if gateway is not None else None)
-        self._views = gateway.streams_view() if gateway is not None else ()
+        if gateway is not None:
+            self._views = gateway.streams_view()
+        else:
+            self._views = self._headless.views if self._headless is not None else ()
         self._render_streams()
 
     def action_refresh(self) -> None:
@@ -182,12 +198,18 @@ class StreamsScreen(ConsoleScreen):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        if not running:
+        headless = self._headless
+        if not running and headless is not None and not headless.error:
+            grid.add_row("gateway", Text(f"watching the headless gateway at {headless.addr} (management API "
+                                         f"/status) · {len(headless.views)} streams", style="bold"))
+            grid.add_row("", Text("press G to start one in this console instead"))
+        elif not running:
             grid.add_row("gateway", Text("not running in this console", style="bold"))
             grid.add_row("", Text("press G to start the gateway of these settings ([gateway]: -orchAddr, ladder, "
                                   "ports); with no orchestrator configured it uses this console's node (x on Sessions)"))
-            grid.add_row("", Text(f"a headless `lpc node --gateway` is watched through its management API: "
-                                  f"http://{HEADLESS_STATUS}/status"))
+            addr = self.app.services.headless_gateway_addr() or "its -cliAddr"
+            grid.add_row("", Text(f"a headless `lpc node --gateway` is watched through its management API "
+                                  f"(http://{addr}/status) when it answers"))
         else:
             grid.add_row("gateway", Text(f"running · {status.streams}/{status.max_sessions} streams · "
                                          f"ladder {status.transcoding_options}", style="bold"))
@@ -232,12 +254,16 @@ class StreamsScreen(ConsoleScreen):
                           Text(f"{paid:,}", justify="right"), key=v.manifest_id)
         self.set_class(not self._views, "-no-streams")
         status = self.app.services.gateway.status() if self.app.services.gateway is not None else None
-        empty = (f"No live streams. Push one: curl -X POST -H 'Content-Duration: 2000' --data-binary @seg.ts "
-                 f"http://{status.http}/live/<name>/0.ts"
-                 + (f", or publish RTMP to rtmp://{status.rtmp}/live/<name>" if status.rtmp else "")
-                 if status is not None else "No gateway running in this console: press G to start one. Its live "
-                 "streams show here: segments, latency per segment, the orchestrators used, failures, payments "
-                 "and a picture of the latest source and rendition.")
+        if status is not None:
+            empty = (f"No live streams. Push one: curl -X POST -H 'Content-Duration: 2000' --data-binary @seg.ts "
+                     f"http://{status.http}/live/<name>/0.ts"
+                     + (f", or publish RTMP to rtmp://{status.rtmp}/live/<name>" if status.rtmp else ""))
+        elif self._headless is not None and not self._headless.error:
+            empty = f"No live streams on the headless gateway at {self._headless.addr}."
+        else:
+            empty = ("No gateway running in this console: press G to start one. Its live streams show here: "
+                     "segments, latency per segment, the orchestrators used, failures, payments and a picture "
+                     "of the latest source and rendition.")
         self.query_one("#empty", Static).update(Text(empty))
         keys = [v.manifest_id for v in self._views]
         if selected in keys:
@@ -275,7 +301,8 @@ class StreamsScreen(ConsoleScreen):
         self.query_one("#pool", Static).update(pool if view.pool and view.pool.orchestrators
                                                else Text("pool: not discovered yet", style="dim"))
         newest = next((r for r in reversed(view.recent) if r.latency_s is not None), None)
-        if newest is not None and (view.manifest_id, newest.seq) != self._preview_key:
+        if (newest is not None and self.app.services.gateway is not None
+                and (view.manifest_id, newest.seq) != self._preview_key):
             self._preview_key = (view.manifest_id, newest.seq)
             self._decode_previews(view.manifest_id, newest.seq, view.profiles[-1] if view.profiles else "")
 
@@ -298,6 +325,25 @@ class StreamsScreen(ConsoleScreen):
             self.query_one(f"#{which}-title", Static).update(title)
             self.query_one(f"#{which}-preview", Static).update(
                 FramePreview(frame, width=22) if frame is not None else Text("no frame", style="dim"))
+
+    # -- a headless gateway's /status: a worker ---------------------------------------------------
+    @work(thread=True, exclusive=True, group="headless-status")
+    def _read_headless(self) -> None:
+        services = self.app.services
+        try:
+            views = services.headless_streams()
+        except Exception as exc:  # noqa: BLE001 - nothing answers: the screen says how to start one
+            self.post_message(HeadlessRead(services.headless_gateway_addr(), (), str(exc)))
+            return
+        self.post_message(HeadlessRead(services.headless_gateway_addr(), views))
+
+    def on_headless_read(self, message: HeadlessRead) -> None:
+        was = self._headless
+        self._headless = message
+        if self.app.services.gateway is None and (was is None or was != message):
+            self._views = message.views
+            self._render_status(None)
+            self._render_streams()
 
     # -- funds (on chain): a worker ---------------------------------------------------------------
     @work(thread=True, exclusive=True, group="gateway-funds")
