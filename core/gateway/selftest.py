@@ -115,18 +115,8 @@ def run(orch_addr: str, *, data_dir: Path | None = None, ladder: str = DEFAULT_L
     """The checks against the orchestrator at `orch_addr` (go-livepeer's -orchAddr form: host[:port] or a
     URL), in order. `onchain`: a core.gateway.onchain.GatewayChain for a paying gateway (None: offchain).
     `progress` is told what is under way between checks."""
-    import httpx
-
-    from core.gateway.broadcast import NetworkBroadcaster, required_capabilities
-    from core.gateway.config import GatewayConfig
-    from core.gateway.discovery import Unreachable, get_orchestrator, orch_uri
-    from core.gateway.node import GatewayNode, GatewayStartError
+    from core.gateway.discovery import orch_uri
     from core.gateway.transcoding_options import TranscodingOptionsError, parse
-    from core.media.profiles import output_size
-    from core.media.synthetic import make_segment
-    from core.node.capabilities import to_wire
-    from core.payments.tickets import ZERO_ADDRESS
-    from core.proto import net
 
     def tell(text: str, done: int, total: int) -> None:
         if progress is not None:
@@ -143,10 +133,44 @@ def run(orch_addr: str, *, data_dir: Path | None = None, ladder: str = DEFAULT_L
         yield Check("reach", False, f"ladder {ladder!r}: {exc}", "give preset names such as P240p30fps16x9")
         return
 
-    # -- reach, address, price: one GetOrchestrator, as a gateway's discovery asks it
+    tmp = None
+    if data_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="lpc-selftest-")
+        data_dir = Path(tmp.name)
+    try:
+        yield from _stream_checks(uri, orch_addr, profiles, ladder, segments, max_price, onchain, data_dir, tell)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _stream_checks(uri, orch_addr, profiles, ladder, segments, max_price, onchain, data_dir, tell):
+    import httpx
+
+    from core.gateway.broadcast import NetworkBroadcaster, required_capabilities
+    from core.gateway.config import GatewayConfig
+    from core.gateway.discovery import Unreachable, get_orchestrator
+    from core.gateway.node import GatewayNode, GatewayStartError
+    from core.media.profiles import output_size
+    from core.media.synthetic import make_segment
+    from core.node.capabilities import to_wire
+    from core.payments.tickets import ZERO_ADDRESS
+    from core.proto import net
+
+    # verification as a gateway does it by default: on when on chain (signature + pixels), off offchain
+    config = GatewayConfig(data_dir=data_dir, offchain=onchain is None, rtmp_addr=None, http_addr="127.0.0.1:0",
+                           cli_addr=None, http_ingest=True, orch_addrs=(orch_addr,), transcoding_options=ladder,
+                           max_sessions=1, discovery_timeout_s=2.0)
+    # -- reach, address, price: one GetOrchestrator, as a gateway's discovery asks it (signed on chain)
     tell(f"asking {uri} for its OrchestratorInfo", 0, segments + 2)
-    request = net.OrchestratorRequest(address=ZERO_ADDRESS)
-    request.capabilities.CopyFrom(to_wire(required_capabilities(profiles)))
+    caps = to_wire(required_capabilities(profiles))
+    if onchain is not None:
+        from core.gateway.onchain import OnchainPayer
+
+        request = OnchainPayer(onchain, config).request(caps)
+    else:
+        request = net.OrchestratorRequest(address=ZERO_ADDRESS)
+        request.capabilities.CopyFrom(caps)
     t0 = time.monotonic()
     try:
         info = get_orchestrator(uri, request, timeout=5.0)
@@ -187,13 +211,6 @@ def run(orch_addr: str, *, data_dir: Path | None = None, ladder: str = DEFAULT_L
                 f"{price_words}, within {float(max_price):.6g} (assumed gateway cap)")
 
     # -- a stream through an in-process gateway
-    tmp = None
-    if data_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="lpc-selftest-")
-        data_dir = Path(tmp.name)
-    config = GatewayConfig(data_dir=data_dir, offchain=onchain is None, rtmp_addr=None, http_addr="127.0.0.1:0",
-                           cli_addr=None, http_ingest=True, orch_addrs=(orch_addr,), transcoding_options=ladder,
-                           max_sessions=1, discovery_timeout_s=2.0, local_verify=False)
     node = GatewayNode(config, NetworkBroadcaster(config, onchain=onchain))
     try:
         tell("starting an in-process gateway on 127.0.0.1", 1, segments + 2)
@@ -302,8 +319,6 @@ def run(orch_addr: str, *, data_dir: Path | None = None, ladder: str = DEFAULT_L
             yield Check("realtime", True, words, seconds=median)
     finally:
         node.stop()
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def _segment_hint(text: str) -> str:

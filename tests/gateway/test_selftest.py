@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from console.cli import cli
 from core.gateway import selftest
+from tests.payments.conftest import (GATEWAY, ORCH, client, dev, devnet_dir, onchain_node,  # noqa: F401
+                                     settings)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +100,21 @@ def test_cli_exit_codes_and_json(working, tmp_path):
     assert "FAIL  TLS + GetOrchestrator" in bad.output and "→ nothing answers TLS" in bad.output
     usage = runner.invoke(cli, ["--data-dir", str(tmp_path), "selftest", "--max-price", "lots", working])
     assert usage.exit_code == 2 and "'lots' is not a number of wei per pixel" in usage.output
+
+
+def test_on_chain_the_segment_is_paid_in_tickets(onchain_node, client, tmp_path):  # noqa: F811
+    """A paying self-test: signed GetOrchestrator, the seeded gateway's tickets for every segment, the
+    renditions verified (signature + pixels) by the gateway as it does by default on chain."""
+    from chain.devnet.accounts import dev_account
+    from chain.services.gateway_chain import Web3GatewayChain
+
+    node, _ = onchain_node(price_per_unit=2, pixels_per_unit=1)
+    addr = "127.0.0.1:" + node.status().listening.rsplit(":", 1)[1]
+    checks = list(selftest.run(addr, onchain=Web3GatewayChain(client, dev_account(GATEWAY))))
+    assert [c.key for c in checks] == list(selftest.CHECKS)
+    assert all(c.ok for c in checks[:-1]), [(c.key, c.detail, c.hint) for c in checks if not c.ok]
+    by = {c.key: c for c in checks}
+    assert by["address"].detail.lower() == dev_account(ORCH).address.lower()
+    assert "2 wei per pixel" in by["reach"].detail
+    paid = int(by["segment"].detail.split("paid ")[1].split(" wei")[0].replace(",", ""))
+    assert paid > 0 and "expected value of the tickets sent" in by["segment"].detail
