@@ -161,6 +161,16 @@ class ConsoleServices:
             raise StatusUnavailable("no management address configured ([gateway] cli_addr)")
         return read_streams(addr)
 
+    def selftest_chain(self):
+        """What the self-test pays with: None while the gateway settings are offchain ([gateway] offchain),
+        else the on-chain gateway of this console's account (its wallet key). From a worker (it reads the
+        chain); raises with what to do when there is no account or key."""
+        if self.settings.gateway.offchain:
+            return None
+        from chain.services.gateway_chain import Web3GatewayChain
+
+        return Web3GatewayChain(self.client, self.signer_for(self.account))
+
     def own_orchestrator(self) -> str | None:
         """host:port of this console's running node's service port (what the self-test defaults to)."""
         node = self.node

@@ -22,11 +22,14 @@ from console.context import CliContext, pass_ctx
 @click.command()
 @click.argument("addr", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object when done (keys: orchestrator, ok, checks).")
+@click.option("--onchain", is_flag=True,
+              help="Pay in tickets from the deposit of settings.account (its key from the keyring), as an on-chain "
+                   "gateway does; the renditions are verified as such a gateway verifies them.")
 @click.option("--max-price", type=str, default=None, metavar="WEI_PER_PIXEL",
               help="The cap of the gateways you want to serve, in wei per pixel (default 1200, an assumption; "
                    "0 = any price).")
 @pass_ctx
-def selftest(ctx: CliContext, addr: str | None, as_json: bool, max_price: str | None) -> None:
+def selftest(ctx: CliContext, addr: str | None, as_json: bool, onchain: bool, max_price: str | None) -> None:
     """Run a synthetic stream through an in-process gateway to ADDR (default: this node) and check each step."""
     from core.gateway import selftest as st
 
@@ -40,12 +43,13 @@ def selftest(ctx: CliContext, addr: str | None, as_json: bool, max_price: str | 
         if limit < 0:
             raise click.BadParameter("a price cannot be negative", param_hint="--max-price")
         limit = limit or None
-    target = addr or ctx.settings().node.service_addr
+    target = addr or ctx.settings.node.service_addr
+    chain = _gateway_chain(ctx) if onchain else None
     checks: list[st.Check] = []
     if not as_json:
         click.echo(f"lpc selftest: {target}")
     try:
-        for check in st.run(target, max_price=limit):
+        for check in st.run(target, max_price=limit, onchain=chain):
             checks.append(check)
             if not as_json:
                 mark = click.style("ok  ", fg="green") if check.ok else click.style("FAIL", fg="red", bold=True)
@@ -62,3 +66,27 @@ def selftest(ctx: CliContext, addr: str | None, as_json: bool, max_price: str | 
         click.echo("every check passed: gateways can use this node" if ok else "a check failed")
     if not ok:
         sys.exit(1)
+
+
+def _gateway_chain(ctx: CliContext):
+    """The on-chain gateway of settings.account: the chain client and its keyring key (ClickException
+    with what to do when there is no account, no key or no chain)."""
+    from chain.client import ChainError
+    from chain.services.gateway_chain import Web3GatewayChain
+    from console.commands.chain_cmds import _client
+
+    account = ctx.settings.account
+    if not account:
+        raise click.UsageError("--onchain pays from an account's deposit: choose one with `lpc wallet use ADDRESS`")
+    client = _client(ctx)
+    try:
+        from console.launch import keyring_signer
+
+        key = keyring_signer(account)
+    except Exception as exc:  # noqa: BLE001 - keyring locked, no key: say so (never the key itself)
+        raise click.ClickException(f"no signing key for {account}: {exc} — import it with `lpc wallet import`") \
+            from None
+    try:
+        return Web3GatewayChain(client, key)
+    except ChainError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -100,6 +100,11 @@ def test_cli_exit_codes_and_json(working, tmp_path):
     assert "FAIL  TLS + GetOrchestrator" in bad.output and "→ nothing answers TLS" in bad.output
     usage = runner.invoke(cli, ["--data-dir", str(tmp_path), "selftest", "--max-price", "lots", working])
     assert usage.exit_code == 2 and "'lots' is not a number of wei per pixel" in usage.output
+    # no ADDR: this installation's node (node.service_addr); here nothing listens there
+    closed = _closed_port()
+    (tmp_path / "settings.toml").write_text(f'[node]\nservice_addr = "{closed}"\n')
+    default = runner.invoke(cli, ["--data-dir", str(tmp_path), "selftest"])
+    assert default.exit_code == 1 and f"lpc selftest: {closed}\n" in default.output, default.output
 
 
 def test_on_chain_the_segment_is_paid_in_tickets(onchain_node, client, tmp_path):  # noqa: F811

@@ -424,7 +424,9 @@ class StreamsScreen(ConsoleScreen):
 
         ok = True
         try:
-            for check in selftest.run(target, progress=lambda p: self.post_message(SelftestStep(progress=p))):
+            chain = self.app.services.selftest_chain()  # None offchain; on chain it pays from the account's deposit
+            for check in selftest.run(target, onchain=chain,
+                                      progress=lambda p: self.post_message(SelftestStep(progress=p))):
                 ok = ok and check.ok
                 self.post_message(SelftestStep(check=check))
         except Exception as exc:  # noqa: BLE001 - the self-test's own failure, in words
