@@ -131,6 +131,19 @@ async def test_a_headless_gateway_is_watched_through_its_management_api(console_
             assert row[:6] == ["far", "push", "320x180", "1", "1", "0"] and row[6] == addr
             words = plain_text(screen.query_one("#gateway-status", Static), 200)
             assert f"watching the headless gateway at {status.cli} (management API /status) · 1 streams" in words
+
+            # G with the port taken (by the headless gateway itself): said in words, the console carries on
+            host, port = status.http.rsplit(":", 1)
+            console_services.gateway_factory = lambda: GatewayNode(
+                GatewayConfig(data_dir=tmp_path / "busy", rtmp_addr=None, http_addr=status.http, cli_addr=None,
+                              orch_addrs=(addr,)), NetworkBroadcaster(GatewayConfig(data_dir=tmp_path / "busy")))
+            await pilot.press("G")
+            await settle(pilot)
+            assert console_services.gateway is None
+            shown = plain_text(screen.query_one("#gateway-status", Static), 300)
+            assert "error    gateway did not start:" in shown and port in shown, shown
+            assert any(e.severity == "error" and "gateway did not start" in e.text for e in app.console_log.entries)
+            assert screen.query_one(DataTable).row_count == 1  # still watching the headless one
     finally:
         headless.stop()
 

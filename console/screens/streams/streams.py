@@ -136,6 +136,7 @@ class StreamsScreen(ConsoleScreen):
         self._funds: FundsRead | None = None
         self._polls = 0
         self._headless: HeadlessRead | None = None  # the last /status read of a headless gateway
+        self._start_error: str | None = None  # why the last G did not start a gateway (until the next G)
         self.checks: list = []  # the self-test's checks so far (core.gateway.selftest.Check)
         self.selftest_state = "idle"  # idle | running | passed | failed
 
@@ -218,6 +219,8 @@ class StreamsScreen(ConsoleScreen):
             ingest.append(f"management http://{status.cli}" if status.cli else "management off")
             grid.add_row("ports", " · ".join(ingest))
             grid.add_row("funds", self._funds_words())
+        if self._start_error and not running:
+            grid.add_row("error", Text(f"gateway did not start: {self._start_error}", style="bold"))
         self.query_one("#gateway-status", Static).update(grid)
 
     def _funds_words(self) -> str:
@@ -384,6 +387,7 @@ class StreamsScreen(ConsoleScreen):
 
     def on_gateway_started(self, message: GatewayStarted) -> None:
         self._funds = None
+        self._start_error = None
         self._poll()
         self._read_funds()
 
@@ -392,8 +396,8 @@ class StreamsScreen(ConsoleScreen):
         self._poll()
 
     def on_gateway_failed(self, message: GatewayFailed) -> None:
+        self._start_error = message.reason
         self._poll()
-        self.query_one("#empty", Static).update(Text(f"gateway did not start: {message.reason}", style="bold"))
 
     # -- the self-test ----------------------------------------------------------------------------
     def action_selftest(self) -> None:
