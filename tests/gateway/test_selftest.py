@@ -1,14 +1,15 @@
 """The operator self-test (core/gateway/selftest.py, `lpc selftest`) against real in-process lpc
 orchestrators on 127.0.0.1: a working one passes every check with real transcodes read back through the
 gateway's HLS; a closed port, a full node and a node priced above the cap fail with words that say what
-to do; the CLI's exit codes and JSON; and whatever the test started is gone afterwards, also when the
-caller stops early."""
+to do; on the seeded devnet a paying self-test sends tickets from a gateway's deposit; the CLI's exit codes
+and JSON; and whatever the test started is gone afterwards, also when the caller stops early."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
@@ -72,7 +73,7 @@ def test_a_full_orchestrator_says_raise_max_sessions(orch_factory):
 
 def test_a_price_above_the_cap_fails_before_any_stream(orch_factory):
     _, addr = orch_factory(price_per_unit=5000)
-    checks = list(selftest.run(addr, max_price=selftest.Fraction(1200)))
+    checks = list(selftest.run(addr, max_price=Fraction(1200)))
     assert [(c.key, c.ok) for c in checks] == [("reach", True), ("address", True), ("price", False)]
     assert "5000 wei per pixel is above 1200" in checks[-1].detail and "lower the price" in checks[-1].hint
 
