@@ -164,3 +164,36 @@ def test_streams_screen_snapshot_no_gateway_and_nothing_to_selftest(console_serv
         assert "no orchestrator to test: start this console's node (x on Sessions) or type an address" in text
 
     assert snap_compare(LivepeerConsole(console_services, poll=False), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_an_on_chain_gateway_shows_its_deposit_and_reserve(console_services, tmp_path):
+    """The console's gateway pays from the seeded gateway's TicketBroker deposit: the panel reads the deposit
+    and reserve from the chain (a worker) as they are on chain."""
+    from chain.devnet.accounts import dev_account
+    from chain.services.deposit import load_sender
+    from chain.services.gateway_chain import Web3GatewayChain
+
+    gateway_key = dev_account(50)  # the devnet's seeded gateway, with a deposit and a reserve
+    on_chain = load_sender(console_services.client, gateway_key.address)
+    assert on_chain.deposit > 0
+
+    def make():
+        config = GatewayConfig(data_dir=tmp_path / "paying", offchain=False, rtmp_addr=None, http_addr="127.0.0.1:0",
+                               cli_addr=None, orch_addrs=("127.0.0.1:9",))
+        return GatewayNode(config, NetworkBroadcaster(config, onchain=Web3GatewayChain(console_services.client,
+                                                                                       gateway_key)))
+
+    console_services.gateway_factory = make
+    console_services.headless_gateway = "127.0.0.1:9"
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        screen = app.screen
+        words = await wait_until(pilot, lambda: "deposit " in (t := plain_text(screen.query_one("#gateway-status", Static),
+                                                                                 300)) and t, "the deposit read")
+        assert f"deposit {on_chain.deposit:,} wei (0 wei redeemed from it since the gateway started)" in words
+        assert f"reserve {on_chain.reserve:,} wei" in words

@@ -134,6 +134,7 @@ class StreamsScreen(ConsoleScreen):
         self._views: tuple = ()
         self._preview_key: tuple[str, int] | None = None
         self._funds: FundsRead | None = None
+        self._funds_first: FundsRead | None = None  # the first read after the gateway started: what drained since
         self._polls = 0
         self._headless: HeadlessRead | None = None  # the last /status read of a headless gateway
         self._start_error: str | None = None  # why the last G did not start a gateway (until the next G)
@@ -232,7 +233,11 @@ class StreamsScreen(ConsoleScreen):
         if funds.deposit is None:
             return "offchain: no deposit"
         paid = sum(r.paid_wei for v in self._views for r in v.recent)
-        return f"deposit {funds.deposit:,} wei · reserve {funds.reserve:,} wei · paid this session {paid:,} wei (EV)"
+        first = self._funds_first
+        drained = (f" ({first.deposit - funds.deposit:,} wei redeemed from it since the gateway started)"
+                   if first is not None and first.deposit is not None else "")
+        return (f"deposit {funds.deposit:,} wei{drained} · reserve {funds.reserve:,} wei · tickets sent for the "
+                f"segments shown: {paid:,} wei (expected value)")
 
     def _selected(self):
         table = self.query_one(DataTable)
@@ -360,6 +365,8 @@ class StreamsScreen(ConsoleScreen):
 
     def on_funds_read(self, message: FundsRead) -> None:
         self._funds = message
+        if self._funds_first is None and message.deposit is not None:
+            self._funds_first = message
         self._poll()
 
     # -- the gateway: started and stopped in a worker, adopted on the UI thread -------------------
@@ -386,13 +393,13 @@ class StreamsScreen(ConsoleScreen):
         self.post_message(GatewayStarted(status.http, status.rtmp))
 
     def on_gateway_started(self, message: GatewayStarted) -> None:
-        self._funds = None
+        self._funds = self._funds_first = None
         self._start_error = None
         self._poll()
         self._read_funds()
 
     def on_gateway_stopped(self, message: GatewayStopped) -> None:
-        self._funds = None
+        self._funds = self._funds_first = None
         self._poll()
 
     def on_gateway_failed(self, message: GatewayFailed) -> None:
