@@ -74,6 +74,8 @@ SCREENS = (
                 "console.screens.governance.governance:GovernanceScreen"),
     ScreenEntry("deposit", "Deposit", "Gateway side: TicketBroker deposit and reserve — fund, unlock, withdraw",
                 "console.screens.deposit.deposit:DepositScreen"),
+    ScreenEntry("streams", "Streams", "The console's gateway: live streams, latency, pool, previews, self-test",
+                "console.screens.streams.streams:StreamsScreen"),
     ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", "console.screens.settings.settings:SettingsScreen"),
 )
 
@@ -98,6 +100,7 @@ class LivepeerConsole(NodeHost, App):
         Binding("v", "show('governance')", "Gov", id="app.governance", show=False),
         Binding("y", "show('deposit')", "Deposit", id="app.deposit", show=False),
         Binding("comma", "show('settings')", "Settings", id="app.settings", show=False),
+        Binding("i", "show('streams')", "Live", id="app.streams", show=False),
         Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys", show=False),
         Binding("r", "refresh", "Refresh", id="app.refresh"),

@@ -25,7 +25,7 @@ class LazyCommands(click.Group):
         if self._loaded:
             return
         self._loaded = True
-        from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, wallet
+        from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, selftest, wallet
 
         for command in (
             devnet.devnet,
@@ -33,6 +33,7 @@ class LazyCommands(click.Group):
             node.node,
             wallet.wallet,
             gpu.gpu,
+            selftest.selftest,
             *chain_cmds.COMMANDS, *payments_cmds.COMMANDS,
         ):
             self.add_command(command)

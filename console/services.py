@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chain.tx import Journal, Signer
     from chain.wallet import Wallet
     from core.composition import AssembledNode, OnchainParts
+    from core.gateway.node import GatewayNode, GatewayStatus
     from core.node import Node
     from core.node.status import NodeStatus
     from core.store.journal import JournalEntry
@@ -40,6 +41,10 @@ class ConsoleServices:
     is_orchestrator: Callable[[], bool] | None = None
     journal_factory: Callable[[], Journal] | None = None  # -> the SQL journal of the data dir
     wallet_factory: Callable[[], Wallet] | None = None  # None: the OS keyring's wallet
+    # the in-process gateway the Streams screen starts (None: core.composition.assemble_gateway of the settings)
+    gateway_factory: Callable[[], GatewayNode] | None = None
+    gateway: GatewayNode | None = None  # the in-process gateway once started (changed on the UI thread only)
+    headless_gateway: str | None = None  # management API of a headless gateway to watch (None: [gateway].cli_addr)
     _journal: Journal | None = None
     _wallet: Wallet | None = None
     _client: ChainClient | None = None
@@ -94,7 +99,91 @@ class ConsoleServices:
         if parts is not None:
             parts.store.close()
 
+    # -- the gateway: built and started in a worker, adopted and released on the UI thread ---------
+    def launch_gateway(self) -> tuple[GatewayNode, GatewayStatus]:
+        """Build and start a gateway (blocking until it listens; call from a worker). It is not this
+        console's gateway until `adopt_gateway` (UI thread); when it does not start, it is stopped."""
+        built = (self.gateway_factory or self._assemble_gateway)()
+        try:
+            return built, built.start()
+        except BaseException:
+            built.stop()
+            raise
+
+    def _assemble_gateway(self) -> GatewayNode:
+        """The settings' gateway (`[gateway]`, as `lpc node --gateway` builds it); with no orchestrator
+        configured, offchain, it uses this console's own node when that runs."""
+        from core.composition import assemble_gateway
+
+        overrides = {}
+        gw = self.settings.gateway
+        own = self.own_orchestrator()
+        if gw.offchain and not gw.orch_addrs and not gw.orch_webhook_url and own:
+            overrides["orch_addrs"] = (own,)
+        return assemble_gateway(self.settings, overrides, signer=lambda: self.signer_for(self.account))
+
+    def adopt_gateway(self, gateway: GatewayNode) -> None:
+        """Make a started gateway this console's (UI thread); a previous one is stopped."""
+        if self.gateway is not None and self.gateway is not gateway:
+            self.release_gateway()
+        self.gateway = gateway
+
+    def release_gateway(self) -> None:
+        """Forget the gateway (UI thread), stopping it (its ports close, its streams end)."""
+        gateway, self.gateway = self.gateway, None
+        if gateway is not None:
+            gateway.stop()
+
+    def gateway_funds(self):
+        """The on-chain gateway's TicketBroker funds (`deposit`, `reserve`, wei) or None offchain / when
+        none runs. Reads the chain: call from a worker. The broadcaster keeps its chain port on its payer
+        (core.gateway.onchain.OnchainPayer.chain); an offchain one has none."""
+        gateway = self.gateway
+        chain = getattr(getattr(getattr(gateway, "broadcaster", None), "_payer", None), "chain", None)
+        return chain.sender_funds() if chain is not None else None
+
+    def gateway_segment(self, manifest_id: str, rendition: str, seq: int) -> bytes | None:
+        """The bytes of one segment the console's gateway holds for HLS (None when gone or none runs)."""
+        gateway = self.gateway
+        return gateway.playlists.segment(manifest_id, rendition, seq) if gateway is not None else None
+
+    def headless_gateway_addr(self) -> str | None:
+        """Where a headless `lpc node --gateway` of this installation answers /status (its -cliAddr)."""
+        return self.headless_gateway or self.settings.gateway.cli_addr
+
+    def headless_streams(self):
+        """The live streams of the headless gateway (core.gateway.status_client.read_streams; a socket:
+        call from a worker). StatusUnavailable when none answers."""
+        from core.gateway.status_client import StatusUnavailable, read_streams
+
+        addr = self.headless_gateway_addr()
+        if not addr:
+            raise StatusUnavailable("no management address configured ([gateway] cli_addr)")
+        return read_streams(addr)
+
+    def selftest_chain(self):
+        """What the self-test pays with: None while the gateway settings are offchain ([gateway] offchain),
+        else the on-chain gateway of this console's account (its wallet key). From a worker (it reads the
+        chain); raises with what to do when there is no account or key."""
+        if self.settings.gateway.offchain:
+            return None
+        from chain.services.gateway_chain import Web3GatewayChain
+
+        return Web3GatewayChain(self.client, self.signer_for(self.account))
+
+    def own_orchestrator(self) -> str | None:
+        """host:port of this console's running node's service port (what the self-test defaults to)."""
+        node = self.node
+        if node is None:
+            return None
+        status = node.status()
+        if not status.running or not status.listening:
+            return None
+        host, _, port = status.listening.rpartition(":")
+        return f"{'127.0.0.1' if host in ('', '0.0.0.0', '[::]', '::') else host}:{port}"
+
     def close(self) -> None:
+        self.release_gateway()
         self.release_node()
         if self._gpu_monitor is not None:
             self._gpu_monitor.close()

@@ -33,6 +33,7 @@ MARKER = {
     "orchestrator": "Before you change rates",
     "governance": "Treasury proposals",
     "deposit": "Add to deposit",
+    "streams": "Self-test (T)",
     "settings": "RPC URL",
 }
 
