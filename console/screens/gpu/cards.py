@@ -1,4 +1,6 @@
-"""The GPU screen's parts: a card per GPU, and the host figures shown instead when there is no GPU.
+"""The GPU screen's parts: the host figures shown when there is no GPU, and the formatting the cards share.
+
+A card per GPU is `DeviceCard` in device_card.py; the processes table is process_table.py.
 
 Widgets here only display what they are given (attributes down): the screen passes each one the
 newest snapshot and the monitor's history. Layout and colours are in gpu.tcss.
@@ -70,118 +72,6 @@ class MetricCell(Horizontal):
     def show(self, value: str, trace: Sequence[float | None], *, high: float | None = None) -> None:
         show_text(self._value, value)  # fixed size: no relayout per sample
         self._trace.set_trace(trace, high=high)
-
-
-class DeviceCard(Vertical):
-    """One GPU: utilisation, memory, temperature and power over time; codecs; clocks; alerts; loss."""
-
-    def __init__(self, index: int, *, compact: bool = False) -> None:
-        super().__init__(id=f"gpu-{index}", classes="card device")
-        self.index = index
-        self.compact = compact  # half-width card (three GPUs or more): shorter readings, no PCIe
-        self.border_title = f"GPU {index}"
-
-    def compose(self) -> ComposeResult:
-        # the parts are kept, not queried per sample
-        self._util = MetricCell("util", id="util")
-        self._memory = MetricCell("mem" if self.compact else "memory", id="memory")
-        self._temperature = MetricCell("temp", low=TEMPERATURE_SCALE[0], high=TEMPERATURE_SCALE[1], id="temperature")
-        self._power = MetricCell("power", id="power")
-        self._codec = Static("", id="codec", classes="line")
-        self._clocks = Static("", id="clocks", classes="line")
-        self._lost = Static("", id="lost", classes="line")
-        with Horizontal(classes="metrics"):
-            yield self._util
-            yield self._memory
-        with Horizontal(classes="metrics"):
-            yield self._temperature
-            yield self._power
-        yield self._codec
-        yield self._clocks
-        yield self._lost
-
-    def show(self, d: DeviceSnapshot, history: Sequence[DeviceSnapshot], alerts: dict[str, str]) -> None:
-        lost = d.status == "lost"
-        name = "" if d.name is NA else f" · {d.name}"
-        title = f"GPU {d.index}{name}" + (" · LOST" if lost else "")
-        self.set_class(lost, "-lost")
-        self.set_class(bool(alerts) and not lost, "-alert")
-        if lost:
-            subtitle = "✖ lost: no readings"
-        elif alerts:
-            subtitle = "⚠ " + " · ".join(alerts.values())
-        else:
-            subtitle = "" if d.bus_id is NA else str(d.bus_id)
-        if (title, subtitle) != (self.border_title, self.border_subtitle):
-            self.border_title, self.border_subtitle = title, subtitle
-
-        limit = next((h.power_limit_w for h in reversed(history) if h.power_limit_w is not NA), NA)
-        self._util.show(
-            "—" if lost else pct(d.gpu_util_pct), [num(h.gpu_util_pct) for h in history]
-        )
-        if lost:
-            memory = "—"
-        elif d.memory_pct is NA:
-            memory = "N/A"
-        elif self.compact:
-            memory = f"{d.memory_pct:.0f} % {d.memory_used_bytes / GIB:.0f}/{d.memory_total_bytes / GIB:.0f}G"
-        else:
-            memory = f"{d.memory_pct:.0f} % {gib(d.memory_used_bytes)}/{gib(d.memory_total_bytes)} GiB"
-        self._memory.show(memory, [num(h.memory_pct) for h in history])
-        self._temperature.show(
-            "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C"),
-            [num(h.temperature_c) for h in history],
-        )
-        power = "—" if lost else (
-            "N/A" if d.power_draw_w is NA else f"{d.power_draw_w:.0f}" + ("" if limit is NA else f"/{limit:.0f}") + " W"
-        )
-        self._power.show(
-            power, [num(h.power_draw_w) for h in history], high=None if limit is NA else float(limit)
-        )
-        if lost:
-            show_text(self._lost, self._lost_text(d, history))
-            return
-        show_text(self._codec, self._codec_text(d, pcie=not self.compact))
-        show_text(self._clocks, self._clocks_text(d, "throttling" in alerts))
-
-    @staticmethod
-    def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
-        parts = [f"NVENC [b]{pct(d.encoder_util_pct)}[/]", f"NVDEC [b]{pct(d.decoder_util_pct)}[/]"]
-        if d.encoder_sessions is not NA:
-            latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
-            parts.append(f"{d.encoder_sessions} sessions {d.encoder_fps} fps{latency}")
-        if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
-            parts.append(f"PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s")
-        return Content.from_markup(" · ".join(parts))
-
-    @staticmethod
-    def _clocks_text(d: DeviceSnapshot, alerting: bool) -> Content:
-        # Most telling first: a narrow card cuts the end off.
-        clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
-        if d.clock_graphics_max_mhz is not NA:
-            clock += f"/{d.clock_graphics_max_mhz}"
-        words = throttle_words(d.throttle_reasons)
-        parts = [
-            f"{d.performance_state} {clock} MHz",
-            f"[$warning b]{words}[/]" if alerting else f"[$muted-text]{words}[/]",
-        ]
-        if d.ecc_errors_uncorrected:
-            parts.append(f"[$error b]ECC {d.ecc_errors_uncorrected} uncorrected[/]")
-        parts.append(f"mem {d.clock_mem_mhz} MHz")
-        if d.fan_pct is not NA:
-            parts.append(f"fan {d.fan_pct} %")
-        return Content.from_markup(" · ".join(parts))
-
-    @staticmethod
-    def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
-        last = next((h for h in reversed(history) if h.status == "ok"), None)
-        seen = ""
-        if last is not None:
-            seen = (
-                f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
-                f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
-            )
-        return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
 
 
 class CoreCell(Horizontal):

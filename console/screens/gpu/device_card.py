@@ -1,0 +1,291 @@
+"""`DeviceCard`: one GPU drawn as a single widget with the Line API, redrawing only the lines that changed.
+
+A card shows utilisation, memory, temperature and power (label, newest reading, fixed-scale trace),
+then NVENC/NVDEC and the clocks; a lost GPU shows why and its last reading instead of those two.
+It used to be ~20 widgets (cells, labels, sparklines, lines); with 8 GPUs at 2 Hz the compositor then
+rendered ~180 widgets a frame. Now each content line is described by a small hashable spec (the text
+and the trace columns it shows); a sample recomputes the specs, and only lines whose spec changed
+are rebuilt and refreshed (`refresh(Region)`), so a steady reading costs nothing and a moving one
+costs its own line.
+
+Layout follows the number of GPUs (`count`), as the separate widgets did:
+  1 GPU    the four metrics stacked, full width, each 3 lines tall;
+  2 GPUs   two metrics a row, each 2 lines tall;
+  3 or more  two metrics a row, 1 line each, in half-width cards (shorter readings, no PCIe).
+A metric's cell is `width: 1fr` with a right margin, split the way Textual's horizontal layout splits
+fractions, so the picture is the one the widget version drew. Colours are component classes of the
+card (gpu.tcss), so themes apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.content import Content
+from textual.geometry import Region, Size
+from textual.markup import escape
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions
+from textual.widget import Widget
+
+from console.screens.gpu.cards import GIB, TEMPERATURE_SCALE, gib, num, pct, throttle_words
+from console.screens.gpu.trace import BARS, Column, shades, trace_columns, trace_row
+from gpu import NA, DeviceSnapshot
+
+METRICS = ("util", "memory", "temperature", "power")
+_NOWRAP = {"text_wrap": "nowrap", "text_overflow": "ellipsis"}
+_WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}
+
+# A line spec: a tuple of parts, each ("text", content, width, style name), ("trace", metric,
+# columns, row), ("gap", width) or ("wrapped", content, line index). Equal specs draw equal lines.
+Spec = tuple[tuple[Any, ...], ...]
+
+
+def split_fr(width: int, cells: int, margin: int) -> list[int]:
+    """Widths of `cells` cells of 1fr, each followed by `margin`, in `width` (Textual's rounding)."""
+    unit = Fraction(max(0, width - cells * margin), cells)
+    widths, x = [], Fraction(0)
+    for _ in range(cells):
+        widths.append(int(x + unit) - int(x))
+        x += unit + margin
+    return widths
+
+
+class DeviceCard(Widget):
+    """One GPU: utilisation, memory, temperature and power over time; codecs; clocks; alerts; loss."""
+
+    COMPONENT_CLASSES = {
+        "device-card--label",
+        "device-card--value",
+        "device-card--trace",
+        *(f"device-card--{m}-{end}" for m in METRICS for end in ("low", "high")),
+    }
+
+    def __init__(self, index: int, *, count: int = 1) -> None:
+        super().__init__(id=f"gpu-{index}", classes="card device")
+        self.index = index
+        self.count = count
+        self.compact = count > 2  # half-width card: shorter readings, no PCIe
+        self.stacked = count == 1  # one GPU: the four metrics one under another
+        self.metric_height = 3 if count == 1 else 2 if count == 2 else 1
+        self.label_width = 6 if self.compact else 7
+        self.value_width = 12 if self.compact else 22
+        self.margin = 0 if self.stacked else 1 if self.compact else 2
+        self.border_title = f"GPU {index}"
+        self._shown: tuple[Any, ...] | None = None  # what show() was given last
+        self._specs: list[Spec] = []
+        self._strips: list[Strip | None] = []
+        self._styles: dict[str, Any] | None = None  # resolved from the component classes
+        self._wrapped: dict[tuple[Content, int], list[Strip]] = {}
+
+    # -- what is shown -----------------------------------------------------------------------------
+
+    @property
+    def line_count(self) -> int:
+        metric_rows = 4 if self.stacked else 2
+        return metric_rows * self.metric_height + 2  # + codec and clocks, or the two lost lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.line_count
+
+    def show(self, d: DeviceSnapshot, history: Sequence[DeviceSnapshot], alerts: dict[str, str]) -> None:
+        lost = d.status == "lost"
+        name = "" if d.name is NA else f" · {d.name}"
+        title = f"GPU {d.index}{name}" + (" · LOST" if lost else "")
+        self.set_class(lost, "-lost")
+        self.set_class(bool(alerts) and not lost, "-alert")
+        if lost:
+            subtitle = "✖ lost: no readings"
+        elif alerts:
+            subtitle = "⚠ " + " · ".join(alerts.values())
+        else:
+            subtitle = "" if d.bus_id is NA else str(d.bus_id)
+        if (title, subtitle) != (self.border_title, self.border_subtitle):
+            self.border_title, self.border_subtitle = title, subtitle
+        self._shown = (d, history, "throttling" in alerts)
+        self._update_lines()
+
+    def text(self) -> str:
+        """The card's content as plain text, line by line (what a person reads on it)."""
+        return "\n".join(self.render_line(y).text for y in range(len(self._specs)))
+
+    # -- lines ------------------------------------------------------------------------------------
+
+    def _update_lines(self, *, everything: bool = False) -> None:
+        width = self.content_size.width
+        if self._shown is None or not width:
+            return
+        specs = self._line_specs(width, *self._shown)
+        if everything or len(specs) != len(self._specs):
+            self._specs, self._strips = specs, [None] * len(specs)
+            self._wrapped.clear()
+            self.refresh()
+            return
+        for y, (new, old) in enumerate(zip(specs, self._specs)):
+            if new != old:
+                self._specs[y] = new
+                self._strips[y] = None
+                self.refresh(Region(0, y, width, 1))
+
+    def on_resize(self) -> None:
+        self._update_lines(everything=True)
+
+    def notify_style_update(self) -> None:
+        self._styles = None  # classes, theme or stylesheet changed: resolve the colours again
+        self._strips = [None] * len(self._specs)
+        self._wrapped.clear()
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        if y >= len(self._specs):
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips[y]
+        if strip is None or strip.cell_length != width:
+            strip = self._strips[y] = self._build(self._specs[y], width)
+        return strip
+
+    def _line_specs(self, width: int, d: DeviceSnapshot, history: Sequence[DeviceSnapshot], throttling: bool) -> list[Spec]:
+        lost = d.status == "lost"
+        limit = next((h.power_limit_w for h in reversed(history) if h.power_limit_w is not NA), NA)
+        if lost:
+            memory = "—"
+        elif d.memory_pct is NA:
+            memory = "N/A"
+        elif self.compact:
+            memory = f"{d.memory_pct:.0f} % {d.memory_used_bytes / GIB:.0f}/{d.memory_total_bytes / GIB:.0f}G"
+        else:
+            memory = f"{d.memory_pct:.0f} % {gib(d.memory_used_bytes)}/{gib(d.memory_total_bytes)} GiB"
+        power = "—" if lost else (
+            "N/A" if d.power_draw_w is NA else f"{d.power_draw_w:.0f}" + ("" if limit is NA else f"/{limit:.0f}") + " W"
+        )
+        metrics: list[tuple[str, str, str, Callable[[DeviceSnapshot], object], float, float]] = [
+            ("util", "util", "—" if lost else pct(d.gpu_util_pct), lambda h: h.gpu_util_pct, 0.0, 100.0),
+            ("memory", "mem" if self.compact else "memory", memory, lambda h: h.memory_pct, 0.0, 100.0),
+            ("temperature", "temp", "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C"),
+             lambda h: h.temperature_c, *TEMPERATURE_SCALE),
+            ("power", "power", power, lambda h: h.power_draw_w, 0.0, 100.0 if limit is NA else float(limit)),
+        ]
+        per_row = 1 if self.stacked else 2
+        cell_widths = split_fr(width, per_row, self.margin)
+        height = self.metric_height
+        specs: list[Spec] = []
+        for start in range(0, 4, per_row):
+            cells = []
+            for (metric, label, value, field, low, high), cell_width in zip(metrics[start:start + per_row], cell_widths):
+                trace_width = max(0, cell_width - self.label_width - self.value_width)
+                recent = history[-trace_width:] if trace_width else ()
+                columns = trace_columns([num(field(h)) for h in recent], trace_width, low, high, len(BARS) * height)
+                cells.append((metric, label, value, cell_width, trace_width, columns))
+            for line in range(height):
+                parts: list[tuple[Any, ...]] = []
+                for metric, label, value, cell_width, trace_width, columns in cells:
+                    label_width = min(self.label_width, cell_width)
+                    value_width = min(self.value_width, cell_width - label_width)
+                    parts.append(("text", label if line == 0 else "", label_width, "label"))
+                    parts.append(("text", value if line == 0 else "", value_width, "value"))
+                    parts.append(("trace", metric, columns, height - 1 - line))
+                    parts.append(("gap", self.margin))
+                specs.append(tuple(parts))
+        if lost:
+            lost_text = self._lost_text(d, history)
+            specs += [(("wrapped", lost_text, 0),), (("wrapped", lost_text, 1),)]
+        else:
+            specs.append((("text", self._codec_text(d, pcie=not self.compact), width, "line"),))
+            specs.append((("text", self._clocks_text(d, throttling), width, "line"),))
+        return specs
+
+    # -- drawing ----------------------------------------------------------------------------------
+
+    def _resolved(self) -> dict[str, Any]:
+        if self._styles is None:
+            visual = self.visual_style
+            _, background = self.background_colors
+            trace_background = background + self.get_component_styles("device-card--trace").background
+            trace_base = self.rich_style + RichStyle(bgcolor=trace_background.rich_color)
+            styles: dict[str, Any] = {
+                "line": visual,
+                "label": self.get_visual_style("device-card--label"),
+                "value": self.get_visual_style("device-card--value"),
+                "blank": trace_base,
+                "pad": RichStyle(bgcolor=background.rich_color),  # what is left of a text's width, as a Static pads
+            }
+            for metric in METRICS:
+                low = (trace_background + self.get_component_styles(f"device-card--{metric}-low").color).rich_color
+                high = (trace_background + self.get_component_styles(f"device-card--{metric}-high").color).rich_color
+                styles[metric] = shades(low, high, trace_base)
+            self._styles = styles
+        return self._styles
+
+    def _build(self, spec: Spec, width: int) -> Strip:
+        styles = self._resolved()
+        segments: list[Segment] = []
+        for part in spec:
+            kind = part[0]
+            if kind == "text":
+                _, text, text_width, style = part
+                if text_width > 0:
+                    content = text if isinstance(text, Content) else Content(text)
+                    strips = content.render_strips(text_width, 1, styles[style], RenderOptions(Style.parse, _NOWRAP))
+                    line = strips[0] if strips else Strip.blank(text_width)
+                    segments += line.adjust_cell_length(text_width, styles["pad"])
+            elif kind == "trace":
+                _, metric, columns, row = part
+                segments += trace_row(columns, row, styles[metric], styles["blank"])
+            elif kind == "gap":
+                if part[1]:
+                    segments.append(Segment(" " * part[1], styles["pad"]))
+            else:  # "wrapped": one line of text wrapped over several
+                _, content, index = part
+                key = (content, width)
+                if key not in self._wrapped:
+                    self._wrapped[key] = content.render_strips(width, None, styles["line"], RenderOptions(Style.parse, _WRAP))
+                lines = self._wrapped[key]
+                segments += lines[index] if index < len(lines) else Strip.blank(width)
+        return Strip(segments).adjust_cell_length(width, styles["pad"])
+
+    # -- words ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
+        parts = [f"NVENC [b]{pct(d.encoder_util_pct)}[/]", f"NVDEC [b]{pct(d.decoder_util_pct)}[/]"]
+        if d.encoder_sessions is not NA:
+            latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
+            parts.append(f"{d.encoder_sessions} sessions {d.encoder_fps} fps{latency}")
+        if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
+            parts.append(f"PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s")
+        return Content.from_markup(" · ".join(parts))
+
+    @staticmethod
+    def _clocks_text(d: DeviceSnapshot, alerting: bool) -> Content:
+        # Most telling first: a narrow card cuts the end off.
+        clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
+        if d.clock_graphics_max_mhz is not NA:
+            clock += f"/{d.clock_graphics_max_mhz}"
+        words = throttle_words(d.throttle_reasons)
+        parts = [
+            f"{d.performance_state} {clock} MHz",
+            f"[$warning b]{words}[/]" if alerting else f"[$muted-text]{words}[/]",
+        ]
+        if d.ecc_errors_uncorrected:
+            parts.append(f"[$error b]ECC {d.ecc_errors_uncorrected} uncorrected[/]")
+        parts.append(f"mem {d.clock_mem_mhz} MHz")
+        if d.fan_pct is not NA:
+            parts.append(f"fan {d.fan_pct} %")
+        return Content.from_markup(" · ".join(parts))
+
+    @staticmethod
+    def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
+        last = next((h for h in reversed(history) if h.status == "ok"), None)
+        seen = ""
+        if last is not None:
+            seen = (
+                f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
+                f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
+            )
+        return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
