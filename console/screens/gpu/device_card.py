@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.content import Content
@@ -38,12 +39,43 @@ from console.screens.gpu.trace import BARS, Column, shades, trace_columns, trace
 from gpu import NA, DeviceSnapshot
 
 METRICS = ("util", "memory", "temperature", "power")
-_NOWRAP = {"text_wrap": "nowrap", "text_overflow": "ellipsis"}
 _WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}
 
-# A line spec: a tuple of parts, each ("text", content, width, style name), ("trace", metric,
-# columns, row), ("gap", width) or ("wrapped", content, line index). Equal specs draw equal lines.
+# A line spec: a tuple of parts, each ("runs", ((text, style name), ...), width, ellipsis),
+# ("trace", metric, columns, row), ("gap", width) or ("wrapped", content, line index).
+# Equal specs draw equal lines.
 Spec = tuple[tuple[Any, ...], ...]
+Runs = tuple[tuple[str, str], ...]
+# the styles a run can name, as markup over the card's own style (label and value are component classes)
+RUN_STYLES = {"bold": "bold", "muted": "$muted-text", "warning": "$warning bold", "error": "$error bold"}
+
+
+def runs_segments(runs: Runs, width: int, styles: dict[str, RichStyle], pad: RichStyle, *, ellipsis: bool) -> list[Segment]:
+    """`runs` in exactly `width` cells: padded with `pad`, or cut (ending in "…" with `ellipsis`).
+
+    Cut as Textual cuts a `text-wrap: nowrap` line: with `text-overflow: ellipsis` the last cell
+    becomes "…" in the style of the run it falls in.
+    """
+    segments: list[Segment] = []
+    room = width
+    total = sum(cell_len(text) for text, _ in runs)
+    cut = total > width
+    for text, style in runs:
+        length = cell_len(text)
+        if cut and length >= room:
+            if ellipsis and room:
+                text = set_cell_size(text, room - 1) + "…"
+            else:
+                text = set_cell_size(text, room)
+            if text:
+                segments.append(Segment(text, styles[style]))
+            return segments
+        if text:
+            segments.append(Segment(text, styles[style]))
+        room -= length
+    if room:
+        segments.append(Segment(" " * room, pad))
+    return segments
 
 
 def split_fr(width: int, cells: int, margin: int) -> list[int]:
@@ -126,11 +158,12 @@ class DeviceCard(Widget):
             self._wrapped.clear()
             self.refresh()
             return
-        for y, (new, old) in enumerate(zip(specs, self._specs)):
-            if new != old:
-                self._specs[y] = new
-                self._strips[y] = None
-                self.refresh(Region(0, y, width, 1))
+        changed = [y for y, (new, old) in enumerate(zip(specs, self._specs)) if new != old]
+        for y in changed:
+            self._strips[y] = None
+        self._specs = specs
+        if changed:  # one refresh for the lines that changed
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def on_resize(self) -> None:
         self._update_lines(everything=True)
@@ -187,8 +220,8 @@ class DeviceCard(Widget):
                 for metric, label, value, cell_width, trace_width, columns in cells:
                     label_width = min(self.label_width, cell_width)
                     value_width = min(self.value_width, cell_width - label_width)
-                    parts.append(("text", label if line == 0 else "", label_width, "label"))
-                    parts.append(("text", value if line == 0 else "", value_width, "value"))
+                    parts.append(("runs", ((label if line == 0 else "", "label"),), label_width, False))
+                    parts.append(("runs", ((value if line == 0 else "", "value"),), value_width, False))
                     parts.append(("trace", metric, columns, height - 1 - line))
                     parts.append(("gap", self.margin))
                 specs.append(tuple(parts))
@@ -196,8 +229,8 @@ class DeviceCard(Widget):
             lost_text = self._lost_text(d, history)
             specs += [(("wrapped", lost_text, 0),), (("wrapped", lost_text, 1),)]
         else:
-            specs.append((("text", self._codec_text(d, pcie=not self.compact), width, "line"),))
-            specs.append((("text", self._clocks_text(d, throttling), width, "line"),))
+            specs.append((("runs", self._codec_runs(d, pcie=not self.compact), width, True),))
+            specs.append((("runs", self._clocks_runs(d, throttling), width, True),))
         return specs
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -208,10 +241,15 @@ class DeviceCard(Widget):
             _, background = self.background_colors
             trace_background = background + self.get_component_styles("device-card--trace").background
             trace_base = self.rich_style + RichStyle(bgcolor=trace_background.rich_color)
+            runs = {
+                "line": visual.rich_style,
+                "label": self.get_visual_style("device-card--label").rich_style,
+                "value": self.get_visual_style("device-card--value").rich_style,
+                **{name: (visual + Style.parse(markup)).rich_style for name, markup in RUN_STYLES.items()},
+            }
             styles: dict[str, Any] = {
                 "line": visual,
-                "label": self.get_visual_style("device-card--label"),
-                "value": self.get_visual_style("device-card--value"),
+                "runs": runs,
                 "blank": trace_base,
                 "pad": RichStyle(bgcolor=background.rich_color),  # what is left of a text's width, as a Static pads
             }
@@ -227,13 +265,10 @@ class DeviceCard(Widget):
         segments: list[Segment] = []
         for part in spec:
             kind = part[0]
-            if kind == "text":
-                _, text, text_width, style = part
+            if kind == "runs":
+                _, runs, text_width, ellipsis = part
                 if text_width > 0:
-                    content = text if isinstance(text, Content) else Content(text)
-                    strips = content.render_strips(text_width, 1, styles[style], RenderOptions(Style.parse, _NOWRAP))
-                    line = strips[0] if strips else Strip.blank(text_width)
-                    segments += line.adjust_cell_length(text_width, styles["pad"])
+                    segments += runs_segments(runs, text_width, styles["runs"], styles["pad"], ellipsis=ellipsis)
             elif kind == "trace":
                 _, metric, columns, row = part
                 segments += trace_row(columns, row, styles[metric], styles["blank"])
@@ -252,32 +287,32 @@ class DeviceCard(Widget):
     # -- words ------------------------------------------------------------------------------------
 
     @staticmethod
-    def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
-        parts = [f"NVENC [b]{pct(d.encoder_util_pct)}[/]", f"NVDEC [b]{pct(d.decoder_util_pct)}[/]"]
+    def _codec_runs(d: DeviceSnapshot, *, pcie: bool) -> Runs:
+        runs = [("NVENC ", "line"), (pct(d.encoder_util_pct), "bold"), (" · NVDEC ", "line"), (pct(d.decoder_util_pct), "bold")]
         if d.encoder_sessions is not NA:
             latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
-            parts.append(f"{d.encoder_sessions} sessions {d.encoder_fps} fps{latency}")
+            runs.append((f" · {d.encoder_sessions} sessions {d.encoder_fps} fps{latency}", "line"))
         if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
-            parts.append(f"PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s")
-        return Content.from_markup(" · ".join(parts))
+            runs.append((f" · PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s", "line"))
+        return tuple(runs)
 
     @staticmethod
-    def _clocks_text(d: DeviceSnapshot, alerting: bool) -> Content:
+    def _clocks_runs(d: DeviceSnapshot, alerting: bool) -> Runs:
         # Most telling first: a narrow card cuts the end off.
         clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
         if d.clock_graphics_max_mhz is not NA:
             clock += f"/{d.clock_graphics_max_mhz}"
-        words = throttle_words(d.throttle_reasons)
-        parts = [
-            f"{d.performance_state} {clock} MHz",
-            f"[$warning b]{words}[/]" if alerting else f"[$muted-text]{words}[/]",
+        runs = [
+            (f"{d.performance_state} {clock} MHz · ", "line"),
+            (throttle_words(d.throttle_reasons), "warning" if alerting else "muted"),
         ]
         if d.ecc_errors_uncorrected:
-            parts.append(f"[$error b]ECC {d.ecc_errors_uncorrected} uncorrected[/]")
-        parts.append(f"mem {d.clock_mem_mhz} MHz")
+            runs += [(" · ", "line"), (f"ECC {d.ecc_errors_uncorrected} uncorrected", "error")]
+        tail = f" · mem {d.clock_mem_mhz} MHz"
         if d.fan_pct is not NA:
-            parts.append(f"fan {d.fan_pct} %")
-        return Content.from_markup(" · ".join(parts))
+            tail += f" · fan {d.fan_pct} %"
+        runs.append((tail, "line"))
+        return tuple(runs)
 
     @staticmethod
     def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:

@@ -15,7 +15,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -61,6 +61,8 @@ class ProcessTable(ScrollView):
         self._rows: list[Row] = []
         self._lines: dict[tuple[int, int], Strip] = {}  # (row index or -1 for the header, width) -> line
         self._table_width = sum(width + 2 * PADDING for _, width, _ in PROCESS_COLUMNS)
+        self._styles: dict[str, tuple[Style, Style, Style]] | None = None  # row kind -> (cell, bold, rest of line)
+        self._base: Style | None = None
 
     @property
     def rows(self) -> Sequence[Row]:
@@ -75,23 +77,45 @@ class ProcessTable(ScrollView):
             self.virtual_size = Size(self._table_width, len(rows) + 1)
             self.refresh()
             return
-        for i, (new, old) in enumerate(zip(rows, self._rows)):
-            if new != old:
-                self._rows[i] = new
-                for key in [k for k in self._lines if k[0] == i]:
-                    del self._lines[key]
-                self.refresh_line(i + 1)
+        changed = [i for i, (new, old) in enumerate(zip(rows, self._rows)) if new != old]
+        if not changed:
+            return
+        self._rows = rows
+        for key in [k for k in self._lines if k[0] in changed]:
+            del self._lines[key]
+        top = self.scroll_offset.y
+        width = max(self.virtual_size.width, self.size.width)
+        # the visible lines only (the header is line 0), in one refresh
+        self.refresh(*(Region(0, i + 1 - top, width, 1) for i in changed if 0 < i + 1 - top < self.size.height))
 
     def notify_style_update(self) -> None:
         self._lines.clear()  # classes, focus, theme or stylesheet changed
+        self._styles = self._base = None
         super().notify_style_update()
+
+    def _row_styles(self, kind: str) -> tuple[Style, Style, Style]:
+        """(cell, bold cell, the rest of the line) for "header", "even-row" or "odd-row", as DataTable draws them."""
+        if self._styles is None:
+            styles = {}
+            for name in ("header", "even-row", "odd-row"):
+                style = self.get_component_styles(f"process-table--{name}").rich_style
+                if style.bgcolor is not None:  # DataTable fades the stripe beyond the last column
+                    faded = Color.from_rich_color(style.bgcolor).blend(self.background_colors[1], factor=0.25)
+                    rest = Style.from_color(style.color, faded.rich_color)
+                else:
+                    rest = Style.from_color(style.color, style.bgcolor)
+                styles[name] = (style, style + Style(bold=True), rest)
+            self._styles = styles
+        return self._styles[kind]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
         index = -1 if y == 0 else y - 1 + scroll_y  # the header stays at the top
+        if self._base is None:
+            self._base = self.rich_style
         if index >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         line_width = max(width, self._table_width)
         key = (index, line_width)
         line = self._lines.get(key)
@@ -101,13 +125,11 @@ class ProcessTable(ScrollView):
 
     def _line(self, index: int, width: int) -> Strip:
         if index == -1:
-            style = self.get_component_styles("process-table--header").rich_style
+            style, bold_style, rest_style = self._row_styles("header")
             cells, bold = tuple(label for label, _, _ in PROCESS_COLUMNS), False
         else:
-            stripe = "process-table--odd-row" if index % 2 else "process-table--even-row"
-            style = self.get_component_styles(stripe).rich_style
+            style, bold_style, rest_style = self._row_styles("odd-row" if index % 2 else "even-row")
             cells, bold = self._rows[index]
-        bold_style = style + Style(bold=True)
         pad = " " * PADDING
         segments = []
         for column, ((_, column_width, right), text) in enumerate(zip(PROCESS_COLUMNS, cells)):
@@ -122,10 +144,5 @@ class ProcessTable(ScrollView):
             segments += [Segment(t, st) for t, st in parts if t]
         rest = width - self._table_width
         if rest > 0:
-            if style.bgcolor is not None:
-                faded = Color.from_rich_color(style.bgcolor).blend(self.background_colors[1], factor=0.25)
-                rest_style = Style.from_color(style.color, faded.rich_color)
-            else:
-                rest_style = Style.from_color(style.color, style.bgcolor)
             segments.append(Segment(" " * rest, rest_style))
-        return Strip(segments).adjust_cell_length(width, self.rich_style).simplify()
+        return Strip(segments, width).simplify()
