@@ -15,7 +15,7 @@ import pytest
 
 from console.app import LivepeerConsole
 from console.screens.gpu.cards import HostView
-from console.screens.gpu.device_card import DeviceCard
+from console.screens.gpu.gpu_card import GpuCard
 from console.screens.gpu.gpu import GpuScreen
 from gpu import GpuMonitor, HostSnapshot
 from gpu.fake_nvml import (
@@ -236,7 +236,7 @@ async def test_temperature_alert_is_logged_once_per_crossing_and_clears_on_recov
     app = LivepeerConsole(services_with(console_services, monitor), poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_gpu_screen(pilot)
-        card = screen.query_one(DeviceCard)
+        card = screen.query_one(GpuCard)
         assert not card.has_class("-alert") and not warnings_about(app, "°C")
 
         nvml.gpus[0].temperature = 86
@@ -281,7 +281,7 @@ async def test_memory_and_throttling_alerts_follow_settings(console_services):
         nvml.gpus[0].throttle_mask = 0x4  # the software power cap is routine at full load: no alert
         monitor.sample()
         await settle(pilot)
-        card = screen.query_one(DeviceCard)
+        card = screen.query_one(GpuCard)
         assert "hardware thermal" not in card.border_subtitle and "memory 97 %" in card.border_subtitle
 
 
@@ -294,9 +294,9 @@ async def test_a_lost_gpu_is_logged_once_as_an_error_and_shown_on_its_card(conso
         await settle(pilot)
         errors = [e.text for e in app.console_log.entries if e.severity == "error"]
         assert len(errors) == 1 and errors[0].startswith("GPU 1 is lost")
-        card = screen.query_one("#gpu-1", DeviceCard)
+        card = screen.query_one("#gpu-1", GpuCard)
         assert card.has_class("-lost") and "LOST" in card.border_title
-        assert not screen.query_one("#gpu-0", DeviceCard).has_class("-lost")
+        assert not screen.query_one("#gpu-0", GpuCard).has_class("-lost")
 
 
 @pytest.mark.parametrize(
@@ -341,7 +341,7 @@ async def test_a_burst_of_samples_collapses_to_the_newest(console_services):
             nvml.gpus[0].gpu_util = util
             monitor.sample()
         await settle(pilot)
-        card = screen.query_one(DeviceCard)
+        card = screen.query_one(GpuCard)
         assert card.text().splitlines()[0].startswith("util   30 % ")
 
 

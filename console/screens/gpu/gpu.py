@@ -21,7 +21,7 @@ from textual.widgets import Static
 from console.screens.base import ConsoleScreen
 from console.screens.gpu.alerts import AlertTracker
 from console.screens.gpu.cards import HostView, pct, show_text
-from console.screens.gpu.device_card import DeviceCard
+from console.screens.gpu.gpu_card import GpuCard
 from console.screens.gpu.process_table import ProcessTable, process_row
 from gpu import NA, GpuSnapshot, ProcessSnapshot
 
@@ -49,7 +49,7 @@ class GpuScreen(ConsoleScreen):
         self._unsubscribe = None
         self._monitor = None
         self._device_count: int | None = None
-        self._cards: list[DeviceCard] = []  # by device index
+        self._cards: list[GpuCard] = []  # by device index
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-row"):
@@ -112,7 +112,7 @@ class GpuScreen(ConsoleScreen):
         self._device_count = count
         devices = self.query_one("#devices", Vertical)
         await devices.remove_children()
-        self._cards = [DeviceCard(i, count=count) for i in range(count)]
+        self._cards = [GpuCard(i, count=count) for i in range(count)]
         await devices.mount_all(self._cards)
         for cls, on_ in (("-one", count == 1), ("-two", count == 2), ("-many", count > 2)):
             self.set_class(on_, cls)

@@ -1,4 +1,4 @@
-"""`DeviceCard`: one GPU drawn as a single widget with the Line API, redrawing only the lines that changed.
+"""`GpuCard`: one GPU drawn as a single widget with the Line API, redrawing only the lines that changed.
 
 A card shows utilisation, memory, temperature and power (label, newest reading, fixed-scale trace),
 then NVENC/NVDEC and the clocks; a lost GPU shows why and its last reading instead of those two.
@@ -28,14 +28,13 @@ from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.content import Content
 from textual.geometry import Region, Size
-from textual.markup import escape
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions
 from textual.widget import Widget
 
-from console.screens.gpu.cards import GIB, TEMPERATURE_SCALE, gib, num, pct, throttle_words
-from console.screens.gpu.trace import BARS, Column, shades, trace_columns, trace_row
+from console.screens.gpu.cards import GIB, RUN_MARKUP, TEMPERATURE_SCALE, Runs, clocks_runs, codec_runs, gib, lost_text, num, pct
+from console.screens.gpu.trace import BARS, shades, trace_columns, trace_row
 from gpu import NA, DeviceSnapshot
 
 METRICS = ("util", "memory", "temperature", "power")
@@ -45,9 +44,6 @@ _WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}
 # ("trace", metric, columns, row), ("gap", width) or ("wrapped", content, line index).
 # Equal specs draw equal lines.
 Spec = tuple[tuple[Any, ...], ...]
-Runs = tuple[tuple[str, str], ...]
-# the styles a run can name, as markup over the card's own style (label and value are component classes)
-RUN_STYLES = {"bold": "bold", "muted": "$muted-text", "warning": "$warning bold", "error": "$error bold"}
 
 
 def runs_segments(runs: Runs, width: int, styles: dict[str, RichStyle], pad: RichStyle, *, ellipsis: bool) -> list[Segment]:
@@ -88,14 +84,14 @@ def split_fr(width: int, cells: int, margin: int) -> list[int]:
     return widths
 
 
-class DeviceCard(Widget):
+class GpuCard(Widget):
     """One GPU: utilisation, memory, temperature and power over time; codecs; clocks; alerts; loss."""
 
     COMPONENT_CLASSES = {
-        "device-card--label",
-        "device-card--value",
-        "device-card--trace",
-        *(f"device-card--{m}-{end}" for m in METRICS for end in ("low", "high")),
+        "gpu-card--label",
+        "gpu-card--value",
+        "gpu-card--trace",
+        *(f"gpu-card--{m}-{end}" for m in METRICS for end in ("low", "high")),
     }
 
     def __init__(self, index: int, *, count: int = 1) -> None:
@@ -226,11 +222,11 @@ class DeviceCard(Widget):
                     parts.append(("gap", self.margin))
                 specs.append(tuple(parts))
         if lost:
-            lost_text = self._lost_text(d, history)
-            specs += [(("wrapped", lost_text, 0),), (("wrapped", lost_text, 1),)]
+            lost_text_ = lost_text(d, history)
+            specs += [(("wrapped", lost_text_, 0),), (("wrapped", lost_text_, 1),)]
         else:
-            specs.append((("runs", self._codec_runs(d, pcie=not self.compact), width, True),))
-            specs.append((("runs", self._clocks_runs(d, throttling), width, True),))
+            specs.append((("runs", codec_runs(d, pcie=not self.compact), width, True),))
+            specs.append((("runs", clocks_runs(d, throttling), width, True),))
         return specs
 
     # -- drawing ----------------------------------------------------------------------------------
@@ -239,13 +235,13 @@ class DeviceCard(Widget):
         if self._styles is None:
             visual = self.visual_style
             _, background = self.background_colors
-            trace_background = background + self.get_component_styles("device-card--trace").background
+            trace_background = background + self.get_component_styles("gpu-card--trace").background
             trace_base = self.rich_style + RichStyle(bgcolor=trace_background.rich_color)
             runs = {
                 "line": visual.rich_style,
-                "label": self.get_visual_style("device-card--label").rich_style,
-                "value": self.get_visual_style("device-card--value").rich_style,
-                **{name: (visual + Style.parse(markup)).rich_style for name, markup in RUN_STYLES.items()},
+                "label": self.get_visual_style("gpu-card--label").rich_style,
+                "value": self.get_visual_style("gpu-card--value").rich_style,
+                **{name: (visual + Style.parse(markup)).rich_style for name, markup in RUN_MARKUP.items() if markup},
             }
             styles: dict[str, Any] = {
                 "line": visual,
@@ -254,8 +250,8 @@ class DeviceCard(Widget):
                 "pad": RichStyle(bgcolor=background.rich_color),  # what is left of a text's width, as a Static pads
             }
             for metric in METRICS:
-                low = (trace_background + self.get_component_styles(f"device-card--{metric}-low").color).rich_color
-                high = (trace_background + self.get_component_styles(f"device-card--{metric}-high").color).rich_color
+                low = (trace_background + self.get_component_styles(f"gpu-card--{metric}-low").color).rich_color
+                high = (trace_background + self.get_component_styles(f"gpu-card--{metric}-high").color).rich_color
                 styles[metric] = shades(low, high, trace_base)
             self._styles = styles
         return self._styles
@@ -285,42 +281,3 @@ class DeviceCard(Widget):
         return Strip(segments).adjust_cell_length(width, styles["pad"])
 
     # -- words ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _codec_runs(d: DeviceSnapshot, *, pcie: bool) -> Runs:
-        runs = [("NVENC ", "line"), (pct(d.encoder_util_pct), "bold"), (" · NVDEC ", "line"), (pct(d.decoder_util_pct), "bold")]
-        if d.encoder_sessions is not NA:
-            latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
-            runs.append((f" · {d.encoder_sessions} sessions {d.encoder_fps} fps{latency}", "line"))
-        if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
-            runs.append((f" · PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s", "line"))
-        return tuple(runs)
-
-    @staticmethod
-    def _clocks_runs(d: DeviceSnapshot, alerting: bool) -> Runs:
-        # Most telling first: a narrow card cuts the end off.
-        clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
-        if d.clock_graphics_max_mhz is not NA:
-            clock += f"/{d.clock_graphics_max_mhz}"
-        runs = [
-            (f"{d.performance_state} {clock} MHz · ", "line"),
-            (throttle_words(d.throttle_reasons), "warning" if alerting else "muted"),
-        ]
-        if d.ecc_errors_uncorrected:
-            runs += [(" · ", "line"), (f"ECC {d.ecc_errors_uncorrected} uncorrected", "error")]
-        tail = f" · mem {d.clock_mem_mhz} MHz"
-        if d.fan_pct is not NA:
-            tail += f" · fan {d.fan_pct} %"
-        runs.append((tail, "line"))
-        return tuple(runs)
-
-    @staticmethod
-    def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
-        last = next((h for h in reversed(history) if h.status == "ok"), None)
-        seen = ""
-        if last is not None:
-            seen = (
-                f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
-                f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
-            )
-        return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
