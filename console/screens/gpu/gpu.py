@@ -91,8 +91,9 @@ class GpuScreen(ConsoleScreen):
     async def show_snapshot(self, message: GpuSampled) -> None:
         snap = message.snapshot
         monitor = self._monitor
-        self.set_class(snap.simulated, "-simulated")
-        self.set_class(not snap.devices, "-no-gpu")
+        if (snap.simulated, not snap.devices) != (self.has_class("-simulated"), self.has_class("-no-gpu")):
+            self.set_class(snap.simulated, "-simulated")
+            self.set_class(not snap.devices, "-no-gpu")
         if not snap.devices:
             self._summary(snap)
             await self.query_one(HostView).show(snap.reason, snap.host, monitor.host_history())

@@ -19,7 +19,7 @@ card (gpu.tcss), so themes apply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -34,7 +34,7 @@ from textual.visual import RenderOptions
 from textual.widget import Widget
 
 from console.screens.gpu.cards import GIB, RUN_MARKUP, TEMPERATURE_SCALE, Runs, clocks_runs, codec_runs, gib, lost_text, num, pct
-from console.screens.gpu.trace import BARS, shades, trace_columns, trace_row
+from console.screens.gpu.trace import BARS, GAP, Column, shades, trace_column, trace_row
 from gpu import NA, DeviceSnapshot
 
 METRICS = ("util", "memory", "temperature", "power")
@@ -44,6 +44,7 @@ _WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}
 # ("trace", metric, columns, row), ("gap", width) or ("wrapped", content, line index).
 # Equal specs draw equal lines.
 Spec = tuple[tuple[Any, ...], ...]
+RUNS_KEPT = 256  # drawn text parts a card keeps (its labels, and readings that come back)
 
 
 def runs_segments(runs: Runs, width: int, styles: dict[str, RichStyle], pad: RichStyle, *, ellipsis: bool) -> list[Segment]:
@@ -106,10 +107,13 @@ class GpuCard(Widget):
         self.margin = 0 if self.stacked else 1 if self.compact else 2
         self.border_title = f"GPU {index}"
         self._shown: tuple[Any, ...] | None = None  # what show() was given last
+        self._titles: tuple[str, str] | None = None  # the border title and subtitle set last
         self._specs: list[Spec] = []
         self._strips: list[Strip | None] = []
         self._styles: dict[str, Any] | None = None  # resolved from the component classes
         self._wrapped: dict[tuple[Content, int], list[Strip]] = {}
+        self._runs: dict[tuple[Any, ...], list[Segment]] = {}  # a "runs" part -> its segments
+        self._columns_kept: dict[int, tuple[DeviceSnapshot, Any, tuple[Column, ...]]] = {}  # id(sample) ->
 
     # -- what is shown -----------------------------------------------------------------------------
 
@@ -125,15 +129,18 @@ class GpuCard(Widget):
         lost = d.status == "lost"
         name = "" if d.name is NA else f" · {d.name}"
         title = f"GPU {d.index}{name}" + (" · LOST" if lost else "")
-        self.set_class(lost, "-lost")
-        self.set_class(bool(alerts) and not lost, "-alert")
+        alerting = bool(alerts) and not lost
+        if (lost, alerting) != (self.has_class("-lost"), self.has_class("-alert")):  # a restyle only on a change
+            self.set_class(lost, "-lost")
+            self.set_class(alerting, "-alert")
         if lost:
             subtitle = "✖ lost: no readings"
         elif alerts:
             subtitle = "⚠ " + " · ".join(alerts.values())
         else:
             subtitle = "" if d.bus_id is NA else str(d.bus_id)
-        if (title, subtitle) != (self.border_title, self.border_subtitle):
+        if (title, subtitle) != self._titles:  # setting a border title parses it and redraws the card
+            self._titles = (title, subtitle)
             self.border_title, self.border_subtitle = title, subtitle
         self._shown = (d, history, "throttling" in alerts)
         self._update_lines()
@@ -168,6 +175,7 @@ class GpuCard(Widget):
         self._styles = None  # classes, theme or stylesheet changed: resolve the colours again
         self._strips = [None] * len(self._specs)
         self._wrapped.clear()
+        self._runs.clear()
         super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
@@ -193,23 +201,26 @@ class GpuCard(Widget):
         power = "—" if lost else (
             "N/A" if d.power_draw_w is NA else f"{d.power_draw_w:.0f}" + ("" if limit is NA else f"/{limit:.0f}") + " W"
         )
-        metrics: list[tuple[str, str, str, Callable[[DeviceSnapshot], object], float, float]] = [
-            ("util", "util", "—" if lost else pct(d.gpu_util_pct), lambda h: h.gpu_util_pct, 0.0, 100.0),
-            ("memory", "mem" if self.compact else "memory", memory, lambda h: h.memory_pct, 0.0, 100.0),
-            ("temperature", "temp", "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C"),
-             lambda h: h.temperature_c, *TEMPERATURE_SCALE),
-            ("power", "power", power, lambda h: h.power_draw_w, 0.0, 100.0 if limit is NA else float(limit)),
+        metrics = [
+            ("util", "util", "—" if lost else pct(d.gpu_util_pct)),
+            ("memory", "mem" if self.compact else "memory", memory),
+            ("temperature", "temp", "—" if lost else ("N/A" if d.temperature_c is NA else f"{d.temperature_c} °C")),
+            ("power", "power", power),
         ]
         per_row = 1 if self.stacked else 2
         cell_widths = split_fr(width, per_row, self.margin)
+        trace_widths = [max(0, w - self.label_width - self.value_width) for w in cell_widths]
+        scales = ((0.0, 100.0), (0.0, 100.0), TEMPERATURE_SCALE, (0.0, 100.0 if limit is NA else float(limit)))
+        samples = self._sample_columns(history[-max(trace_widths):] if max(trace_widths) else (), scales)
         height = self.metric_height
         specs: list[Spec] = []
         for start in range(0, 4, per_row):
             cells = []
-            for (metric, label, value, field, low, high), cell_width in zip(metrics[start:start + per_row], cell_widths):
-                trace_width = max(0, cell_width - self.label_width - self.value_width)
-                recent = history[-trace_width:] if trace_width else ()
-                columns = trace_columns([num(field(h)) for h in recent], trace_width, low, high, len(BARS) * height)
+            for i, ((metric, label, value), cell_width, trace_width) in enumerate(
+                zip(metrics[start:start + per_row], cell_widths, trace_widths)
+            ):
+                recent = samples[-trace_width:] if trace_width else []
+                columns = (GAP,) * (trace_width - len(recent)) + tuple(s[start + i] for s in recent)
                 cells.append((metric, label, value, cell_width, trace_width, columns))
             for line in range(height):
                 parts: list[tuple[Any, ...]] = []
@@ -228,6 +239,24 @@ class GpuCard(Widget):
             specs.append((("runs", codec_runs(d, pcie=not self.compact), width, True),))
             specs.append((("runs", clocks_runs(d, throttling), width, True),))
         return specs
+
+    def _sample_columns(self, recent: Sequence[DeviceSnapshot], scales: tuple[tuple[float, float], ...]) -> list[tuple[Column, ...]]:
+        """Each sample's four trace columns (util, memory, temperature, power), oldest first.
+
+        Kept per sample: the history's snapshots are the same objects from one sample to the next, so
+        only the newest is worked out (all of them again when a scale, i.e. the power limit, changes).
+        """
+        levels = len(BARS) * self.metric_height
+        kept, fresh, out = self._columns_kept, {}, []
+        for h in recent:
+            hit = kept.get(id(h))
+            if hit is None or hit[0] is not h or hit[1] != scales:
+                values = (h.gpu_util_pct, h.memory_pct, h.temperature_c, h.power_draw_w)
+                hit = (h, scales, tuple(trace_column(num(v), low, high, levels) for v, (low, high) in zip(values, scales)))
+            fresh[id(h)] = hit
+            out.append(hit[2])
+        self._columns_kept = fresh
+        return out
 
     # -- drawing ----------------------------------------------------------------------------------
 
@@ -262,9 +291,14 @@ class GpuCard(Widget):
         for part in spec:
             kind = part[0]
             if kind == "runs":
-                _, runs, text_width, ellipsis = part
-                if text_width > 0:
-                    segments += runs_segments(runs, text_width, styles["runs"], styles["pad"], ellipsis=ellipsis)
+                drawn = self._runs.get(part)  # labels never change and many readings repeat
+                if drawn is None:
+                    _, runs, text_width, ellipsis = part
+                    drawn = runs_segments(runs, text_width, styles["runs"], styles["pad"], ellipsis=ellipsis) if text_width > 0 else []
+                    if len(self._runs) > RUNS_KEPT:
+                        self._runs.clear()
+                    self._runs[part] = drawn
+                segments += drawn
             elif kind == "trace":
                 _, metric, columns, row = part
                 segments += trace_row(columns, row, styles[metric], styles["blank"])

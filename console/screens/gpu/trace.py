@@ -25,7 +25,18 @@ BARS = "▁▂▃▄▅▆▇█"
 _SHADES = 16  # colour steps between the min and max colours
 
 
-Column = tuple[int, int | None]  # (eighths of a cell filled, colour step) for one sample; (0, None) is a gap
+Column = tuple[int, int | None]  # (eighths of a cell filled, colour step) for one sample
+GAP: Column = (0, None)  # no reading: a blank column
+
+
+def trace_column(value: float | None, low: float, high: float, levels: int) -> Column:
+    """One sample as a column of a trace `levels` eighths tall drawn between `low` and `high`."""
+    if value is None:
+        return (0, None)
+    ratio = (value - low) / ((high - low) if high > low else 1.0)
+    ratio = 0.0 if ratio < 0.0 else 1.0 if ratio > 1.0 else ratio
+    # At least the lowest bar, so a reading of zero is a baseline rather than a gap.
+    return (max(1, round(ratio * levels)), round(ratio * (_SHADES - 1)))
 
 
 def trace_columns(data: Sequence[float | None], width: int, low: float, high: float, levels: int) -> tuple[Column, ...]:
@@ -37,18 +48,7 @@ def trace_columns(data: Sequence[float | None], width: int, low: float, high: fl
     if width <= 0:
         return ()
     data = data[-width:]
-    span = (high - low) if high > low else 1.0
-    columns: list[Column] = [(0, None)] * (width - len(data))
-    top = _SHADES - 1
-    for value in data:
-        if value is None:
-            columns.append((0, None))
-            continue
-        ratio = (value - low) / span
-        ratio = 0.0 if ratio < 0.0 else 1.0 if ratio > 1.0 else ratio
-        # At least the lowest bar, so a reading of zero is a baseline rather than a gap.
-        columns.append((max(1, round(ratio * levels)), round(ratio * top)))
-    return tuple(columns)
+    return (GAP,) * (width - len(data)) + tuple(trace_column(value, low, high, levels) for value in data)
 
 
 def trace_row(columns: Sequence[Column], row: int, styles: Sequence[Style], blank: Style | None) -> list[Segment]:
