@@ -16,6 +16,7 @@ import pytest
 from console.app import LivepeerConsole
 from console.screens.gpu.cards import HostView
 from console.screens.gpu.gpu_card import GpuCard
+from console.screens.gpu.process_table import ProcessTable
 from console.screens.gpu.gpu import GpuScreen
 from gpu import GpuMonitor, HostSnapshot
 from gpu.fake_nvml import (
@@ -362,3 +363,45 @@ async def test_reachable_with_g_and_from_the_command_palette(console_services):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, GpuScreen)
+
+
+async def test_the_process_list_scrolls_under_its_header(console_services):
+    monitor = eight_simulated_gpus()  # 12 processes: more than the table has lines for at this size
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        table = screen.query_one(ProcessTable)
+
+        def shown() -> list[str]:
+            return [table.render_line(y).text.split() for y in range(table.size.height)]
+
+        first = shown()
+        assert first[0][:3] == ["★", "GPU", "PID"] and first[1][:2] == ["★", "0"]
+        assert len(table.rows) > table.size.height - 1  # some rows are below the fold
+        table.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        last = shown()
+        assert last[0][:3] == ["★", "GPU", "PID"]  # the header stays
+        gpus = [row[1] if row[0] == "★" else row[0] for row in last[1:]]
+        assert gpus[-1] == "7" and "0" not in gpus  # the last GPU's processes, the first GPU's scrolled away
+
+
+async def test_cards_and_processes_follow_the_theme(console_services):
+    monitor = two_gpus_one_hot()
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        card, table = screen.query_one("#gpu-0", GpuCard), screen.query_one(ProcessTable)
+
+        def colours() -> tuple[set, set]:
+            def of(line) -> set:
+                return {(s.style.color, s.style.bgcolor) for s in line if s.style}
+            return of(card.render_line(0)), of(table.render_line(1))
+
+        dark = colours()
+        app.theme = "livepeer-light"
+        await settle(pilot)
+        light = colours()
+        assert light[0] != dark[0] and light[1] != dark[1]
+        assert card.text().splitlines()[0].startswith("util   60 %")  # same readings, new colours

@@ -38,7 +38,7 @@ from console.screens.gpu.trace import BARS, GAP, Column, shades, trace_column, t
 from gpu import NA, DeviceSnapshot
 
 METRICS = ("util", "memory", "temperature", "power")
-_WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}
+_WRAP = {"text_wrap": "wrap", "text_overflow": "fold"}  # the lost GPU's text, as a wrapping Static
 
 # A line spec: a tuple of parts, each ("runs", ((text, style name), ...), width, ellipsis),
 # ("trace", metric, columns, row), ("gap", width) or ("wrapped", content, line index).
@@ -113,7 +113,8 @@ class GpuCard(Widget):
         self._styles: dict[str, Any] | None = None  # resolved from the component classes
         self._wrapped: dict[tuple[Content, int], list[Strip]] = {}
         self._runs: dict[tuple[Any, ...], list[Segment]] = {}  # a "runs" part -> its segments
-        self._columns_kept: dict[int, tuple[DeviceSnapshot, Any, tuple[Column, ...]]] = {}  # id(sample) ->
+        # id(sample) -> (the sample, the scales, its four columns): see _sample_columns
+        self._columns_kept: dict[int, tuple[DeviceSnapshot, Any, tuple[Column, ...]]] = {}
 
     # -- what is shown -----------------------------------------------------------------------------
 
