@@ -405,3 +405,19 @@ async def test_cards_and_processes_follow_the_theme(console_services):
         light = colours()
         assert light[0] != dark[0] and light[1] != dark[1]
         assert card.text().splitlines()[0].startswith("util   60 %")  # same readings, new colours
+
+
+async def test_cards_redraw_to_fit_a_resized_terminal(console_services):
+    monitor = eight_simulated_gpus()
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        card = screen.query_one("#gpu-1", GpuCard)
+        before = card.text().splitlines()
+        await pilot.resize_terminal(110, SIZE[1])
+        await settle(pilot)
+        after = card.text().splitlines()
+        width = card.content_size.width
+        assert width < len(before[0])
+        assert all(len(line) == width for line in after)
+        assert after[0].startswith(before[0][:14]) and len(after) == len(before)  # "util  86 %    " and the same lines
