@@ -289,6 +289,7 @@ class GpuCard(Widget):
     def _build(self, spec: Spec, width: int) -> Strip:
         styles = self._resolved()
         segments: list[Segment] = []
+        used: int | None = 0  # cells drawn, known exactly for every part but wrapped text
         for part in spec:
             kind = part[0]
             if kind == "runs":
@@ -300,12 +301,15 @@ class GpuCard(Widget):
                         self._runs.clear()
                     self._runs[part] = drawn
                 segments += drawn
+                used = None if used is None else used + max(0, part[2])
             elif kind == "trace":
                 _, metric, columns, row = part
                 segments += trace_row(columns, row, styles[metric], styles["blank"])
+                used = None if used is None else used + len(columns)
             elif kind == "gap":
                 if part[1]:
                     segments.append(Segment(" " * part[1], styles["pad"]))
+                    used = None if used is None else used + part[1]
             else:  # "wrapped": one line of text wrapped over several
                 _, content, index = part
                 key = (content, width)
@@ -313,6 +317,11 @@ class GpuCard(Widget):
                     self._wrapped[key] = content.render_strips(width, None, styles["line"], RenderOptions(Style.parse, _WRAP))
                 lines = self._wrapped[key]
                 segments += lines[index] if index < len(lines) else Strip.blank(width)
+                used = None
+        if used is not None and used <= width:
+            if used < width:
+                segments.append(Segment(" " * (width - used), styles["pad"]))
+            return Strip(segments, width)  # the width is known: no measuring every segment again
         return Strip(segments).adjust_cell_length(width, styles["pad"])
 
     # -- words ------------------------------------------------------------------------------------
