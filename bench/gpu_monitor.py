@@ -22,6 +22,7 @@ traces' data grows with it. Headless means the compositor renders every refresh 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -188,6 +189,7 @@ def console_idle_cpu(seconds: float) -> None:
             monitor.sample()
         return monitor
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as data_dir:
         settings = load_settings(data_dir)
         rpc = "http://127.0.0.1:9"  # nothing listens there
@@ -208,7 +210,10 @@ def console_idle_cpu(seconds: float) -> None:
     sampler = time.process_time() - cpu0
     monitor.close()
 
+    load = os.getloadavg()[0]
     print(f"\nconsole idle CPU over {seconds:g} s of wall time (process CPU time, all threads; % of one core)")
+    print(f"  machine load (1 min) {load_before:.2f} before, {load:.2f} after, on {os.cpu_count()} cores:"
+          " CPU time per task grows on a busy machine, so compare figures taken together")
     print(f"  {'empty Textual screen':44}{empty:>8.2f} s{100 * empty / seconds:>8.1f} %")
     print(f"  {'sampler alone, 8 simulated GPUs at 2 Hz':44}{sampler:>8.2f} s{100 * sampler / seconds:>8.1f} %")
     print(f"  {'GPU screen, 8 simulated GPUs at 2 Hz':44}{console:>8.2f} s{100 * console / seconds:>8.1f} %"

@@ -14,7 +14,9 @@ import math
 import pytest
 
 from console.app import LivepeerConsole
-from console.screens.gpu.cards import DeviceCard, HostView
+from console.screens.gpu.cards import HostView
+from console.screens.gpu.gpu_card import GpuCard
+from console.screens.gpu.process_table import ProcessTable
 from console.screens.gpu.gpu import GpuScreen
 from gpu import GpuMonitor, HostSnapshot
 from gpu.fake_nvml import (
@@ -235,7 +237,7 @@ async def test_temperature_alert_is_logged_once_per_crossing_and_clears_on_recov
     app = LivepeerConsole(services_with(console_services, monitor), poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_gpu_screen(pilot)
-        card = screen.query_one(DeviceCard)
+        card = screen.query_one(GpuCard)
         assert not card.has_class("-alert") and not warnings_about(app, "°C")
 
         nvml.gpus[0].temperature = 86
@@ -280,7 +282,7 @@ async def test_memory_and_throttling_alerts_follow_settings(console_services):
         nvml.gpus[0].throttle_mask = 0x4  # the software power cap is routine at full load: no alert
         monitor.sample()
         await settle(pilot)
-        card = screen.query_one(DeviceCard)
+        card = screen.query_one(GpuCard)
         assert "hardware thermal" not in card.border_subtitle and "memory 97 %" in card.border_subtitle
 
 
@@ -293,9 +295,9 @@ async def test_a_lost_gpu_is_logged_once_as_an_error_and_shown_on_its_card(conso
         await settle(pilot)
         errors = [e.text for e in app.console_log.entries if e.severity == "error"]
         assert len(errors) == 1 and errors[0].startswith("GPU 1 is lost")
-        card = screen.query_one("#gpu-1", DeviceCard)
+        card = screen.query_one("#gpu-1", GpuCard)
         assert card.has_class("-lost") and "LOST" in card.border_title
-        assert not screen.query_one("#gpu-0", DeviceCard).has_class("-lost")
+        assert not screen.query_one("#gpu-0", GpuCard).has_class("-lost")
 
 
 @pytest.mark.parametrize(
@@ -340,8 +342,8 @@ async def test_a_burst_of_samples_collapses_to_the_newest(console_services):
             nvml.gpus[0].gpu_util = util
             monitor.sample()
         await settle(pilot)
-        value = screen.query_one("#util .value")
-        assert str(value.render()) == "30 %"
+        card = screen.query_one(GpuCard)
+        assert card.text().splitlines()[0].startswith("util   30 % ")
 
 
 async def test_reachable_with_g_and_from_the_command_palette(console_services):
@@ -361,3 +363,61 @@ async def test_reachable_with_g_and_from_the_command_palette(console_services):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, GpuScreen)
+
+
+async def test_the_process_list_scrolls_under_its_header(console_services):
+    monitor = eight_simulated_gpus()  # 12 processes: more than the table has lines for at this size
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        table = screen.query_one(ProcessTable)
+
+        def shown() -> list[str]:
+            return [table.render_line(y).text.split() for y in range(table.size.height)]
+
+        first = shown()
+        assert first[0][:3] == ["★", "GPU", "PID"] and first[1][:2] == ["★", "0"]
+        assert len(table.rows) > table.size.height - 1  # some rows are below the fold
+        table.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        last = shown()
+        assert last[0][:3] == ["★", "GPU", "PID"]  # the header stays
+        gpus = [row[1] if row[0] == "★" else row[0] for row in last[1:]]
+        assert gpus[-1] == "7" and "0" not in gpus  # the last GPU's processes, the first GPU's scrolled away
+
+
+async def test_cards_and_processes_follow_the_theme(console_services):
+    monitor = two_gpus_one_hot()
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        card, table = screen.query_one("#gpu-0", GpuCard), screen.query_one(ProcessTable)
+
+        def colours() -> tuple[set, set]:
+            def of(line) -> set:
+                return {(s.style.color, s.style.bgcolor) for s in line if s.style}
+            return of(card.render_line(0)), of(table.render_line(1))
+
+        dark = colours()
+        app.theme = "livepeer-light"
+        await settle(pilot)
+        light = colours()
+        assert light[0] != dark[0] and light[1] != dark[1]
+        assert card.text().splitlines()[0].startswith("util   60 %")  # same readings, new colours
+
+
+async def test_cards_redraw_to_fit_a_resized_terminal(console_services):
+    monitor = eight_simulated_gpus()
+    app = LivepeerConsole(services_with(console_services, monitor), poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_gpu_screen(pilot)
+        card = screen.query_one("#gpu-1", GpuCard)
+        before = card.text().splitlines()
+        await pilot.resize_terminal(110, SIZE[1])
+        await settle(pilot)
+        after = card.text().splitlines()
+        width = card.content_size.width
+        assert width < len(before[0])
+        assert all(len(line) == width for line in after)
+        assert after[0].startswith(before[0][:14]) and len(after) == len(before)  # "util  86 %    " and the same lines

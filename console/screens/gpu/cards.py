@@ -1,4 +1,7 @@
-"""The GPU screen's parts: a card per GPU, and the host figures shown instead when there is no GPU.
+"""GPU parts: the host figures shown when there is no GPU, the Dashboard's card, and the words cards share.
+
+The GPU screen's card per GPU is `GpuCard` (gpu_card.py); the processes table is process_table.py. The
+Dashboard's compact card is `DeviceCard` here (widgets); both take their words from the functions below.
 
 Widgets here only display what they are given (attributes down): the screen passes each one the
 newest snapshot and the monitor's history. Layout and colours are in gpu.tcss.
@@ -50,6 +53,60 @@ def throttle_words(reasons: object) -> str:
     return "held back: " + ", ".join(r for r in reasons if r != "idle")  # type: ignore[union-attr]
 
 
+# -- what a card says, in words: runs of (text, style name) ------------------------------------------
+
+Runs = tuple[tuple[str, str], ...]
+# the style names a run can have, as markup over the line's own style
+RUN_MARKUP = {"line": "", "bold": "bold", "muted": "$muted-text", "warning": "$warning bold", "error": "$error bold"}
+
+
+def runs_content(runs: Runs) -> Content:
+    """`runs` as Content, for a Static."""
+    return Content.assemble(*((text, RUN_MARKUP[style]) if RUN_MARKUP[style] else text for text, style in runs))
+
+
+def codec_runs(d: DeviceSnapshot, *, pcie: bool) -> Runs:
+    """NVENC/NVDEC load, encoder sessions, and PCIe throughput when there is room."""
+    runs = [("NVENC ", "line"), (pct(d.encoder_util_pct), "bold"), (" · NVDEC ", "line"), (pct(d.decoder_util_pct), "bold")]
+    if d.encoder_sessions is not NA:
+        latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
+        runs.append((f" · {d.encoder_sessions} sessions {d.encoder_fps} fps{latency}", "line"))
+    if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
+        runs.append((f" · PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s", "line"))
+    return tuple(runs)
+
+
+def clocks_runs(d: DeviceSnapshot, alerting: bool) -> Runs:
+    """Performance state and clocks, why they are held back, ECC errors, memory clock, fan."""
+    # Most telling first: a narrow card cuts the end off.
+    clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
+    if d.clock_graphics_max_mhz is not NA:
+        clock += f"/{d.clock_graphics_max_mhz}"
+    runs = [
+        (f"{d.performance_state} {clock} MHz · ", "line"),
+        (throttle_words(d.throttle_reasons), "warning" if alerting else "muted"),
+    ]
+    if d.ecc_errors_uncorrected:
+        runs += [(" · ", "line"), (f"ECC {d.ecc_errors_uncorrected} uncorrected", "error")]
+    tail = f" · mem {d.clock_mem_mhz} MHz"
+    if d.fan_pct is not NA:
+        tail += f" · fan {d.fan_pct} %"
+    runs.append((tail, "line"))
+    return tuple(runs)
+
+
+def lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
+    """Why a lost GPU is lost, and its last reading."""
+    last = next((h for h in reversed(history) if h.status == "ok"), None)
+    seen = ""
+    if last is not None:
+        seen = (
+            f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
+            f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
+        )
+    return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
+
+
 class MetricCell(Horizontal):
     """A label, the newest reading and its history."""
 
@@ -73,7 +130,11 @@ class MetricCell(Horizontal):
 
 
 class DeviceCard(Vertical):
-    """One GPU: utilisation, memory, temperature and power over time; codecs; clocks; alerts; loss."""
+    """One GPU as widgets (cells, sparklines, lines): the Dashboard's compact card.
+
+    The GPU screen draws its cards with `GpuCard` (gpu_card.py), one Line API widget per GPU that
+    redraws only changed lines; both say the same words (`codec_runs`, `clocks_runs`, `lost_text`).
+    """
 
     def __init__(self, index: int, *, compact: bool = False) -> None:
         super().__init__(id=f"gpu-{index}", classes="card device")
@@ -139,50 +200,10 @@ class DeviceCard(Vertical):
             power, [num(h.power_draw_w) for h in history], high=None if limit is NA else float(limit)
         )
         if lost:
-            show_text(self._lost, self._lost_text(d, history))
+            show_text(self._lost, lost_text(d, history))
             return
-        show_text(self._codec, self._codec_text(d, pcie=not self.compact))
-        show_text(self._clocks, self._clocks_text(d, "throttling" in alerts))
-
-    @staticmethod
-    def _codec_text(d: DeviceSnapshot, *, pcie: bool) -> Content:
-        parts = [f"NVENC [b]{pct(d.encoder_util_pct)}[/]", f"NVDEC [b]{pct(d.decoder_util_pct)}[/]"]
-        if d.encoder_sessions is not NA:
-            latency = "" if d.encoder_latency_us is NA else f" {d.encoder_latency_us / 1000:.1f} ms"
-            parts.append(f"{d.encoder_sessions} sessions {d.encoder_fps} fps{latency}")
-        if pcie and d.pcie_rx_bytes_per_s is not NA and d.pcie_tx_bytes_per_s is not NA:
-            parts.append(f"PCIe ↓{d.pcie_rx_bytes_per_s / 1e6:.0f} ↑{d.pcie_tx_bytes_per_s / 1e6:.0f} MB/s")
-        return Content.from_markup(" · ".join(parts))
-
-    @staticmethod
-    def _clocks_text(d: DeviceSnapshot, alerting: bool) -> Content:
-        # Most telling first: a narrow card cuts the end off.
-        clock = "N/A" if d.clock_graphics_mhz is NA else str(d.clock_graphics_mhz)
-        if d.clock_graphics_max_mhz is not NA:
-            clock += f"/{d.clock_graphics_max_mhz}"
-        words = throttle_words(d.throttle_reasons)
-        parts = [
-            f"{d.performance_state} {clock} MHz",
-            f"[$warning b]{words}[/]" if alerting else f"[$muted-text]{words}[/]",
-        ]
-        if d.ecc_errors_uncorrected:
-            parts.append(f"[$error b]ECC {d.ecc_errors_uncorrected} uncorrected[/]")
-        parts.append(f"mem {d.clock_mem_mhz} MHz")
-        if d.fan_pct is not NA:
-            parts.append(f"fan {d.fan_pct} %")
-        return Content.from_markup(" · ".join(parts))
-
-    @staticmethod
-    def _lost_text(d: DeviceSnapshot, history: Sequence[DeviceSnapshot]) -> Content:
-        last = next((h for h in reversed(history) if h.status == "ok"), None)
-        seen = ""
-        if last is not None:
-            seen = (
-                f"\n[$muted-text]last reading: util {pct(last.gpu_util_pct)} · {last.temperature_c} °C · "
-                f"memory {gib(last.memory_used_bytes)}/{gib(last.memory_total_bytes)} GiB[/]"
-            )
-        return Content.from_markup(f"[$error b]{escape(d.problem or 'GPU lost')}[/]{seen}")
-
+        show_text(self._codec, runs_content(codec_runs(d, pcie=not self.compact)))
+        show_text(self._clocks, runs_content(clocks_runs(d, "throttling" in alerts)))
 
 class CoreCell(Horizontal):
     def __init__(self, index: int) -> None:

@@ -4,6 +4,11 @@ With no GPU it says why and shows the host's CPU (per core), memory and load ins
 
 The monitor samples on its own thread; its callback only posts `GpuSampled`, which does not bubble and
 replaces a pending one, so a burst of samples costs one redraw. The screen never polls.
+
+A sample must cost little (issue #16: ≤ 3 % of a core with 8 GPUs at 2 Hz, bench/gpu_monitor.py), so each
+GPU card is one Line API widget (`GpuCard`) and the processes one Line API table (`ProcessTable`), and
+both redraw only the lines whose text or trace changed; lines and titles that did not change are not
+set again (`show_text`), and classes are toggled only when they change (a class change restyles).
 """
 
 from __future__ import annotations
@@ -12,24 +17,20 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from console.screens.base import ConsoleScreen
 from console.screens.gpu.alerts import AlertTracker
-from console.screens.gpu.cards import DeviceCard, HostView, pct, show_text
+from console.screens.gpu.cards import HostView, pct, show_text
+from console.screens.gpu.gpu_card import GpuCard
+from console.screens.gpu.process_table import ProcessTable, process_row
 from gpu import NA, GpuSnapshot, ProcessSnapshot
 
 SIMULATED_BANNER = "SIMULATED — NVML test double, not real hardware"
-
-PROCESS_COLUMNS = (
-    ("node", "★", 1), ("gpu", "GPU", 3), ("pid", "PID", 8), ("name", "Process", 28), ("kind", "Type", 16),
-    ("memory", "GPU memory", 10), ("sm", "SM", 5), ("enc", "Enc", 5), ("dec", "Dec", 5),
-)
 
 # One tracker per monitor, so moving between screens neither forgets an alert nor logs it again.
 _TRACKERS: weakref.WeakKeyDictionary[Any, AlertTracker] = weakref.WeakKeyDictionary()
@@ -53,9 +54,7 @@ class GpuScreen(ConsoleScreen):
         self._unsubscribe = None
         self._monitor = None
         self._device_count: int | None = None
-        self._process_keys: list[str] = []
-        self._process_cells: dict[str, tuple] = {}  # the cells shown, by row key
-        self._cards: list[DeviceCard] = []  # by device index
+        self._cards: list[GpuCard] = []  # by device index
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="summary-row"):
@@ -65,14 +64,11 @@ class GpuScreen(ConsoleScreen):
         with Vertical(id="gpu-view"):
             yield Vertical(id="devices")
             yield Static("", id="processes-title")
-            yield DataTable(id="processes", zebra_stripes=True, cursor_type="none")
+            yield ProcessTable(id="processes")
         yield HostView(id="host")
 
     def on_mount(self) -> None:
         super().on_mount()
-        table = self.query_one("#processes", DataTable)
-        for key, label, width in PROCESS_COLUMNS:
-            table.add_column(label, key=key, width=width)
         monitor = self.app.services.gpu_monitor
         if monitor is None:
             self.add_class("-unconfigured")
@@ -100,8 +96,9 @@ class GpuScreen(ConsoleScreen):
     async def show_snapshot(self, message: GpuSampled) -> None:
         snap = message.snapshot
         monitor = self._monitor
-        self.set_class(snap.simulated, "-simulated")
-        self.set_class(not snap.devices, "-no-gpu")
+        if (snap.simulated, not snap.devices) != (self.has_class("-simulated"), self.has_class("-no-gpu")):
+            self.set_class(snap.simulated, "-simulated")
+            self.set_class(not snap.devices, "-no-gpu")
         if not snap.devices:
             self._summary(snap)
             await self.query_one(HostView).show(snap.reason, snap.host, monitor.host_history())
@@ -121,7 +118,7 @@ class GpuScreen(ConsoleScreen):
         self._device_count = count
         devices = self.query_one("#devices", Vertical)
         await devices.remove_children()
-        self._cards = [DeviceCard(i, compact=count > 2) for i in range(count)]
+        self._cards = [GpuCard(i, count=count) for i in range(count)]
         await devices.mount_all(self._cards)
         for cls, on_ in (("-one", count == 1), ("-two", count == 2), ("-many", count > 2)):
             self.set_class(on_, cls)
@@ -158,7 +155,6 @@ class GpuScreen(ConsoleScreen):
         show_text(self.query_one("#gpu-summary", Static), text)
 
     def _processes(self, snap: GpuSnapshot) -> None:
-        table = self.query_one("#processes", DataTable)
         procs: list[ProcessSnapshot] = []
         unknown = 0
         for d in snap.devices:
@@ -172,38 +168,7 @@ class GpuScreen(ConsoleScreen):
         if unknown:
             title += f" · [$muted-text]{unknown} GPU{'s' if unknown != 1 else ''} cannot list processes (N/A)[/]"
         show_text(self.query_one("#processes-title", Static), title)
-        keys = [f"{p.device_index}:{p.pid}" for p in procs]
-        rows = {key: self._cells(p) for key, p in zip(keys, procs)}
-        if keys == self._process_keys:  # the same processes: changed figures in place, no relayout
-            for key, cells in rows.items():
-                for (column, _, _), value, old in zip(PROCESS_COLUMNS, cells, self._process_cells[key]):
-                    if value != old:  # every update_cell redraws the whole table
-                        table.update_cell(key, column, value)
-            self._process_cells = rows
-            return
-        self._process_keys = keys
-        self._process_cells = rows
-        table.clear()  # keeps the scroll position
-        for key, cells in rows.items():
-            table.add_row(*cells, key=key)
-
-    @staticmethod
-    def _cells(p: ProcessSnapshot) -> tuple:
-        def right(s: str) -> Text:
-            return Text(s, justify="right")
-
-        memory = "N/A" if p.gpu_memory_bytes is NA else f"{p.gpu_memory_bytes / 2**20:,.0f} MiB"
-        return (
-            Text("★", style="bold") if p.is_node else "",
-            right(str(p.device_index)),
-            right(str(p.pid)),
-            Text(str(p.name), style="bold" if p.is_node else ""),
-            "+".join(p.kinds),
-            right(memory),
-            right(pct(p.sm_util_pct)),
-            right(pct(p.encoder_util_pct)),
-            right(pct(p.decoder_util_pct)),
-        )
+        self.query_one("#processes", ProcessTable).show([process_row(p) for p in procs])
 
 
 def _duration(seconds: float) -> str:

@@ -25,6 +25,54 @@ BARS = "▁▂▃▄▅▆▇█"
 _SHADES = 16  # colour steps between the min and max colours
 
 
+Column = tuple[int, int | None]  # (eighths of a cell filled, colour step) for one sample
+GAP: Column = (0, None)  # no reading: a blank column
+
+
+def trace_column(value: float | None, low: float, high: float, levels: int) -> Column:
+    """One sample as a column of a trace `levels` eighths tall drawn between `low` and `high`."""
+    if value is None:
+        return (0, None)
+    ratio = (value - low) / ((high - low) if high > low else 1.0)
+    ratio = 0.0 if ratio < 0.0 else 1.0 if ratio > 1.0 else ratio
+    # At least the lowest bar, so a reading of zero is a baseline rather than a gap.
+    return (max(1, round(ratio * levels)), round(ratio * (_SHADES - 1)))
+
+
+def trace_columns(data: Sequence[float | None], width: int, low: float, high: float, levels: int) -> tuple[Column, ...]:
+    """The last `width` samples of `data` as columns of a trace `levels` eighths tall, right-aligned.
+
+    A column is (how many eighths are filled, which colour step); a missing sample or a column left of
+    the oldest sample is (0, None), drawn blank.
+    """
+    if width <= 0:
+        return ()
+    data = data[-width:]
+    return (GAP,) * (width - len(data)) + tuple(trace_column(value, low, high, levels) for value in data)
+
+
+def trace_row(columns: Sequence[Column], row: int, styles: Sequence[Style], blank: Style | None) -> list[Segment]:
+    """Row `row` (0 = the bottom) of a trace: one segment per run of cells with the same style."""
+    floor = row * len(BARS)
+    segments: list[Segment] = []
+    run_text, run_style = "", None
+    for filled, shade in columns:
+        part = filled - floor
+        if shade is None or part <= 0:
+            char, style = " ", blank
+        else:
+            char, style = ("█" if part >= len(BARS) else BARS[part - 1]), styles[shade]
+        if style is run_style:
+            run_text += char
+        else:
+            if run_text:
+                segments.append(Segment(run_text, run_style))
+            run_text, run_style = char, style
+    if run_text:
+        segments.append(Segment(run_text, run_style))
+    return segments
+
+
 class _FixedScaleTrace:
     def __init__(
         self,
@@ -45,36 +93,9 @@ class _FixedScaleTrace:
         self.styles = _shades(min_color, max_color)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width, height = self.width, self.height
-        levels = len(BARS) * height
-        data = list(self.data)[-width:] if width else []
-        columns: list[tuple[int, Style | None]] = [(0, None)] * (width - len(data))
-        span = self.high - self.low
-        for value in data:
-            if value is None:
-                columns.append((0, None))
-                continue
-            ratio = min(1.0, max(0.0, (value - self.low) / span))
-            # At least the lowest bar, so a reading of zero is a baseline rather than a gap.
-            columns.append((max(1, round(ratio * levels)), self.styles[round(ratio * (_SHADES - 1))]))
-        for row in reversed(range(height)):
-            floor = row * len(BARS)
-            # one segment per run of equal cells (a flat trace is a few segments, not one per column)
-            run_text, run_style = "", None
-            for filled, style in columns:
-                part = filled - floor
-                if style is None or part <= 0:
-                    char, style = " ", None
-                else:
-                    char = "█" if part >= len(BARS) else BARS[part - 1]
-                if style is run_style:
-                    run_text += char
-                else:
-                    if run_text:
-                        yield Segment(run_text, run_style)
-                    run_text, run_style = char, style
-            if run_text:
-                yield Segment(run_text, run_style)
+        columns = trace_columns(list(self.data), self.width, self.low, self.high, len(BARS) * self.height)
+        for row in reversed(range(self.height)):
+            yield from trace_row(columns, row, self.styles, None)
             if row:
                 yield Segment.line()
 
@@ -83,6 +104,12 @@ class _FixedScaleTrace:
 def _shades(min_color: RichColor, max_color: RichColor) -> tuple[Style, ...]:
     """The colour steps of a trace (the same few pairs for every trace on screen: made once)."""
     return tuple(Style(color=blend_colors(min_color, max_color, i / (_SHADES - 1))) for i in range(_SHADES))
+
+
+def shades(min_color: RichColor, max_color: RichColor, base: Style | None = None) -> tuple[Style, ...]:
+    """The colour steps of a trace, each on `base` (the trace's background) when given."""
+    steps = _shades(min_color, max_color)
+    return steps if base is None else tuple(base + s for s in steps)
 
 
 class TraceSparkline(Sparkline):
