@@ -117,9 +117,10 @@ class LivepeerConsole(NodeHost, App):
         self.pool_cache = PoolCache()
         self.activity_cache = ActivityCache()  # reward-call / fee logs for the Network screen
         self.log_visible = False
+        self.refusal: str | None = None  # why the console ended at once (settings refused after the first frame)
         for theme in THEMES:
             self.register_theme(theme)
-        wanted = services.settings.console.theme
+        wanted = services.theme_name
         self.theme = wanted if wanted in {t.name for t in THEMES} else DEFAULT_THEME
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -136,6 +137,29 @@ class LivepeerConsole(NodeHost, App):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        if self.services.settings_loaded:
+            self._start_reads()
+        else:
+            self._load_settings()
+
+    @work(thread=True, exclusive=True, group="settings")
+    def _load_settings(self) -> None:
+        """The settings model, after the first frame (console/quick_settings.py): the reads start once it
+        is loaded. A value it refuses (only when settings.toml changed since lpc checked it, a moment
+        ago) ends the console, and lpc says what is wrong in one line."""
+        try:
+            self.services.settings
+        except Exception as exc:  # noqa: BLE001 - click.ClickException from the launcher: its message
+            message = getattr(exc, "message", None) or str(exc)
+            self.call_from_thread(self._refuse, message)
+            return
+        self.call_from_thread(self._start_reads)
+
+    def _refuse(self, reason: str) -> None:
+        self.refusal = reason
+        self.exit(return_code=1)
+
+    def _start_reads(self) -> None:
         self.refresh_chain()
         if self.services.is_orchestrator is not None and not self.services.opens_on_dashboard:
             self._check_orchestrator()
