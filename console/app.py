@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -12,9 +13,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chain.intents import PreflightError, TxPlan
 from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
-from chain.services.network import ActivityCache
 from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.node_toggle import NodeHost
@@ -24,6 +23,8 @@ from console.widgets.status_header import StatusHeader
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 
 if TYPE_CHECKING:
+    from chain.intents import TxPlan
+    from chain.services.network import ActivityCache
     from console.modals.confirm_tx import PlanOutcome
 
 
@@ -115,13 +116,25 @@ class LivepeerConsole(NodeHost, App):
         self.last_pool = None
         self.console_log = ConsoleLog()
         self.pool_cache = PoolCache()
-        self.activity_cache = ActivityCache()  # reward-call / fee logs for the Network screen
+        self._activity_cache: ActivityCache | None = None
+        self._activity_lock = threading.Lock()
         self.log_visible = False
         self.refusal: str | None = None  # why the console ended at once (settings refused after the first frame)
         for theme in THEMES:
             self.register_theme(theme)
         wanted = services.theme_name
         self.theme = wanted if wanted in {t.name for t in THEMES} else DEFAULT_THEME
+
+    @property
+    def activity_cache(self) -> ActivityCache:
+        """Reward-call / fee logs for the Network screen, made when that screen first reads (its module
+        is not needed for the first frame)."""
+        with self._activity_lock:
+            if self._activity_cache is None:
+                from chain.services.network import ActivityCache
+
+                self._activity_cache = ActivityCache()
+            return self._activity_cache
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
@@ -238,6 +251,8 @@ class LivepeerConsole(NodeHost, App):
 
     @work(thread=True, exclusive=True, group="tx-plan")
     def _build_plan(self, build, on_done) -> None:
+        from chain.intents import PreflightError
+
         try:
             plan = build(self.services.client)
         except PreflightError as exc:

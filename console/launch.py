@@ -21,13 +21,11 @@ def run_console(ctx: CliContext, early: EarlySettings) -> int:
     if early.is_devnet and not early.rpc_url:
         from chain.devnet.anvil import DevnetError
         from chain.devnet.manager import Devnet
-        from console.commands.devnet import _progress_printer
 
         devnet = Devnet(early.data_dir, anvil_path=early.devnet_anvil_path,
                         seed_orchestrators=early.devnet_orchestrators)
         try:
-            info = devnet.up(port=early.devnet_port, block_time=early.devnet_block_time,
-                             progress=_progress_printer(False))
+            info = devnet.up(port=early.devnet_port, block_time=early.devnet_block_time, progress=_progress())
         except DevnetError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"devnet {'already running' if info.reused else 'started'} at {info.rpc_url}", err=True)
@@ -85,6 +83,22 @@ def run_console(ctx: CliContext, early: EarlySettings) -> int:
     if app.refusal is not None:
         raise click.ClickException(app.refusal)
     return 0
+
+
+def _progress():
+    """`lpc devnet up`'s progress lines on stderr, its module imported at the first line (a devnet that
+    is already running says nothing on the way)."""
+    shown = None
+
+    def show(message: str, fraction: float) -> None:
+        nonlocal shown
+        if shown is None:
+            from console.commands.devnet import _progress_printer
+
+            shown = _progress_printer(False)
+        shown(message, fraction)
+
+    return show
 
 
 def keyring_signer(address: str):

@@ -4,6 +4,7 @@ fees), the round and its progress, the active set, and what needs attention now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -15,8 +16,10 @@ from textual.widgets import ProgressBar, Static
 
 from chain.amounts import format_eth, format_lpt, format_percent
 from chain.reads import DelegatorStatus
-from chain.services.overview import Overview
 from console.screens.chain_view import ChainReadScreen, ReadFailed
+
+if TYPE_CHECKING:  # its module (governance, transaction plans) loads with the first read, after the first frame
+    from chain.services.overview import Overview
 
 
 @dataclass
