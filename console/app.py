@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import work
@@ -106,7 +108,12 @@ class LivepeerConsole(NodeHost, App):
     ]
 
     def __init__(self, services: ConsoleServices, *, poll: bool = True) -> None:
-        super().__init__()
+        # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
+        self._home_screen = self._entry("dashboard" if services.opens_on_dashboard else "overview").factory
+        # The first screen's stylesheet is read with the app's: Textual parses every source again (its
+        # widgets' too) each time a pushed screen brings a new file, so this saves a full parse before the
+        # first frame. The other screens' files load when they open.
+        super().__init__(css_path=_css_paths(self._home_screen))
         self.services = services
         self.poll_enabled = poll
         self._poll_timer = None
@@ -143,8 +150,7 @@ class LivepeerConsole(NodeHost, App):
         self.services.close()
 
     def on_mount(self) -> None:
-        # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
-        self._home = self._entry("dashboard" if self.services.opens_on_dashboard else "overview").factory()
+        self._home = self._home_screen()
         self.push_screen(self._home)
         # the first chain read (it imports web3 and checks the chain id) waits for the first frame
         self.call_after_refresh(self._after_first_paint)
@@ -337,6 +343,15 @@ class LivepeerConsole(NodeHost, App):
             self.log_event("warning", f"chain unreachable, showing the last data: {message.reason}")
         for header in headers:
             header.stale_reason = message.reason
+
+
+def _css_paths(screen: type[Screen]) -> list[Path]:
+    """The stylesheet files of `screen`, as Textual resolves a screen's CSS_PATH (beside its module)."""
+    paths = screen.CSS_PATH
+    if paths is None:
+        return []
+    here = Path(inspect.getfile(screen)).parent
+    return [(here / p).resolve() for p in ([paths] if isinstance(paths, (str, PurePath)) else paths)]
 
 
 def _describe(exc: Exception) -> str:
