@@ -156,6 +156,9 @@ class LivepeerConsole(NodeHost, App):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        from console import startup_gc
+
+        startup_gc.release(freeze=True)  # held by lpc's entry point until now (console/startup_gc.py)
         if self.services.settings_loaded:
             self._start_reads()
         else:

@@ -25,7 +25,9 @@ class LazyCommands(click.Group):
         if self._loaded:
             return
         self._loaded = True
-        from console import headless_keyring
+        from console import headless_keyring, startup_gc
+
+        startup_gc.release()  # a command runs with the usual garbage collector
 
         # in a terminal with no OS keyring, a key's first use asks for one (the console itself asks
         # before it opens: console/launch.py)
@@ -100,6 +102,9 @@ def _refuse_a_broken_data_dir(obj: CliContext):
 def main() -> None:
     """Errors about the data dir, its settings or its database are one line and exit 1, never a traceback
     (and nothing is written)."""
+    from console import startup_gc
+
+    startup_gc.hold()  # until the console's first frame, or until a subcommand loads
     try:
         cli(prog_name="lpc")
     except Exception as exc:

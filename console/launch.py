@@ -47,6 +47,7 @@ def run_console(ctx: CliContext, early: EarlySettings) -> int:
 
     if first.account == early.account:  # (a first run wrote the account: the next start checks again)
         remember(early)  # the model accepted these inputs: the next start paints before it loads the model
+    from console import startup_gc
     from console.app import LivepeerConsole
     from console.services import ConsoleServices
 
@@ -79,6 +80,7 @@ def run_console(ctx: CliContext, early: EarlySettings) -> int:
     try:
         app.run()
     finally:
+        startup_gc.release()  # (the console gives it back at its first frame; this, if it never drew one)
         services.close()
     if app.refusal is not None:
         raise click.ClickException(app.refusal)
