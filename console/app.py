@@ -15,7 +15,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
 from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.node_toggle import NodeHost
@@ -26,6 +25,7 @@ from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 
 if TYPE_CHECKING:
     from chain.intents import TxPlan
+    from chain.reads import PoolCache
     from chain.services.network import ActivityCache
     from console.modals.confirm_tx import PlanOutcome
 
@@ -122,9 +122,9 @@ class LivepeerConsole(NodeHost, App):
         self.last_round = None
         self.last_pool = None
         self.console_log = ConsoleLog()
-        self.pool_cache = PoolCache()
+        self._pool_cache: PoolCache | None = None
         self._activity_cache: ActivityCache | None = None
-        self._activity_lock = threading.Lock()
+        self._caches_lock = threading.Lock()
         self.log_visible = False
         self.refusal: str | None = None  # why the console ended at once (settings refused after the first frame)
         for theme in THEMES:
@@ -133,10 +133,21 @@ class LivepeerConsole(NodeHost, App):
         self.theme = wanted if wanted in {t.name for t in THEMES} else DEFAULT_THEME
 
     @property
+    def pool_cache(self) -> PoolCache:
+        """The orchestrator pool the screens and the poll share, made at the first read (chain.reads is
+        not needed for the first frame)."""
+        with self._caches_lock:
+            if self._pool_cache is None:
+                from chain.reads import PoolCache
+
+                self._pool_cache = PoolCache()
+            return self._pool_cache
+
+    @property
     def activity_cache(self) -> ActivityCache:
         """Reward-call / fee logs for the Network screen, made when that screen first reads (its module
         is not needed for the first frame)."""
-        with self._activity_lock:
+        with self._caches_lock:
             if self._activity_cache is None:
                 from chain.services.network import ActivityCache
 
@@ -303,6 +314,8 @@ class LivepeerConsole(NodeHost, App):
 
     @work(thread=True, exclusive=True, group="chain-poll")
     def refresh_chain(self) -> None:
+        from chain.reads import load_orchestrator_pool, load_round_info
+
         try:
             client = self.services.client
             if not self._connected:

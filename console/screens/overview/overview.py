@@ -15,10 +15,9 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from chain.amounts import format_eth, format_lpt, format_percent
-from chain.reads import DelegatorStatus
 from console.screens.chain_view import ChainReadScreen, ReadFailed
 
-if TYPE_CHECKING:  # its module (governance, transaction plans) loads with the first read, after the first frame
+if TYPE_CHECKING:  # these load with the first read, after the first frame
     from chain.services.overview import Overview
 
 
@@ -100,6 +99,8 @@ class OverviewScreen(ChainReadScreen):
 
     # -- panels -------------------------------------------------------------------------------
     def _account_table(self, d: Overview) -> Table:
+        from chain.reads import DelegatorStatus  # loaded by the read that brought `d`
+
         a = d.account
         t = _grid()
         t.add_row("LPT balance", Text(format_lpt(a.lpt_balance, 4), style="bold"))
