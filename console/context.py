@@ -37,6 +37,11 @@ class CliContext:
         return self._settings
 
     @property
+    def loaded_settings(self) -> Settings | None:
+        """The settings when something already loaded them, else None (nothing is read)."""
+        return self._settings
+
+    @property
     def data_path(self) -> Path:
         return self.settings.data_dir
 

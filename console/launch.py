@@ -71,7 +71,7 @@ def run_console(ctx: CliContext, early: EarlySettings) -> int:
 
     # The client (web3, and its chain id check) is made by the first read, after the first paint; an
     # unreachable or wrong chain is the console's stale banner, and nothing can be signed on it.
-    services = ConsoleServices(settings=ctx._settings, settings_loader=settings, theme=early.theme,
+    services = ConsoleServices(settings=ctx.loaded_settings, settings_loader=settings, theme=early.theme,
                                profile=profile, client_factory=client, account=first.account,
                                gpu_monitor_factory=monitor, signer_factory=keyring_signer, journal_factory=journal)
     services.node_factory = node_factory(None, services)

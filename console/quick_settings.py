@@ -82,7 +82,7 @@ def early_settings(ctx: CliContext) -> EarlySettings:
         raise click.ClickException(problem)
     raw = _settings_bytes(root)
     digest = inputs_digest(root, raw, network=ctx.network, rpc_url=ctx.rpc_url)
-    if ctx._settings is None and raw is not None:
+    if ctx.loaded_settings is None and raw is not None:
         known = _checked(root, digest)
         if known is not None:
             rpc_url = _rpc_url(ctx.rpc_url, raw)

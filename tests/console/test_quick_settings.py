@@ -26,7 +26,7 @@ def _start(data_dir, **flags):
     """What `lpc` does first: the early settings for one start, and whether the model was loaded for them."""
     ctx = CliContext(data_dir=str(data_dir), **flags)
     early = early_settings(ctx)
-    return early, ctx._settings is not None
+    return early, ctx.loaded_settings is not None
 
 
 def test_a_start_after_an_accepted_one_takes_the_models_values_without_it(data_dir):
@@ -71,3 +71,26 @@ def test_the_rpc_url_is_not_kept_on_disk(data_dir, monkeypatch):
     assert "key-0123456789" not in (data_dir / CHECKED_FILE).read_text()
     early, loaded = _start(data_dir)
     assert not loaded and early.rpc_url == secret
+
+
+async def test_settings_the_model_refuses_after_the_first_frame_end_the_console_with_the_reason(console_services):
+    """settings.toml edited between lpc's check and the model's load right after the first frame: the
+    console ends with the model's reason (console/launch.py raises it: lpc prints one 'Error: …' line)."""
+    from console.app import LivepeerConsole
+    from tests.console.pilot import SIZE
+
+    reason = "invalid settings (node.max_sessions: max_sessions must be a number or 'auto')"
+
+    def refused():
+        raise click.ClickException(reason)
+
+    good = console_services.settings
+    console_services.settings = None  # not loaded yet: the launcher's case
+    console_services.settings_loader = refused
+    console_services.theme = good.console.theme
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 1 and app.refusal == reason
