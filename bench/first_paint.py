@@ -33,8 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (150, 40)
-HEAVY = ("web3", "eth_account", "eth_utils", "torch", "av", "sqlalchemy", "alembic", "grpc", "hypercorn", "pydantic", "keyring",
-         "numpy", "plotext", "psutil")
+HEAVY = ("web3", "eth_account", "eth_utils", "torch", "av", "sqlalchemy", "alembic", "grpc", "hypercorn", "pydantic",
+         "keyring", "numpy", "plotext", "psutil")
 CHILD_TIMEOUT_S = 120.0
 
 
@@ -186,7 +186,8 @@ def report(runs: int) -> None:
     print(f"  {'':34}{'wall':>8}      {'CPU':>6}")
     print(f"  {'Textual hello-world':34}{hello * 1000:>8.0f} ms {hello_cpu * 1000:>6.0f} ms   "
           f"loaded: {', '.join(last['hello']['loaded']) or '-'}")
-    print(f"  {'lpc console (' + last['console']['screen'] + ')':34}{console * 1000:>8.0f} ms {console_cpu * 1000:>6.0f} ms   "
+    label = f"lpc console ({last['console']['screen']})"
+    print(f"  {label:34}{console * 1000:>8.0f} ms {console_cpu * 1000:>6.0f} ms   "
           f"loaded: {', '.join(last['console']['loaded']) or '-'}")
     print(f"  console / hello-world: {console / hello:.2f}x wall, {console_cpu / hello_cpu:.2f}x CPU "
           "(target ≤ 2x; issue #16 measured 901 ms vs ≈330 ms)")

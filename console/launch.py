@@ -125,16 +125,16 @@ def _is_orchestrator(client, account: str | None) -> bool:
 
 def node_factory(settings, services, *, payment_config=None, store_dir=None, **overrides):
     """What `x` (Sessions, Dashboard) starts: core.composition.assemble_node of these settings (None: the
-    console's, `services.settings`, when the node is started) — offchain,
-    or with `node.offchain = false` the on-chain node of `services.account`, signing with its wallet key.
+    console's, `services.settings`, read when the node starts) — offchain, or with `node.offchain = false`
+    the on-chain node of `services.account`, signing with its wallet key.
     `overrides` beat settings (tests: free ports, x264 ultrafast); `store_dir` puts the on-chain node's SQL
     store elsewhere than the data dir."""
 
     def make():
         from core.composition import assemble_node
 
-        return assemble_node(settings if settings is not None else services.settings, overrides, signer=_signer, payment_config=payment_config,
-                             store_dir=store_dir, monitor=services.gpu_monitor)
+        return assemble_node(settings if settings is not None else services.settings, overrides, signer=_signer,
+                             payment_config=payment_config, store_dir=store_dir, monitor=services.gpu_monitor)
 
     def _signer():
         from core.composition import NodeUnavailable
