@@ -9,7 +9,9 @@ alternate between the two so load from other processes on the machine falls on b
 are medians. The CPU time each process used up to its first frame is printed too: on a machine shared
 with other work it moves less than the wall time.
 
-    .venv/bin/python bench/first_paint.py [runs]
+    .venv/bin/python bench/first_paint.py [runs] [--against REV]
+
+With --against REV the console of an earlier commit (git archive of REV) is measured in the same rounds.
 
 It also lists which heavy libraries were already imported when the first frame was written.
 """
@@ -94,7 +96,7 @@ os._exit(3)  # the app ended without painting
 """
 
 
-def sample(kind: str, data_dir: Path, env: dict[str, str]) -> dict:
+def sample(kind: str, data_dir: Path, env: dict[str, str], tree: Path = REPO) -> dict:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
@@ -103,8 +105,9 @@ def sample(kind: str, data_dir: Path, env: dict[str, str]) -> dict:
     start = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, kind, str(result), repr(start), ",".join(HEAVY)],
-        stdin=slave, stdout=slave, stderr=slave, close_fds=True, cwd=REPO,
-        env={**env, "LPC_BENCH_DATA_DIR": str(data_dir), "TERM": "xterm-256color", "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), env.get("PYTHONPATH"))))},
+        stdin=slave, stdout=slave, stderr=slave, close_fds=True, cwd=tree,
+        env={**env, "LPC_BENCH_DATA_DIR": str(data_dir), "TERM": "xterm-256color",
+             "PYTHONPATH": os.pathsep.join(filter(None, (str(tree), env.get("PYTHONPATH"))))},
     )
     os.close(slave)
     output = bytearray()
@@ -143,11 +146,18 @@ def _byte_compiled(env: dict[str, str], cache: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    report(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    args = sys.argv[1:]
+    against = None
+    if "--against" in args:
+        at = args.index("--against")
+        against = args[at + 1]
+        del args[at:at + 2]
+    report(int(args[0]) if args else 7, against=against)
 
 
-def report(runs: int) -> None:
-    """Measure and print the first-paint comparison (also run by bench/console.py)."""
+def report(runs: int, against: str | None = None) -> None:
+    """Measure and print the first-paint comparison (also run by bench/console.py). With `against` (a git
+    revision), the console of that revision is measured too, in the same rounds, on the same data dir."""
     sys.path[0] = str(REPO)
     from chain.devnet.anvil import free_port
     from chain.devnet.manager import Devnet
@@ -156,41 +166,52 @@ def report(runs: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="lpc-bench-paint-"))
     data_dir = root / "data"
     devnet = Devnet(data_dir)
+    consoles = {"console": REPO}
+    if against:
+        old = root / "against"
+        old.mkdir()
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", against], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+        consoles = {f"console at {against}": old, **consoles}
+    kinds = ["hello", *consoles]
     try:
         with running_keyring(root / "keyring"):
             print("starting the devnet…", file=sys.stderr, flush=True)
             devnet.up(port=free_port(), block_time=0)
             env = _byte_compiled(dict(os.environ), root / "pycache")
             sample("hello", data_dir, env)  # first runs: write the bytecode caches; not counted
-            sample("console", data_dir, env)  # (and store the devnet account)
+            for tree in consoles.values():
+                sample("console", data_dir, env, tree)  # (and store the devnet account)
             from core.store import open_store
 
             open_store(data_dir).close()  # as a data dir in use: the database lpc checks at start
-            figures: dict[str, list[float]] = {"hello": [], "console": []}
-            cpu: dict[str, list[float]] = {"hello": [], "console": []}
+            for tree in consoles.values():
+                sample("console", data_dir, env, tree)  # (the checks a start after the first relies on)
+            figures: dict[str, list[float]] = {k: [] for k in kinds}
+            cpu: dict[str, list[float]] = {k: [] for k in kinds}
             last: dict[str, dict] = {}
             for i in range(runs):
-                for kind in ("hello", "console"):
-                    last[kind] = sample(kind, data_dir, env)
+                for kind in kinds:
+                    last[kind] = sample("hello", data_dir, env) if kind == "hello" else \
+                        sample("console", data_dir, env, consoles[kind])
                     figures[kind].append(last[kind]["seconds"])
                     cpu[kind].append(last[kind]["cpu"])
-                print(f"  run {i + 1}/{runs}: hello {figures['hello'][-1] * 1000:.0f} ms, "
-                      f"console {figures['console'][-1] * 1000:.0f} ms", file=sys.stderr, flush=True)
+                print(f"  run {i + 1}/{runs}: " + ", ".join(f"{k} {figures[k][-1] * 1000:.0f} ms" for k in kinds),
+                      file=sys.stderr, flush=True)
     finally:
         devnet.down()
         shutil.rmtree(root, ignore_errors=True)
-    hello, console = statistics.median(figures["hello"]), statistics.median(figures["console"])
-    hello_cpu, console_cpu = statistics.median(cpu["hello"]), statistics.median(cpu["console"])
+    hello, hello_cpu = statistics.median(figures["hello"]), statistics.median(cpu["hello"])
     print(f"first paint, process start to first frame in a {SIZE[0]}×{SIZE[1]} pty, median of {runs} "
           f"(load average {os.getloadavg()[0]:.2f})")
-    print(f"  {'':34}{'wall':>8}      {'CPU':>6}")
-    print(f"  {'Textual hello-world':34}{hello * 1000:>8.0f} ms {hello_cpu * 1000:>6.0f} ms   "
-          f"loaded: {', '.join(last['hello']['loaded']) or '-'}")
-    label = f"lpc console ({last['console']['screen']})"
-    print(f"  {label:34}{console * 1000:>8.0f} ms {console_cpu * 1000:>6.0f} ms   "
-          f"loaded: {', '.join(last['console']['loaded']) or '-'}")
-    print(f"  console / hello-world: {console / hello:.2f}x wall, {console_cpu / hello_cpu:.2f}x CPU "
-          "(target ≤ 2x; issue #16 measured 901 ms vs ≈330 ms)")
+    print(f"  {'':42}{'wall':>8}      {'CPU':>6}")
+    for kind in kinds:
+        wall, used = statistics.median(figures[kind]), statistics.median(cpu[kind])
+        label = "Textual hello-world" if kind == "hello" else f"lpc {kind} ({last[kind]['screen']})"
+        ratio = "" if kind == "hello" else f"  {wall / hello:.2f}x wall, {used / hello_cpu:.2f}x CPU"
+        print(f"  {label:42}{wall * 1000:>8.0f} ms {used * 1000:>6.0f} ms{ratio}   "
+              f"loaded: {', '.join(last[kind]['loaded']) or '-'}")
+    print("  (target: console ≤ 2x hello-world; issue #16 measured 901 ms vs ≈330 ms)")
 
 
 if __name__ == "__main__":
