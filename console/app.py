@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
+import threading
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from textual import work
@@ -12,9 +15,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from chain.intents import PreflightError, TxPlan
-from chain.reads import PoolCache, load_orchestrator_pool, load_round_info
-from chain.services.network import ActivityCache
 from console.messages import ChainUnavailable, PlanRefused, PoolLoaded, RoundLoaded
 from console.screens.base import ConsoleScreen
 from console.screens.dashboard.node_toggle import NodeHost
@@ -24,6 +24,9 @@ from console.widgets.status_header import StatusHeader
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 
 if TYPE_CHECKING:
+    from chain.intents import TxPlan
+    from chain.reads import PoolCache
+    from chain.services.network import ActivityCache
     from console.modals.confirm_tx import PlanOutcome
 
 
@@ -108,7 +111,12 @@ class LivepeerConsole(NodeHost, App):
     ]
 
     def __init__(self, services: ConsoleServices, *, poll: bool = True) -> None:
-        super().__init__()
+        # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
+        self._home_screen = self._entry("dashboard" if services.opens_on_dashboard else "overview").factory
+        # The first screen's stylesheet is read with the app's: Textual parses every source again (its
+        # widgets' too) each time a pushed screen brings a new file, so this saves a full parse before the
+        # first frame. The other screens' files load when they open.
+        super().__init__(css_path=_css_paths(self._home_screen))
         self.services = services
         self.poll_enabled = poll
         self._poll_timer = None
@@ -117,13 +125,37 @@ class LivepeerConsole(NodeHost, App):
         self.last_round = None
         self.last_pool = None
         self.console_log = ConsoleLog()
-        self.pool_cache = PoolCache()
-        self.activity_cache = ActivityCache()  # reward-call / fee logs for the Network screen
+        self._pool_cache: PoolCache | None = None
+        self._activity_cache: ActivityCache | None = None
+        self._caches_lock = threading.Lock()
         self.log_visible = False
+        self.refusal: str | None = None  # why the console ended at once (settings refused after the first frame)
         for theme in THEMES:
             self.register_theme(theme)
-        wanted = services.settings.console.theme
+        wanted = services.theme_name
         self.theme = wanted if wanted in {t.name for t in THEMES} else DEFAULT_THEME
+
+    @property
+    def pool_cache(self) -> PoolCache:
+        """The orchestrator pool the screens and the poll share, made at the first read (chain.reads is
+        not needed for the first frame)."""
+        with self._caches_lock:
+            if self._pool_cache is None:
+                from chain.reads import PoolCache
+
+                self._pool_cache = PoolCache()
+            return self._pool_cache
+
+    @property
+    def activity_cache(self) -> ActivityCache:
+        """Reward-call / fee logs for the Network screen, made when that screen first reads (its module
+        is not needed for the first frame)."""
+        with self._caches_lock:
+            if self._activity_cache is None:
+                from chain.services.network import ActivityCache
+
+                self._activity_cache = ActivityCache()
+            return self._activity_cache
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
@@ -132,13 +164,38 @@ class LivepeerConsole(NodeHost, App):
         self.services.close()
 
     def on_mount(self) -> None:
-        # an orchestrator opens on its node's Dashboard, everyone else on the Overview of the account
-        self._home = self._entry("dashboard" if self.services.opens_on_dashboard else "overview").factory()
+        self._home = self._home_screen()
         self.push_screen(self._home)
         # the first chain read (it imports web3 and checks the chain id) waits for the first frame
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        from console import startup_gc
+
+        startup_gc.release(freeze=True)  # held by lpc's entry point until now (console/startup_gc.py)
+        if self.services.settings_loaded:
+            self._start_reads()
+        else:
+            self._load_settings()
+
+    @work(thread=True, exclusive=True, group="settings")
+    def _load_settings(self) -> None:
+        """The settings model, after the first frame (console/quick_settings.py): the reads start once it
+        is loaded. A value it refuses (only when settings.toml changed since lpc checked it, a moment
+        ago) ends the console, and lpc says what is wrong in one line."""
+        try:
+            self.services.settings
+        except Exception as exc:  # noqa: BLE001 - click.ClickException from the launcher: its message
+            message = getattr(exc, "message", None) or str(exc)
+            self.call_from_thread(self._refuse, message)
+            return
+        self.call_from_thread(self._start_reads)
+
+    def _refuse(self, reason: str) -> None:
+        self.refusal = reason
+        self.exit(return_code=1)
+
+    def _start_reads(self) -> None:
         self.refresh_chain()
         if self.services.is_orchestrator is not None and not self.services.opens_on_dashboard:
             self._check_orchestrator()
@@ -217,6 +274,8 @@ class LivepeerConsole(NodeHost, App):
 
     @work(thread=True, exclusive=True, group="tx-plan")
     def _build_plan(self, build, on_done) -> None:
+        from chain.intents import PreflightError
+
         try:
             plan = build(self.services.client)
         except PreflightError as exc:
@@ -258,6 +317,8 @@ class LivepeerConsole(NodeHost, App):
 
     @work(thread=True, exclusive=True, group="chain-poll")
     def refresh_chain(self) -> None:
+        from chain.reads import load_orchestrator_pool, load_round_info
+
         try:
             client = self.services.client
             if not self._connected:
@@ -301,6 +362,15 @@ class LivepeerConsole(NodeHost, App):
             self.log_event("warning", f"chain unreachable, showing the last data: {message.reason}")
         for header in headers:
             header.stale_reason = message.reason
+
+
+def _css_paths(screen: type[Screen]) -> list[Path]:
+    """The stylesheet files of `screen`, as Textual resolves a screen's CSS_PATH (beside its module)."""
+    paths = screen.CSS_PATH
+    if paths is None:
+        return []
+    here = Path(inspect.getfile(screen)).parent
+    return [(here / p).resolve() for p in ([paths] if isinstance(paths, (str, PurePath)) else paths)]
 
 
 def _describe(exc: Exception) -> str:

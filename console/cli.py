@@ -25,6 +25,13 @@ class LazyCommands(click.Group):
         if self._loaded:
             return
         self._loaded = True
+        from console import headless_keyring, startup_gc
+
+        startup_gc.release()  # a command runs with the usual garbage collector
+
+        # in a terminal with no OS keyring, a key's first use asks for one (the console itself asks
+        # before it opens: console/launch.py)
+        headless_keyring.install()
         from console.commands import chain_cmds, devnet, doctor, gpu, node, payments_cmds, selftest, wallet
 
         for command in (
@@ -72,37 +79,49 @@ def cli(ctx: click.Context, data_dir: str | None, network: str | None, rpc_url: 
     if ctx.invoked_subcommand is None:
         from console.launch import run_console
 
-        _refuse_a_broken_data_dir(ctx.obj)
-        sys.exit(run_console(ctx.obj))
+        early = _refuse_a_broken_data_dir(ctx.obj)
+        sys.exit(run_console(ctx.obj, early))
 
 
-def _refuse_a_broken_data_dir(obj: CliContext) -> None:
+def _refuse_a_broken_data_dir(obj: CliContext):
     """The console writes into its data dir (devnet, database, TLS): a broken one stops lpc in one line
-    before the devnet or Textual start, with nothing changed."""
-    from core.settings import data_dir_problem
+    before the devnet or Textual start, with nothing changed. Returns the console's early settings
+    (console/quick_settings.py), read after the settings were found valid."""
+    from console.quick_settings import early_settings
+    from core.data_dir import data_dir_problem
     from core.store.db import verify_database
 
-    root = obj.settings.data_dir
+    early = early_settings(obj)
+    root = early.data_dir
     problem = data_dir_problem(root, writing=True)
     if problem:
         raise click.ClickException(problem)
     verify_database(root)
+    return early
 
 
 def main() -> None:
     """Errors about the data dir, its settings or its database are one line and exit 1, never a traceback
     (and nothing is written)."""
-    from core.settings import SettingsError
-    from core.store.db import StoreError
+    from console import startup_gc
 
-    from console import headless_keyring
-
-    headless_keyring.install()  # in a terminal with no OS keyring, a key's first use asks for one
+    startup_gc.hold()  # until the console's first frame, or until a subcommand loads
     try:
         cli(prog_name="lpc")
-    except (SettingsError, StoreError) as exc:
+    except Exception as exc:
+        if not _is_refusal(exc):
+            raise
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+
+
+def _is_refusal(exc: Exception) -> bool:
+    """Whether `exc` is a SettingsError or StoreError. Their modules are looked up, not imported: the
+    console's start does not load the settings model (pydantic) before its first frame, and an error of
+    a module that was never loaded cannot have been raised."""
+    kinds = [getattr(sys.modules.get(module), name, None)
+             for module, name in (("core.settings", "SettingsError"), ("core.store.db", "StoreError"))]
+    return isinstance(exc, tuple(k for k in kinds if k is not None))
 
 
 if __name__ == "__main__":

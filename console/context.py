@@ -1,13 +1,18 @@
-"""What every `lpc` command gets: the global options, turned into settings on first use."""
+"""What every `lpc` command gets: the global options, turned into settings on first use (the settings
+model, pydantic, is imported then, not with this module: see console/quick_settings.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from core.settings import Settings, SettingsError, data_dir_problem, load_settings, resolve_data_dir
+from core.data_dir import data_dir_problem, resolve_data_dir
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 @dataclass
@@ -20,6 +25,8 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from core.settings import SettingsError, load_settings  # pydantic: not before the console's first frame
+
             problem = data_dir_problem(resolve_data_dir(self.data_dir))
             if problem:  # every command stops here, before anything tries to write into it
                 raise click.ClickException(problem)
@@ -27,6 +34,11 @@ class CliContext:
                 self._settings = load_settings(self.data_dir, network=self.network, rpc_url=self.rpc_url)
             except SettingsError as exc:
                 raise click.ClickException(str(exc)) from None
+        return self._settings
+
+    @property
+    def loaded_settings(self) -> Settings | None:
+        """The settings when something already loaded them, else None (nothing is read)."""
         return self._settings
 
     @property

@@ -8,8 +8,11 @@ says plainly that the key is public and for the devnet only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.settings import Network, Settings, write_setting
+if TYPE_CHECKING:
+    from console.quick_settings import EarlySettings
+    from core.settings import Settings
 
 DEVNET_LABEL = "devnet orchestrator #1 (public anvil key: devnet only)"
 
@@ -20,9 +23,12 @@ class FirstRunResult:
     note: str | None = None
 
 
-def ensure_devnet_account(settings: Settings) -> FirstRunResult:
-    if settings.network is not Network.DEVNET or settings.account:
+def ensure_devnet_account(settings: Settings | EarlySettings) -> FirstRunResult:
+    """`settings` is the model or the console's early settings (whose network is Network's value: the
+    str enum compares equal to it), so the console's usual start gets here without pydantic."""
+    if settings.network != "devnet" or settings.account:
         return FirstRunResult(settings.account)
+    from core.settings import write_setting
     from chain.devnet.accounts import dev_account  # eth_account: only on a first run
     from chain.devnet.seed import DEFAULT_ACCOUNT_INDEX
     from chain.wallet import AccountExists, Wallet, WalletError

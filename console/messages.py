@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from chain.reads import OrchestratorPool, RoundInfo
+if TYPE_CHECKING:  # chain.reads loads with the first read, after the console's first frame
+    from chain.reads import OrchestratorPool, RoundInfo
 
 
 @dataclass

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from chain.client import ChainClient
-from chain.network import NetworkProfile
-from core.settings import Settings
-
 if TYPE_CHECKING:
+    from chain.client import ChainClient
+    from chain.network import NetworkProfile
+    from core.settings import Settings
     from chain.tx import Journal, Signer
     from chain.wallet import Wallet
     from core.composition import AssembledNode, OnchainParts
@@ -25,9 +24,11 @@ if TYPE_CHECKING:
     from gpu import GpuMonitor
 
 
-@dataclass
+@dataclass(eq=False)
 class ConsoleServices:
-    settings: Settings
+    # The settings model; the launcher may give None and `settings_loader` instead: then it is loaded on
+    # first use (the console does that right after its first frame). See the `settings` property below.
+    settings: Settings | None = field(repr=False)
     profile: NetworkProfile
     client_factory: Callable[[], ChainClient]
     account: str | None = None
@@ -50,7 +51,38 @@ class ConsoleServices:
     _client: ChainClient | None = None
     _gpu_monitor: GpuMonitor | None = None
 
+    settings_loader: Callable[[], Settings] | None = None  # -> the settings model; may raise (bad values)
+    theme: str | None = None  # the configured theme, known before the settings model is loaded
+
     _client_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _settings_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _get_settings(self) -> Settings:
+        """The settings model, loaded by `settings_loader` on first use (from any thread; a failure
+        raises again on the next use)."""
+        loaded = self.__dict__.get("_settings")
+        if loaded is not None:
+            return loaded
+        with self._settings_lock:
+            if self.__dict__.get("_settings") is None:
+                if self.settings_loader is None:
+                    raise RuntimeError("these console services were made without settings")
+                self.__dict__["_settings"] = self.settings_loader()
+            return self.__dict__["_settings"]
+
+    def _set_settings(self, value: Settings | None) -> None:
+        self.__dict__["_settings"] = value
+
+    @property
+    def settings_loaded(self) -> bool:
+        return self.__dict__.get("_settings") is not None
+
+    @property
+    def theme_name(self) -> str:
+        """The theme to paint with: the early value when the settings model is not loaded yet."""
+        if self.theme is not None and not self.settings_loaded:
+            return self.theme
+        return self.settings.console.theme
 
     @property
     def client(self) -> ChainClient:
@@ -244,3 +276,9 @@ class ConsoleServices:
                              block_number=e.get("block_number"), gas_used=e.get("gas_used"),
                              error=e.get("error"))
                 for i, e in sorted(entries.items(), reverse=True)][:limit]
+
+
+# `settings` is a dataclass field (ConsoleServices(settings=…), services.settings = …) read through this
+# property, so the settings model can arrive after the first frame.
+ConsoleServices.settings = property(ConsoleServices._get_settings, ConsoleServices._set_settings,
+                                    doc=ConsoleServices._get_settings.__doc__)

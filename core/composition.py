@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from chain.client import ChainClient, ChainError
 from chain.network import ARBITRUM_ONE, ARBITRUM_ONE_PUBLIC_RPC, NetworkProfile, devnet_profile
-from core.settings import Network, Settings
-
 if TYPE_CHECKING:
+    from core.settings import Settings
     from core.node import Node
     from core.node.onchain import OnchainPayments
     from core.payments.alerts import Alerts
@@ -34,8 +33,10 @@ if TYPE_CHECKING:
 
 
 def network_profile(settings: Settings) -> tuple[NetworkProfile, str]:
-    """The profile and RPC URL for the configured network."""
-    if settings.network is Network.ARBITRUM_ONE:
+    """The profile and RPC URL for the configured network. `settings` may also be the console's early
+    settings (console/quick_settings.py: network is Network's value, which the str enum equals), so the
+    console finds its chain before its first frame without importing the settings model (pydantic)."""
+    if settings.network == "arbitrum-one":  # Network.ARBITRUM_ONE
         return ARBITRUM_ONE, settings.rpc_url or ARBITRUM_ONE_PUBLIC_RPC
     running = settings.data_dir / "devnet" / "devnet.json"
     try:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from filelock import FileLock, Timeout
+# filelock is imported where the lock is taken: `lpc` reusing a running devnet never takes it (see `up`)
 
 from chain.devnet.anvil import (
     CHAIN_ID,
@@ -42,7 +42,9 @@ from chain.devnet.anvil import (
     stop_pid,
 )
 from chain.devnet.artifacts import artifacts_digest
+
 if TYPE_CHECKING:
+    from filelock import FileLock
     from web3 import Web3
 
     from chain.devnet.deploy import Deployment
@@ -130,6 +132,8 @@ class Devnet:
         return self.root / "anvil.log"
 
     def _lock(self, timeout: float = 120.0) -> FileLock:
+        from filelock import FileLock
+
         self.root.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.root / ".lock"), timeout=timeout)
 
@@ -139,7 +143,19 @@ class Devnet:
         """Start (or reuse) the devnet. `port` None is this data dir's port (see `remembered_port`); a
         port that is given is used or refused, and remembered once the devnet runs on it. With
         `mainnet_addresses`, its Controller, PollCreator, AI registry and price feed are moved to their
-        Arbitrum One addresses (see chain/devnet/mainnet_layout.py)."""
+        Arbitrum One addresses (see chain/devnet/mainnet_layout.py).
+
+        A devnet that is running and answering is reused without the lock (nothing is written then); the
+        lock is taken to clean up a stale record or to start one. `lpc` starts this way every time after
+        the first, and the console's first frame waits for it."""
+        if not mainnet_addresses:
+            running = self._answering()
+            if running is not None:
+                if port is not None and running.port != port:
+                    progress(f"devnet already running on port {running.port}; reusing it", 1.0)
+                return DevnetInfo(**{**asdict(running), "reused": True})
+        from filelock import Timeout
+
         try:
             with self._lock():
                 running = self._running_info()
@@ -178,6 +194,8 @@ class Devnet:
             return DevnetStatus(running=True, info=info, message=f"running but not answering: {exc}")
 
     def down(self) -> str:
+        from filelock import Timeout
+
         try:
             with self._lock():
                 info = self._read_running_file()
@@ -231,6 +249,21 @@ class Devnet:
         except (ValueError, TypeError):
             self.running_file.unlink(missing_ok=True)
             return None
+
+    def _answering(self) -> DevnetInfo | None:
+        """The devnet devnet.json names, when it is our anvil on its port and answers with its chain id;
+        else None. Read-only: a stale or broken record is left for `_running_info`, under the lock."""
+        try:
+            info = DevnetInfo(**json.loads(self.running_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        if not _is_our_anvil(info.pid, info.port):
+            return None
+        try:
+            answered = int(rpc_call(info.rpc_url, "eth_chainId", timeout=3), 16) == info.chain_id
+        except Exception:  # noqa: BLE001 - hung or dying: `up` decides under the lock
+            return None
+        return info if answered else None
 
     def _running_info(self) -> DevnetInfo | None:
         """The running devnet, after checking it is alive and answering; clears stale records."""

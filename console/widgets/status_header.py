@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import ProgressBar, Static
 
 from chain.amounts import short_address
-from chain.reads import RoundInfo
+
+if TYPE_CHECKING:  # chain.reads loads with the first read, after the console's first frame
+    from chain.reads import RoundInfo
 
 
 class StatusHeader(Horizontal):

@@ -4,6 +4,7 @@ fees), the round and its progress, the active set, and what needs attention now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -14,9 +15,10 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from chain.amounts import format_eth, format_lpt, format_percent
-from chain.reads import DelegatorStatus
-from chain.services.overview import Overview
 from console.screens.chain_view import ChainReadScreen, ReadFailed
+
+if TYPE_CHECKING:  # these load with the first read, after the first frame
+    from chain.services.overview import Overview
 
 
 @dataclass
@@ -97,6 +99,8 @@ class OverviewScreen(ChainReadScreen):
 
     # -- panels -------------------------------------------------------------------------------
     def _account_table(self, d: Overview) -> Table:
+        from chain.reads import DelegatorStatus  # loaded by the read that brought `d`
+
         a = d.account
         t = _grid()
         t.add_row("LPT balance", Text(format_lpt(a.lpt_balance, 4), style="bold"))
