@@ -65,7 +65,8 @@ class DevnetSettings(BaseModel):
     port: int = Field(8545, ge=1, le=65535, description="anvil JSON-RPC port on 127.0.0.1")
     block_time: float = Field(10.0, ge=0, description="seconds between timer-mined blocks (0 = only on transactions)")
     anvil_path: str | None = Field(None, description="anvil binary; default: the one the set-up command installed")
-    orchestrators: int = Field(12, ge=1, le=2000, description="orchestrators in the seeded network")
+    # at least 6: the seeded votes, poll and ticket payments are spread over six orchestrators
+    orchestrators: int = Field(12, ge=6, le=2000, description="orchestrators in the seeded network (6 or more)")
 
 
 class GpuSettings(BaseModel):

@@ -328,13 +328,24 @@ class Devnet:
 
     def _start_on(self, binary, port: int, block_time: float, progress: Progress) -> DevnetInfo:
         rebuilt_reason = None
-        state = self._usable_state() or self._install_packaged_state()
+        saved = self._usable_state()
+        state = saved or self._install_packaged_state()
         if state is not None:
             try:
                 return self._start_from_state(binary, port, block_time, state, None, progress)
             except _UnusableState as exc:
                 rebuilt_reason = f"the saved devnet state could not be used ({exc}); rebuilt it"
                 self._quarantine_state()
+            # a damaged saved state: start again from the seeded state shipped with lpc (seconds), and
+            # deploy and seed from scratch (minutes) only when that does not match or load either
+            packaged = self._install_packaged_state() if saved is not None else None
+            if packaged is not None:
+                try:
+                    return self._start_from_state(binary, port, block_time, packaged,
+                                                  f"{rebuilt_reason} from the seeded state shipped with lpc", progress)
+                except _UnusableState:  # our own copy: drop it (the user's damaged files stay as *.corrupt)
+                    for f in (self.state_file, self.deployment_file):
+                        f.unlink(missing_ok=True)
         progress("building the devnet: deploying contracts and seeding a network", 0.02)
         proc = start_anvil(binary, port=port, log_path=self.log_file)
         try:

@@ -309,3 +309,20 @@ def test_a_devnet_built_before_ports_were_remembered_stays_on_8545(data_dir):
     assert out.returncode == 1
     assert "port 8545, where the devnet of" in out.stderr and "is held by" in out.stderr
     assert not (data_dir / "devnet" / "devnet.json").exists()
+
+
+def test_a_network_of_another_size_is_deployed_and_seeded_from_scratch(data_dir):
+    """The packaged seeded state is for the default network; another orchestrator count is deployed and
+    seeded on this machine (the path a corrupt state took before the packaged state was tried first). Fewer
+    than the seed needs is refused in one line, before anything starts."""
+    too_few = lpc(data_dir, "devnet", "up", "--json", env={"LPC_DEVNET__ORCHESTRATORS": "2"})
+    assert too_few.returncode != 0 and "Traceback" not in too_few.stderr
+    assert "orchestrators" in too_few.stderr and "6" in too_few.stderr, too_few.stderr
+    port = free_port()
+    env = {"LPC_DEVNET__ORCHESTRATORS": "6"}
+    out = lpc(data_dir, "devnet", "up", "--port", str(port), "--block-time", "0", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["chain_id"] == 42161
+    assert json.loads((data_dir / "devnet" / "deployment.json").read_text())["orchestrators"] == 6
+    orchs = lpc(data_dir, "orchestrators", "--json", env=env)
+    assert len(json.loads(orchs.stdout)) == 6
