@@ -61,8 +61,9 @@ def main() -> None:
     status = orch.start()
     port = int(status.listening.rsplit(":", 1)[1])
     uri = f"https://127.0.0.1:{port}"
+    # earlier levels' streams stay live until the push idle timeout: room for every level at once
     cfg = GatewayConfig(data_dir=tmp / "gw", rtmp_addr=None, http_addr="127.0.0.1:0", cli_addr=None,
-                        orch_addrs=(uri,), transcoding_options=args.ladder, max_sessions=1 + sum(levels))  # earlier levels stay live until the push idle timeout
+                        orch_addrs=(uri,), transcoding_options=args.ladder, max_sessions=1 + sum(levels))
     broadcaster, which = NetworkBroadcaster(cfg), "NetworkBroadcaster"
     gw = GatewayNode(cfg, broadcaster)
     gw_status = gw.start()
