@@ -19,9 +19,9 @@ class NavBar(Static):
     def __init__(self, current: str | None) -> None:
         super().__init__(id="nav-bar")
         self.current = current
+        self._entries: list[tuple[str, str, bool]] = []  # (key, label, is the current screen)
 
     def on_mount(self) -> None:
-        self._entries = []
         for binding in self.app.BINDINGS:
             match = _SHOW.fullmatch(binding.action)
             if match:
