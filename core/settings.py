@@ -13,10 +13,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-from platformdirs import user_data_dir
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from core.data_dir import data_dir_problem, default_data_dir, resolve_data_dir  # noqa: F401 - the rules live there
 from core.media.profiles import MAX_LADDER_PIXELS
 
 SETTINGS_FILE = "settings.toml"
@@ -25,40 +25,6 @@ SETTINGS_FILE = "settings.toml"
 class Network(str, Enum):
     DEVNET = "devnet"
     ARBITRUM_ONE = "arbitrum-one"
-
-
-def default_data_dir() -> Path:
-    return Path(user_data_dir("livepeer-console", appauthor=False))
-
-
-def resolve_data_dir(flag: str | os.PathLike | None = None) -> Path:
-    """--data-dir beats LPC_DATA_DIR beats the platform default."""
-    if flag:
-        return Path(flag).expanduser().resolve()
-    env = os.environ.get("LPC_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    return default_data_dir()
-
-
-def data_dir_problem(root: Path, *, writing: bool = False) -> str | None:
-    """Why `root` cannot be used as a data dir, or None. Nothing is created: a missing data dir is fine
-    when it can be made (its nearest existing parent is a writable folder). With `writing`, an existing
-    data dir must also be writable by this user."""
-    if root.exists():
-        if not root.is_dir():
-            return f"the data dir {root} is a file, not a folder: move it aside or pick another with --data-dir"
-        if writing and not os.access(root, os.W_OK | os.X_OK):
-            return f"the data dir {root} is not writable by this user: give it write access or pick another with --data-dir"
-        return None
-    parent = root.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"cannot create the data dir {root}: {parent} is a file, not a folder; pick another with --data-dir"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot create the data dir {root}: {parent} is not writable; pick another with --data-dir"
-    return None
 
 
 class DevnetSettings(BaseModel):
