@@ -112,6 +112,47 @@ def journal_session(settings: Settings):
         store.close()
 
 
+class AIModelsProblem(ValueError):
+    """The node's AI models cannot be read: a bad aiModels.json (the message names the file, the entry and
+    the field) or a price the models need and the node cannot give."""
+
+
+def ai_specs(config) -> tuple:
+    """The ModelSpecs of `config` (a NodeConfig): its -aiModels (a file path or the inline form), else every
+    pipeline with a bundled model. Priced at -pricePerUnit/-pixelsPerUnit where an entry gives no price; a
+    currency default (0.5USD) is not a wei amount, so then an entry must carry its own price. Offchain the
+    prices are ignored, as go-livepeer ignores them. AIModelsProblem saying what is wrong."""
+    from fractions import Fraction
+
+    from core.ai.models_file import AIModelsError, load_ai_models
+    from core.payments.pricing import PriceError, parse_price
+
+    try:
+        amount = parse_price(config.price_per_unit)
+    except PriceError as exc:
+        raise AIModelsProblem(f"--price-per-unit: {exc}") from None
+    default = Fraction(amount.value) if amount.currency == "WEI" else Fraction(0)
+    try:
+        return tuple(load_ai_models(config.ai_models, default_price=default, default_pixels=config.pixels_per_unit,
+                                    offchain=config.offchain))
+    except AIModelsError as exc:
+        raise AIModelsProblem(str(exc)) from None
+
+
+def check_ai_models(config) -> None:
+    """Read the AI models as the node will at start, so `lpc node` stops with the reason before binding."""
+    ai_specs(config)
+
+
+def ai_worker(config):
+    """The AI worker of a node (core.ai.worker.AIWorker over ai_specs(config), user weights from
+    config.models_dir()), built and not started. The one place it is assembled: the console's node and
+    `lpc node` both get it through assemble_node."""
+    from core.ai.worker import AIWorker
+
+    return AIWorker(ai_specs(config), models_dir=config.models_dir())
+
+
 class NodeUnavailable(RuntimeError):
     """The node cannot be built: the message says why and what to do (no signing key, not an orchestrator,
     the chain unreachable)."""
@@ -161,6 +202,12 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
             store.close()
             raise
         built = AssembledNode(node, parts)
+    if config.ai_worker:
+        try:
+            built.node.ai = ai_worker(config)
+        except AIModelsProblem as exc:
+            built.close()
+            raise NodeUnavailable(str(exc)) from None
     if monitor is not None:
         built.node.extra_metrics = gpu_metrics(monitor)
     return built
