@@ -116,7 +116,7 @@ class AIEndpoint:
             # parse, resolve and probe off the event loop: a form of 50 MB, an audio file FFmpeg must read
             request, model_id, facts = await asyncio.to_thread(self._prepare, pipeline, content_type, body)
             del body
-            n_units = units.request_units(pipeline, request, facts)
+            n_units = units.units(pipeline, request, facts)
             if not self._free_slot(pipeline, model_id):
                 raise InsufficientCapacity(pipeline=pipeline.value, model_id=model_id)
             manifest = manifest_of(pipeline, model_id)
