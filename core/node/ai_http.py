@@ -24,7 +24,6 @@ makes it, the last with finish_reason; a client that goes away closes the iterat
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections.abc import Callable
@@ -138,6 +137,7 @@ class AIEndpoint:
             await self._refuse(scope, receive, send, pipeline, model_id, r.status, r.message, body_read, started)
             return
         except AIError as exc:
+            model_id = model_id or exc.model_id
             await self._refuse(scope, receive, send, pipeline, model_id, exc.status, _message(exc, pipeline, model_id),
                                body_read, started)
             return
@@ -173,7 +173,7 @@ class AIEndpoint:
 
         def url_of(media: Media) -> str:
             if as_data:
-                return f"data:{media.content_type};base64," + base64.b64encode(media.data).decode()
+                return responses.data_uri(media)
             return base + self.results.put(request_id, next(counter), media.data, media.content_type, media.extension)
 
         return responses.to_json(result, url_of)
