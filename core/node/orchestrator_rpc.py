@@ -67,18 +67,22 @@ class OrchestratorInfoBuilder:
                                               version=self.offer.version, ai=ai),
             auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
         )
-        params = self.payments.ticket_params(sender, b"")  # may raise PaymentError (no params for this sender)
-        if params is not None:
-            info.ticket_params.CopyFrom(params)
         prices = {(spec.pipeline.capability, spec.model_id): ai_price(spec, self.offer) for spec, *_ in ai}
         asked = [(cap, model) for cap, model in requested if cap in capabilities.AI_CAPABILITIES]
-        if asked:
-            total = sum((prices.get(key) or Fraction(0) for key in asked), Fraction(0))
-            price = to_wire(total) if total > 0 else None
+        total = sum((prices.get(key) or Fraction(0) for key in asked), Fraction(0))
+        if asked and total > 0:
+            # the ticket params commit to the AI price (it is bound into recipientRand on chain)
+            params, offered = self.payments.ai_ticket_params(sender, total)  # may raise PaymentError
+            price = to_wire(offered)
         else:
-            price = self.payments.price_info(sender)
-            if price is None and self.offer.price_per_unit > 0:
-                price = (self.offer.price_per_unit, self.offer.pixels_per_unit)
+            params = self.payments.ticket_params(sender, b"")  # may raise PaymentError (no params for this sender)
+            price = None
+            if not asked:
+                price = self.payments.price_info(sender)
+                if price is None and self.offer.price_per_unit > 0:
+                    price = (self.offer.price_per_unit, self.offer.pixels_per_unit)
+        if params is not None:
+            info.ticket_params.CopyFrom(params)
         if price is not None:
             info.price_info.CopyFrom(net.PriceInfo(pricePerUnit=price[0], pixelsPerUnit=price[1]))
         if with_hardware:
