@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 AI_WORKER_AUTH = b"Livepeer-AI-Worker-1.0"  # go-livepeer's gateways send it; without it: data URIs
 DATA_URI_PIPELINES = frozenset({Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.UPSCALE})
 ROUTES: dict[str, Pipeline] = {p.route: p for p in Pipeline}
+STALL_S = 30  # an SSE client that reads nothing for this long is dropped (its slot freed)
 
 
 def manifest_of(pipeline: Pipeline, model_id: str) -> bytes:
@@ -206,8 +207,15 @@ class AIEndpoint:
                         "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]})
             chunk = first
             while chunk is not None and not gone.is_set():
-                await send({"type": "http.response.body", "body": responses.sse_event(responses.chunk_json(chunk)),
-                            "more_body": True})
+                try:  # a client that keeps the stream open but stops reading would hold the slot for ever
+                    async with asyncio.timeout(STALL_S):
+                        await send({"type": "http.response.body",
+                                    "body": responses.sse_event(responses.chunk_json(chunk)), "more_body": True})
+                except TimeoutError:
+                    log.info("%s %s: the client stopped reading for %d s; generation stopped", pipeline.value,
+                             model_id, STALL_S)
+                    gone.set()
+                    break
                 if chunk.finish_reason:
                     break
                 chunk = await asyncio.to_thread(next, it, None)

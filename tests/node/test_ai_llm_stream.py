@@ -103,18 +103,22 @@ def test_a_stream_sends_one_event_per_piece_and_ends_with_finish_reason(llm_node
 
 def test_a_held_stream_takes_the_slot_and_leaving_frees_it(llm_node):
     node, gw, client, base = llm_node
-    with client.stream("POST", f"{base}/llm", headers=_headers(gw),
-                       json=_body("Write a long story about a lighthouse keeper.", stream=True, max_tokens=400)) as r:
+    reader = httpx.Client(http2=True, verify=False, timeout=120)  # its own connection, closed to leave
+    with reader.stream("POST", f"{base}/llm", headers=_headers(gw),
+                       json=_body("Write a long story about a lighthouse keeper.", stream=True, max_tokens=1000)) as r:
         assert r.status_code == 200
         first = next(line for line in r.iter_lines() if line.startswith("data: "))
         assert json.loads(first[6:])["choices"][0]["finish_reason"] == ""
         busy = client.post(f"{base}/llm", headers=_headers(gw), json=_body("Hi", stream=False, max_tokens=4))
         assert busy.status_code == 503
         assert busy.text.startswith("insufficient capacity") and LLM in busy.text
-    # the client left after one event: the generation stops and the slot is free again
-    deadline = time.monotonic() + 60
+        reader.close()  # the client goes away after one event (1,000 tokens would take minutes here)
+    # the generation stops and the slot is free again long before 1,000 tokens could be made
+    deadline = time.monotonic() + 30
     while _view(node).in_use and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _view(node).in_use == 0
+    made = _view(node).requests
     again = client.post(f"{base}/llm", headers=_headers(gw), json=_body("Hi", stream=False, max_tokens=4))
     assert again.status_code == 200, again.text
+    assert _view(node).requests == made + 1

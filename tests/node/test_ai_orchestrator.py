@@ -168,8 +168,9 @@ def test_a_corrupt_image_is_refused_and_the_next_good_request_succeeds(ai_node):
 
 def test_a_missing_field_and_a_wrong_content_type_are_client_errors(ai_node):
     _, gw, client, base = ai_node
-    r = client.post(f"{base}/upscale", headers=_headers(gw), data={"prompt": "x", "model_id": ""})
-    assert r.status_code == 400 and "image" in r.text
+    r = client.post(f"{base}/upscale", headers=_headers(gw),  # multipart, with no image part
+                    files={"prompt": (None, "x"), "model_id": (None, "")})
+    assert r.status_code == 400 and "'image'" in r.text, r.text
     r = client.post(f"{base}/upscale", headers=_headers(gw), json={"prompt": "x"})
     assert r.status_code in (400, 415) and "multipart/form-data" in r.text
     r = client.get(f"{base}/upscale", headers=_headers(gw))
