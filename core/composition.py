@@ -184,8 +184,12 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
     from core.node.config import node_config
 
     config = node_config(settings, overrides)
+    try:
+        ai = ai_worker(config) if config.ai_worker else None
+    except AIModelsProblem as exc:
+        raise NodeUnavailable(str(exc)) from None
     if config.offchain:
-        built = AssembledNode(Node(config))
+        built = AssembledNode(Node(config, ai=ai))
     else:
         if signer is None:
             raise NodeUnavailable("the on-chain node signs as an orchestrator, and no account was given")
@@ -194,7 +198,7 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
 
         store = open_store(store_dir) if store_dir is not None else data_store(settings)
         try:
-            node, parts = onchain_node(settings, config, key, payment_config, store=store)
+            node, parts = onchain_node(settings, config, key, payment_config, store=store, ai=ai)
         except ChainError as exc:
             store.close()
             raise NodeUnavailable(str(exc)) from None
@@ -202,22 +206,16 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
             store.close()
             raise
         built = AssembledNode(node, parts)
-    if config.ai_worker:
-        try:
-            built.node.ai = ai_worker(config)
-        except AIModelsProblem as exc:
-            built.close()
-            raise NodeUnavailable(str(exc)) from None
     if monitor is not None:
         built.node.extra_metrics = gpu_metrics(monitor)
     return built
 
 
-def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None):
+def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None, ai=None):
     """Everything an on-chain node needs around the servers, wired: the TicketBroker client signing with
     `signer` (a keyring chain.wallet.Signer, or a devnet dev key), the payment policy, the ticket ledger
-    and its redemption worker, prices, the reward autopilot and the management API. Returns
-    (Node, OnchainParts)."""
+    and its redemption worker, prices, the reward autopilot and the management API. `ai`: the node's AI
+    worker (ai_worker(node_config)). Returns (Node, OnchainParts)."""
     import threading
     from dataclasses import replace
 
@@ -293,7 +291,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
                             max_gas_price=pc.max_gas_price, poll_s=pc.reward_poll_s), alerts=alerts)
         services.append(autopilot)
     api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer, receipts)
-    node = Node(replace(node_config, offchain=False), payments, services=services, api=api)
+    node = Node(replace(node_config, offchain=False), payments, services=services, api=api, ai=ai)
     return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed, receipts)
 
 
