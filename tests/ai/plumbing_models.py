@@ -87,7 +87,7 @@ def _sd_parts(tmp: Path, unet_in_channels: int):
                                                 intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
                                                 vocab_size=vocab_size, max_position_embeddings=16, projection_dim=32))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False)
+                              set_alpha_to_one=False, steps_offset=1)
     return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
                 safety_checker=None, feature_extractor=None, requires_safety_checker=False)
 
