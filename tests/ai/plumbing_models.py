@@ -92,11 +92,36 @@ def _sd_parts(tmp: Path, unet_in_channels: int):
                 safety_checker=None, feature_extractor=None, requires_safety_checker=False)
 
 
-def save_tiny_stable_diffusion(directory: Path) -> Path:
-    """A StableDiffusionPipeline (text-to-image; AutoPipelineForImage2Image turns it into img2img)."""
+def tiny_safety_checker_flagging_everything():
+    """diffusers' StableDiffusionSafetyChecker on a tiny random CLIP, with concept thresholds set so every
+    image is flagged: a checker whose verdict is known, to see that the verdict reaches the response."""
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    torch.manual_seed(SEED)
+    config = CLIPConfig(text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                                         num_hidden_layers=1, vocab_size=64),
+                        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                                           num_hidden_layers=1, image_size=32, patch_size=8),
+                        projection_dim=32)
+    checker = StableDiffusionSafetyChecker(config)
+    with torch.no_grad():
+        checker.concept_embeds_weights.fill_(-10.0)  # cosine distance (>= -1) minus -10 is always > 0
+    return checker, CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+
+
+def save_tiny_stable_diffusion(directory: Path, *, safety_checker: bool = False) -> Path:
+    """A StableDiffusionPipeline (text-to-image; AutoPipelineForImage2Image turns it into img2img), with
+    a safety checker that flags every image when `safety_checker`."""
     from diffusers import StableDiffusionPipeline
 
-    StableDiffusionPipeline(**_sd_parts(directory.parent / (directory.name + "-src"), 4)).save_pretrained(directory)
+    parts = _sd_parts(directory.parent / (directory.name + "-src"), 4)
+    if safety_checker:
+        checker, extractor = tiny_safety_checker_flagging_everything()
+        parts.update(safety_checker=checker, feature_extractor=extractor, requires_safety_checker=True)
+    StableDiffusionPipeline(**parts).save_pretrained(directory)
     write_manifest(directory)
     return directory
 

@@ -32,7 +32,7 @@ from tests.ai.plumbing_models import (
     save_tiny_stable_video_diffusion,
 )
 
-SD, P2P, SVD = "tiny/sd", "tiny/pix2pix", "tiny/svd"
+SD, P2P, SVD, CHECKED = "tiny/sd", "tiny/pix2pix", "tiny/svd", "tiny/sd-checked"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,7 @@ def models_dir(tmp_path_factory):
     save_tiny_stable_diffusion(root / SD)
     save_tiny_instruct_pix2pix(root / P2P)
     save_tiny_stable_video_diffusion(root / SVD)
+    save_tiny_stable_diffusion(root / CHECKED, safety_checker=True)
     return root
 
 
@@ -117,6 +118,19 @@ def test_text_to_image_is_deterministic_per_image_seed(t2i):
 def test_text_to_image_without_a_seed_draws_one(t2i):
     result = t2i.run(TextToImageRequest(prompt="a dog", width=32, height=32, num_inference_steps=1))
     assert isinstance(result.images[0].seed, int) and 0 <= result.images[0].seed < 2**32
+
+
+def test_a_shipped_safety_checker_sets_nsfw_and_runs_only_when_asked(models_dir, digests):
+    import numpy as np
+
+    checked = loaded(models_dir, digests, Pipeline.TEXT_TO_IMAGE, CHECKED)
+    ask = dict(prompt="a cat", width=32, height=32, num_inference_steps=1, seed=5)
+    flagged = checked.run(TextToImageRequest(**ask, safety_check=True))
+    assert flagged.images[0].nsfw is True
+    assert not np.asarray(pngs(flagged)[0]).any()  # diffusers blanks what its checker flags
+    unchecked = checked.run(TextToImageRequest(**ask, safety_check=False))
+    assert unchecked.images[0].nsfw is False and np.asarray(pngs(unchecked)[0]).any()
+    assert checked.run(TextToImageRequest(**ask, safety_check=True)).images[0].nsfw is True  # checker restored
 
 
 @pytest.mark.parametrize("change, words", [
