@@ -15,7 +15,8 @@ garbage or failing deep inside torch. Digests are cached on disk keyed by (path,
 restart stats the files instead of re-hashing gigabytes; a file rewritten in place changes its mtime and
 is hashed again.
 
-The runners themselves: core/ai/runners/diffusion.py (text-to-image, image-to-image, image-to-video) and
+The runners themselves: core/ai/runners/diffusion.py (text-to-image, image-to-image, image-to-video, and
+upscale with a diffusers upscaler such as the reference stabilityai/stable-diffusion-x4-upscaler) and
 core/ai/runners/vision.py (image-to-text, segment-anything-2), both built on DirectoryRunner below;
 llm and audio-to-text reuse the bundled runners' classes (core/ai/runners/causal_lm.py, whisper.py)
 pointed at the user's directory. Everything heavy is imported inside load().
@@ -49,6 +50,8 @@ NEEDS: dict[Pipeline, str] = {
     Pipeline.IMAGE_TO_IMAGE: "image-to-image needs a diffusers save_pretrained directory with a SHA256SUMS manifest",
     Pipeline.IMAGE_TO_VIDEO: "image-to-video needs a diffusers save_pretrained directory (e.g. Stable Video "
                              "Diffusion) with a SHA256SUMS manifest",
+    Pipeline.UPSCALE: "upscale needs a diffusers save_pretrained directory (e.g. stabilityai/stable-diffusion-x4-"
+                      "upscaler) with a SHA256SUMS manifest",
     Pipeline.IMAGE_TO_TEXT: "image-to-text needs a transformers save_pretrained directory (model and processor, "
                             "e.g. BLIP) with a SHA256SUMS manifest",
     Pipeline.SEGMENT_ANYTHING_2: "segment-anything-2 needs a transformers Sam2Model save_pretrained directory with "
@@ -405,7 +408,7 @@ class UserWeightsRunner:
 def _engine(spec: ModelSpec) -> tuple[Callable[[Path], object], str]:
     """(directory -> runner, description) for the spec's pipeline. Imports stay inside the factories."""
     p, mid = spec.pipeline, spec.model_id
-    if p in (Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.IMAGE_TO_VIDEO):
+    if p in (Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.IMAGE_TO_VIDEO, Pipeline.UPSCALE):
         def diffusion(directory: Path):
             from core.ai.runners.diffusion import DiffusionRunner
 

@@ -136,6 +136,28 @@ def save_tiny_instruct_pix2pix(directory: Path) -> Path:
     return directory
 
 
+def save_tiny_sd_x4_upscaler(directory: Path) -> Path:
+    """A StableDiffusionUpscalePipeline shaped like stabilityai/stable-diffusion-x4-upscaler: the UNet takes
+    latents + the low-resolution image (7 channels) and a noise-level class, the VAE decodes 4x."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionUpscalePipeline, UNet2DConditionModel
+
+    parts = _sd_parts(directory.parent / (directory.name + "-src"), 4)
+    torch.manual_seed(SEED)
+    unet = UNet2DConditionModel(block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=8, in_channels=7,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                                cross_attention_dim=32, attention_head_dim=8, num_class_embeds=400)
+    vae = AutoencoderKL(block_out_channels=(32, 32, 64), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                        latent_channels=4, scaling_factor=0.08333)
+    StableDiffusionUpscalePipeline(vae=vae, text_encoder=parts["text_encoder"], tokenizer=parts["tokenizer"], unet=unet,
+                                   low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+                                   max_noise_level=350).save_pretrained(directory)
+    write_manifest(directory)
+    return directory
+
+
 def save_tiny_stable_video_diffusion(directory: Path, num_frames: int = 3) -> Path:
     import torch
     from diffusers import (

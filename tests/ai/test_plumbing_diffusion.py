@@ -22,17 +22,19 @@ from core.ai.ports import (
     TooLarge,
     UnsupportedMedia,
     Upload,
+    UpscaleRequest,
 )
 from core.ai.user_weights import DigestCache, user_runner
 from tests.ai.plumbing_models import (
     flip_byte,
     png_bytes,
     save_tiny_instruct_pix2pix,
+    save_tiny_sd_x4_upscaler,
     save_tiny_stable_diffusion,
     save_tiny_stable_video_diffusion,
 )
 
-SD, P2P, SVD, CHECKED = "tiny/sd", "tiny/pix2pix", "tiny/svd", "tiny/sd-checked"
+SD, P2P, SVD, CHECKED, X4 = "tiny/sd", "tiny/pix2pix", "tiny/svd", "tiny/sd-checked", "tiny/x4-upscaler"
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,7 @@ def models_dir(tmp_path_factory):
     save_tiny_instruct_pix2pix(root / P2P)
     save_tiny_stable_video_diffusion(root / SVD)
     save_tiny_stable_diffusion(root / CHECKED, safety_checker=True)
+    save_tiny_sd_x4_upscaler(root / X4)
     return root
 
 
@@ -96,7 +99,7 @@ def image(w=40, h=32, seed=1) -> Upload:
 
 # ------------------------------------------------------------------------------------------ text-to-image
 def test_text_to_image_makes_pngs_of_the_asked_size_with_seed_plus_i(t2i):
-    result = t2i.run(TextToImageRequest(prompt="a red cat", width=48, height=32, num_inference_steps=2,
+    result = t2i.run(TextToImageRequest(prompt="a red cat", width=48, height=32, num_inference_steps=1,
                                         num_images_per_prompt=2, seed=41, guidance_scale=7.5))
     images = pngs(result)
     assert [im.size for im in images] == [(48, 32), (48, 32)]
@@ -161,12 +164,12 @@ def test_an_oversized_prompt_is_too_large(t2i):
 
 # ------------------------------------------------------------------------------------------ image-to-image
 def test_image_to_image_keeps_the_input_size_and_seeds(i2i):
-    result = i2i.run(ImageToImageRequest(prompt="a cat", image=image(40, 32), strength=0.5, num_inference_steps=4,
+    result = i2i.run(ImageToImageRequest(prompt="a cat", image=image(40, 32), strength=0.5, num_inference_steps=2,
                                          seed=3, num_images_per_prompt=2))
     images = pngs(result)
     assert [im.size for im in images] == [(40, 32), (40, 32)]
     assert [m.seed for m in result.images] == [3, 4]
-    again = i2i.run(ImageToImageRequest(prompt="a cat", image=image(40, 32), strength=0.5, num_inference_steps=4,
+    again = i2i.run(ImageToImageRequest(prompt="a cat", image=image(40, 32), strength=0.5, num_inference_steps=2,
                                         seed=3))
     assert again.images[0].data == result.images[0].data
 
@@ -218,6 +221,20 @@ def test_image_to_video_bad_fields(i2v, change, words):
     fields = dict(image=image(32, 32), width=32, height=32, num_inference_steps=1) | change
     with pytest.raises(BadRequest, match=words):
         i2v.run(ImageToVideoRequest(**fields))
+
+
+# ------------------------------------------------------------------------------------------ upscale
+def test_a_diffusers_x4_upscaler_makes_a_png_four_times_each_side(models_dir, digests):
+    upscaler = loaded(models_dir, digests, Pipeline.UPSCALE, X4)
+    result = upscaler.run(UpscaleRequest(prompt="sharp", image=image(16, 12), num_inference_steps=2, seed=4))
+    [png] = pngs(result)
+    assert png.size == (64, 48) and result.images[0].seed == 4
+    again = upscaler.run(UpscaleRequest(prompt="sharp", image=image(16, 12), num_inference_steps=2, seed=4))
+    assert again.images[0].data == result.images[0].data
+    with pytest.raises(TooLarge, match="1100x1000"):
+        upscaler.run(UpscaleRequest(prompt="", image=image(1100, 1000)))
+    with pytest.raises(BadRequest, match="num_inference_steps"):
+        upscaler.run(UpscaleRequest(prompt="", image=image(16, 12), num_inference_steps=0))
 
 
 # ------------------------------------------------------------------------------------------ weights
