@@ -21,7 +21,7 @@ from core.proto import net
 from tests.payments.conftest import FACE, GATEWAY, ORCH, client, dev, devnet_dir, settings  # noqa: F401 - fixtures
 from tests.payments.gateway import gateway_for
 
-pytest.importorskip("core.ai.worker", reason="core/ai/worker.py (the ai-worker branch) has not landed yet")
+pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models branch) has not landed yet")
 
 UPSCALE = "realesrgan/realesr-animevideov3-x4"
 PRICE = 1000  # wei per pixel
