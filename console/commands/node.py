@@ -524,10 +524,15 @@ def _run_node(ctx, settings, config, overrides, payment, account, dev_account, g
         built.close()
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"node up ({'offchain' if config.offchain else settings.network.value}): {st.service_uri} (bound {st.listening}), encoder {st.encoder}, "
-        f"max sessions {st.max_sessions}" + (f", metrics http://{st.management}/metrics" if st.management else ""),
+        f"node up ({'offchain' if config.offchain else settings.network.value}): {st.service_uri} (bound {st.listening}), "
+        + (f"encoder {st.encoder}, max sessions {st.max_sessions}" if config.transcoding else "AI only (no -transcoder)")
+        + (f", metrics http://{st.management}/metrics" if st.management else ""),
         err=True,
     )
+    for m in st.ai_models:  # the AI models and what each is doing (warm ones load in the background)
+        if m.model_id:
+            click.echo(f"  AI {m.pipeline} {m.model_id}: {m.state}" + (f" ({m.reason})" if m.state == "unavailable" else ""),
+                       err=True)
     if gw is not None:
         try:
             gst = gw.start()

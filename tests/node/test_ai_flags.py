@@ -62,3 +62,51 @@ def test_an_orchestrator_with_nothing_to_do_is_refused(tmp_path):
     r = _lpc(tmp_path, "--orchestrator", "--show-config")
     assert r.exit_code == 2
     assert "--transcoder (-transcoder), --ai-worker (-aiWorker), or both" in r.output
+
+
+def test_lpc_node_runs_an_ai_only_orchestrator(tmp_path):
+    """`lpc node -orchestrator -aiWorker` as its own process: it comes up without -transcoder, says which
+    models it serves, and its /status lists them; SIGTERM stops it cleanly."""
+    import pytest
+
+    pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models branch) has not landed yet")
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from chain.devnet.anvil import free_port
+
+    mgmt = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LPC_")}
+    log = open(tmp_path / "node.log", "w+b")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console.cli", "--data-dir", str(tmp_path / "data"), "node", "-orchestrator", "-aiWorker",
+         "-aiModels", "upscale:realesrgan/realesr-animevideov3-x4:true,text-to-image:acme/not-here:false",
+         "-network", "offchain", f"-serviceAddr=127.0.0.1:{free_port()}", f"-cliAddr=127.0.0.1:{mgmt}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{mgmt}/status", timeout=1).json()
+                if status["running"] and all(m["state"] != "loading" for m in status["ai_models"]):
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        assert status is not None and status["running"], (log.seek(0), log.read().decode())[1]
+        models = {m["model_id"]: m for m in status["ai_models"]}
+        assert models["realesrgan/realesr-animevideov3-x4"]["state"] == "warm"
+        assert models["acme/not-here"]["state"] == "unavailable" and "acme/not-here" in models["acme/not-here"]["reason"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    log.seek(0)
+    out = log.read().decode()
+    assert "AI only (no -transcoder)" in out
+    assert "AI upscale realesrgan/realesr-animevideov3-x4:" in out
+    assert "Traceback" not in out
