@@ -133,10 +133,17 @@ def ai_specs(config) -> tuple:
         raise AIModelsProblem(f"--price-per-unit: {exc}") from None
     default = Fraction(amount.value) if amount.currency == "WEI" else Fraction(0)
     try:
-        return tuple(load_ai_models(config.ai_models, default_price=default, default_pixels=config.pixels_per_unit,
-                                    offchain=config.offchain))
+        specs = tuple(load_ai_models(config.ai_models, default_price=default, default_pixels=config.pixels_per_unit,
+                                     offchain=config.offchain))
     except AIModelsError as exc:
         raise AIModelsProblem(str(exc)) from None
+    in_currency = [s for s in specs if s.currency and s.currency.upper() != "WEI"]
+    if in_currency and not config.offchain:  # advertised without a price, they would be served for free
+        s = in_currency[0]
+        raise AIModelsProblem(f"{config.ai_models or 'aiModels'}: {s.pipeline.value} {s.model_id} is priced in "
+                              f"{s.currency}; lpc converts only transcoding prices with the price feed so far: give "
+                              "its price_per_unit in wei (and no currency)")
+    return specs
 
 
 def check_ai_models(config) -> None:
