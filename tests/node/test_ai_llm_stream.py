@@ -112,6 +112,8 @@ def test_a_held_stream_takes_the_slot_and_leaving_frees_it(llm_node):
         busy = client.post(f"{base}/llm", headers=_headers(gw), json=_body("Hi", stream=False, max_tokens=4))
         assert busy.status_code == 503
         assert busy.text.startswith("insufficient capacity") and LLM in busy.text
+        held = gw.get_orchestrator().capabilities.constraints.PerCapability[33].models[LLM]
+        assert (held.capacityInUse, held.capacity) == (1, 0)  # go-livepeer advertises idle slots as capacity
         reader.close()  # the client goes away after one event (1,000 tokens would take minutes here)
     # the generation stops and the slot is free again long before 1,000 tokens could be made
     deadline = time.monotonic() + 30
