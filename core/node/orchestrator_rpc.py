@@ -50,6 +50,18 @@ class OrchestratorInfoBuilder:
     def ai_models(self) -> tuple:
         return tuple(self.ai.advertised()) if self.ai is not None else ()
 
+    def _priced_for(self, spec, sender: bytes):
+        """The aiModels.json entry of `spec`'s model made for this gateway ("gateway": its address), else
+        the model's default entry, as go-livepeer picks a per-gateway AI price."""
+        if len(sender) != 20:
+            return spec
+        me = "0x" + bytes(sender).hex()
+        for entry in getattr(self.ai, "specs", ()):
+            if (entry.pipeline is spec.pipeline and entry.model_id == spec.model_id
+                    and entry.gateway.lower() == me):
+                return entry
+        return spec
+
     def build(self, sender: bytes = b"", session_id: str | None = None, *, with_hardware: bool = True,
               requested: tuple[tuple[int, str], ...] = ()) -> net.OrchestratorInfo:
         """OrchestratorInfo for `sender`. `requested` = the (capability, model) pairs the gateway's request
@@ -67,7 +79,8 @@ class OrchestratorInfoBuilder:
                                               version=self.offer.version, ai=ai),
             auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
         )
-        prices = {(spec.pipeline.capability, spec.model_id): ai_price(spec, self.offer) for spec, *_ in ai}
+        prices = {(spec.pipeline.capability, spec.model_id): ai_price(self._priced_for(spec, sender), self.offer)
+                  for spec, *_ in ai}
         asked = [(cap, model) for cap, model in requested if cap in capabilities.AI_CAPABILITIES]
         total = sum((prices.get(key) or Fraction(0) for key in asked), Fraction(0))
         if asked and total > 0:

@@ -2,7 +2,8 @@
 price. A gateway's GetOrchestrator naming the model gets that price and ticket parameters committed to it;
 discovery lists it in capabilities_prices. An upscale without tickets is 400 "Insufficient balance"; with
 a winning ticket it is served, the ticket is stored, and the balance under `30_<model>` is the ticket's
-value less units x price (input pixels x wei per pixel), to the wei."""
+value less units x price (input pixels x wei per pixel), to the wei. A gateway with its own entry
+("gateway": its address) is quoted its own price."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models
 
 UPSCALE = "realesrgan/realesr-animevideov3-x4"
 PRICE = 1000  # wei per pixel
+OTHER_GATEWAY, OTHER_PRICE = 51, 700  # another seeded gateway, with its own price ("gateway" in aiModels.json)
 
 
 @pytest.fixture
@@ -35,8 +37,10 @@ def ai_onchain_node(settings, client, tmp_path):  # noqa: F811 - the fixtures ab
     from core.store import open_store
 
     models = tmp_path / "aiModels.json"
-    models.write_text(json.dumps([{"pipeline": "upscale", "model_id": UPSCALE, "warm": True,
-                                   "price_per_unit": PRICE, "pixels_per_unit": 1}]))
+    models.write_text(json.dumps([
+        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": PRICE, "pixels_per_unit": 1},
+        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": OTHER_PRICE,
+         "pixels_per_unit": 1, "gateway": dev_account(OTHER_GATEWAY).address}]))
     cfg = NodeConfig(data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
                      cli_addr=None, encoder="x264", price_per_unit=1, pixels_per_unit=1, offchain=False,
                      transcoding=False, ai_worker=True, ai_models=str(models))
@@ -109,3 +113,12 @@ def test_an_upscale_is_paid_in_tickets_at_the_models_price(ai_onchain_node, dev)
     assert parts.payments.balances.balance(sender, manifest) == Fraction(FACE) - 40 * 30 * PRICE
     http.close()
     gw.close()
+    other = gateway_for(node, OTHER_GATEWAY)
+    plain = other._unary("GetOrchestrator", other.sender.orchestrator_request(ignoreCapacityCheck=True),
+                         net.OrchestratorInfo)
+    assert [(p.constraint, p.pricePerUnit) for p in plain.capabilities_prices] == [(UPSCALE, OTHER_PRICE)]
+    asked = other._unary("GetOrchestrator", other.sender.orchestrator_request(ignoreCapacityCheck=True,
+                                                                             capabilities=_asks_for(UPSCALE)),
+                         net.OrchestratorInfo)
+    assert (asked.price_info.pricePerUnit, asked.price_info.pixelsPerUnit) == (OTHER_PRICE, 1)
+    other.close()
