@@ -109,6 +109,30 @@ def test_get_orchestrator_advertises_the_models_with_weights(ai_node):
     assert not info.capabilities_prices  # offchain go-livepeer sets no AI prices
 
 
+def test_an_ai_gateways_request_for_a_model_is_answered_without_a_price_offchain(ai_node):
+    _, gw, _, _ = ai_node
+    caps = net.Capabilities()
+    caps.capacities[30] = 1
+    caps.constraints.PerCapability[30].models[UPSCALE].CopyFrom(net.Capabilities.CapabilityConstraints.ModelConstraint())
+    info = gw.get_orchestrator(ignore_capacity=False, caps=caps)  # not held to transcoding's capacity
+    assert not info.HasField("price_info") and not info.hardware and not info.capabilities_prices
+    assert info.capabilities.constraints.PerCapability[30].models[UPSCALE].warm
+
+
+def test_a_transcoding_and_ai_node_advertises_both(ai_node):
+    from core.node.auth import AuthTokens
+    from core.node.orchestrator_rpc import Offer, OrchestratorInfoBuilder
+    from core.node.payments import OffchainPayments
+
+    node = ai_node[0]
+    offer = Offer("https://127.0.0.1:8935", 0, 1, "0.0.0", "libx264", transcoding=True)
+    info = OrchestratorInfoBuilder(offer, AuthTokens(), OffchainPayments(), ai=node.ai).build()
+    offered = bits_of(info.capabilities.bitstring)
+    assert {int(Capability.H264), int(Capability.MPEGTS), 30, 31} <= offered
+    assert info.capabilities.capacities[int(Capability.H264)] == 1 and info.capabilities.capacities[30] == 1
+    assert ("transcoding", "libx264") in {(h.pipeline, h.model_id) for h in info.hardware}
+
+
 # ------------------------------------------------------------------------------------------ upscale
 def test_upscale_answers_a_url_that_downloads_a_4x_png(ai_node):
     _, gw, client, base = ai_node
