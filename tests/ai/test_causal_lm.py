@@ -107,6 +107,12 @@ def test_a_prompt_over_the_context_is_too_large(llm):
         llm.stream(ask(messages=huge))  # refused before the first chunk, not in the middle of the stream
 
 
+def test_a_mebibyte_prompt_is_refused_without_tokenizing_it(llm):
+    mebibyte = (ChatMessage("user", "lorem ipsum " * 90_000),)
+    with pytest.raises(TooLarge, match=r"1,080,000 characters, more than 8,192 tokens of at most \d+ characters"):
+        llm.run(ask(messages=mebibyte))
+
+
 @pytest.mark.parametrize("messages, message", [
     ((ChatMessage("tool", "42"),), r"messages\[0\]\.role is 'tool'; it must be system, user or assistant"),
     ((), "messages must hold at least one message"),
@@ -138,6 +144,7 @@ def test_the_cache_is_a_plain_save_pretrained_directory_others_can_load(llm):
     assert pretrained_dir_problem(directory) is None
     user = CausalLMRunner("my-org/my-smollm", lambda: directory, description="user weights", bundled=False)
     assert user.available() is None
+    assert user.memory_bytes() == (directory / "model.safetensors").stat().st_size > 500_000_000  # fp32
 
 
 def test_a_directory_without_weights_says_what_is_missing(tmp_path):

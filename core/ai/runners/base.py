@@ -4,6 +4,7 @@ streaming by pipelines that do not stream. Engines stay out of here."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from pathlib import Path
 
 from core.ai.ports import BadRequest, ModelUnavailable, Pipeline, model_of
@@ -49,6 +50,19 @@ class RunnerBase:
 
     def stream(self, request):
         raise self.bad_request("streaming is offered by the llm pipeline only")
+
+
+def package_dir(module: str) -> Path | None:
+    """Where an installed package lives, found without importing it (some weight packages' __init__
+    imports things lpc does not install)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def module_missing(module: str) -> bool:
+    return importlib.util.find_spec(module) is None
 
 
 def missing_files(directory: Path, names) -> list[str]:

@@ -11,7 +11,8 @@ from the .param file (the Input layer's blob; the blob no layer consumes), not a
 Inputs are cut into TILE x TILE tiles, each run with OVERLAP pixels of context on every side that are cut
 away afterwards, so memory stays bounded by the tile and the seams do not show. An input whose 4x output
 would exceed MAX_OUTPUT_PIXELS is refused with TooLarge. Real-ESRGAN has no seed and no safety checker:
-the result carries the request's seed (or a random one) and nsfw=False, as the API schema requires.
+the result carries the request's seed (or a random one) and nsfw=False, as the API schema requires. The
+request's prompt and num_inference_steps (meant for the diffusion upscaler) are not used.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ import threading
 from pathlib import Path
 
 from core.ai.ports import ImagesResult, Media, Pipeline, RunnerFailed, TooLarge, UpscaleRequest
-from core.ai.runners.base import RunnerBase, file_bytes
-from core.ai.runners.whisper import package_dir
+from core.ai.runners.base import RunnerBase, file_bytes, module_missing, package_dir
 
 TILE = 256
 OVERLAP = 12
@@ -79,7 +79,7 @@ class RealESRGANRunner(RunnerBase):
         missing = [p.name for p in files if not p.is_file()]
         if missing:
             return f"{files[0].parent} lacks {', '.join(missing)}"
-        if importlib_missing("ncnn"):
+        if module_missing("ncnn"):
             return "the package ncnn is not installed"
         return None
 
@@ -177,12 +177,6 @@ class RealESRGANRunner(RunnerBase):
                 raise RuntimeError(f"ncnn extract returned {rc}")
             result = np.array(mat)
         return (np.clip(result, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).transpose(1, 2, 0)
-
-
-def importlib_missing(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
 
 
 ANIMEVIDEOV3_ID = "realesrgan/realesr-animevideov3-x4"
