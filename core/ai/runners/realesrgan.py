@@ -6,7 +6,8 @@
 The models are ncnn .param/.bin pairs (not torch or ONNX), so ncnn runs them: on a Vulkan GPU when
 core.ai.device.ncnn_vulkan_device() finds a real one (ncnn probes Vulkan itself; it does not go through
 CUDA, so an AMD or Intel GPU serves too), else on the CPU threads. The input and output blob names are read
-from the .param file (the Input layer's blob; the blob no layer consumes), not assumed.
+from the .param file (the Input layer's blob; the blob no layer consumes), not assumed. load("vulkan:N")
+names a Vulkan device outright (the tests run the GPU path that way on Mesa's software device, llvmpipe).
 
 Inputs are cut into TILE x TILE tiles, each run with OVERLAP pixels of context on every side that are cut
 away afterwards, so memory stays bounded by the tile and the seams do not show. An input whose 4x output
@@ -97,7 +98,7 @@ class RealESRGANRunner(RunnerBase):
 
             blobs = param_blobs(param.read_text())
             net = ncnn.Net()
-            gpu = ncnn_vulkan_device()
+            gpu = int(device.split(":", 1)[1]) if device.startswith("vulkan:") else ncnn_vulkan_device()
             net.opt.use_vulkan_compute = gpu is not None
             if gpu is not None:
                 net.set_vulkan_device(gpu)
