@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shutil
+import time
 from pathlib import Path
 
 from core.ai.ports import BadRequest, ModelUnavailable, Pipeline, model_of
@@ -82,3 +84,16 @@ def file_bytes(paths) -> int | None:
     """Total size of the files that exist; None when none does."""
     sizes = [p.stat().st_size for p in paths if p.is_file()]
     return sum(sizes) if sizes else None
+
+
+def remove_stale_work_dirs(parent: Path, prefix: str, *, older_than_s: float = 3600.0) -> None:
+    """Delete `prefix`* directories in `parent` left by a process killed while building a derived model
+    (they are written under a temporary name and renamed when complete; an hour is far longer than any
+    build, so a live build in another process is never touched)."""
+    cutoff = time.time() - older_than_s
+    for leftover in parent.glob(f"{prefix}*"):
+        try:
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass

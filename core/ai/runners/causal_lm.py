@@ -35,7 +35,8 @@ from pathlib import Path
 
 from core.ai.cache import model_cache_dir
 from core.ai.ports import LLMChunk, LLMRequest, LLMResult, Pipeline, RunnerFailed, TooLarge, Usage
-from core.ai.runners.base import RunnerBase, file_bytes, module_missing, package_dir, sha256_of
+from core.ai.runners.base import (RunnerBase, file_bytes, module_missing, package_dir, remove_stale_work_dirs,
+                                  sha256_of)
 
 ROLES = ("system", "user", "assistant")
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -115,6 +116,7 @@ def converted_smollm2() -> Path:
 
     _quiet_transformers()
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_work_dirs(target.parent, ".smollm2.")
     work = Path(tempfile.mkdtemp(prefix=".smollm2.", dir=target.parent))
     try:
         # transformers' GGUF reader draws a tqdm bar on sys.stderr that no setting turns off; this runs once

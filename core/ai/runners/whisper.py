@@ -26,7 +26,8 @@ from pathlib import Path
 
 from core.ai.cache import model_cache_dir
 from core.ai.ports import AudioToTextRequest, Pipeline, RunnerFailed, TextChunk, TranscriptResult
-from core.ai.runners.base import RunnerBase, file_bytes, missing_files, package_dir, sha256_of
+from core.ai.runners.base import (RunnerBase, file_bytes, missing_files, package_dir, remove_stale_work_dirs,
+                                  sha256_of)
 
 CT2_WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -88,6 +89,7 @@ def joined_whisper_base() -> Path:
     if _base_is_complete(target, parts):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_work_dirs(target.parent, ".whisper-base.")
     work = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
     try:
         with open(work / "model.bin", "wb") as out:
