@@ -70,6 +70,14 @@ def test_streaming_yields_the_same_text_piece_by_piece(llm, france):
     assert counts == sorted(counts) and all(c.usage.prompt_tokens == france.usage.prompt_tokens for c in chunks)
 
 
+def test_a_conversation_goes_through_the_chat_template(llm, france):
+    turns = (ChatMessage("system", "You are a geography teacher."), *FRANCE,
+             ChatMessage("assistant", france.text), ChatMessage("user", "And of Italy?"))
+    result = llm.run(ask(messages=turns, max_tokens=16))
+    assert result.usage.prompt_tokens > france.usage.prompt_tokens + 10
+    assert "Rome" in result.text
+
+
 def test_max_tokens_ends_the_answer_with_length(llm):
     result = llm.run(ask(messages=(ChatMessage("user", "Write a long poem about the sea."),), max_tokens=5))
     assert result.finish_reason == "length"
@@ -152,6 +160,21 @@ def test_a_directory_without_weights_says_what_is_missing(tmp_path):
     runner = CausalLMRunner("my-org/empty", lambda: tmp_path, description="user weights", bundled=False)
     problem = runner.available()
     assert str(tmp_path) in problem and "model.safetensors" in problem and "tokenizer.json" in problem
+
+
+def test_a_conversion_that_fails_leaves_no_cache(tmp_path, monkeypatch):
+    import transformers
+
+    def fail(*args, **kw):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setenv("LPC_AI_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", fail)
+    with pytest.raises(OSError, match="disk full"):
+        converted_smollm2()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(Exception, match="could not load the model: disk full"):
+        smollm2_runner().load("cpu")
 
 
 def test_a_gguf_with_another_digest_is_not_converted(tmp_path, monkeypatch):
