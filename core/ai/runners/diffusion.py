@@ -103,7 +103,7 @@ class DiffusionRunner(DirectoryRunner):
                         raise
             if pipe is None:  # instruct-pix2pix, SVD and other classes the auto mapping lacks
                 pipe = diffusers.DiffusionPipeline.from_pretrained(self.directory, local_files_only=True, dtype=dtype)
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any load failure (safetensors, missing class …) is "unavailable: why"
             raise self.unavailable(f"diffusers could not load {self.directory}: {exc}") from None
         params = frozenset(inspect.signature(pipe.__call__).parameters)
         wrong = self._misfit(params)
