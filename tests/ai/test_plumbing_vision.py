@@ -117,6 +117,12 @@ def test_single_mask_binary_output_and_box_prompt(sam):
     assert {v for row in masks[0] for v in row} <= {0.0, 1.0}
 
 
+def test_points_and_a_box_together(sam):
+    masks, scores, _ = parse(sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[20, 10], [5, 5]]",
+                                                             point_labels="[1, 0]", box="[[2, 2, 40, 30]]")))
+    assert shape(masks) == (3, 40, 48) and len(scores) == 3
+
+
 def test_the_prompt_reaches_the_model(sam):
     a = sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[5, 5]]", point_labels="[1]"))
     b = sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[40, 35]]", point_labels="[1]"))
