@@ -75,9 +75,6 @@ def test_an_orchestrator_with_nothing_to_do_is_refused(tmp_path):
 def test_lpc_node_runs_an_ai_only_orchestrator(tmp_path):
     """`lpc node -orchestrator -aiWorker` as its own process: it comes up without -transcoder, says which
     models it serves, and its /status lists them; SIGTERM stops it cleanly."""
-    import pytest
-
-    pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models branch) has not landed yet")
     import signal
     import subprocess
     import sys

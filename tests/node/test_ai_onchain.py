@@ -22,8 +22,6 @@ from core.proto import net
 from tests.payments.conftest import FACE, GATEWAY, ORCH, client, dev, devnet_dir, settings  # noqa: F401 - fixtures
 from tests.payments.gateway import gateway_for
 
-pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models branch) has not landed yet")
-
 UPSCALE = "realesrgan/realesr-animevideov3-x4"
 PRICE = 1000  # wei per pixel
 OTHER_GATEWAY, OTHER_PRICE = 51, 700  # another seeded gateway, with its own price ("gateway" in aiModels.json)

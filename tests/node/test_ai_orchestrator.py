@@ -25,8 +25,6 @@ from core.node.capabilities import Capability, bits_of
 from core.proto import net
 from tests.node.gateway import Gateway
 
-pytest.importorskip("core.ai.bundled", reason="core/ai/bundled.py (the ai-models branch) has not landed yet")
-
 os.environ.setdefault("LPC_AI_CACHE", str(Path(tempfile.gettempdir()) / "lpc-test-model-cache"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
