@@ -24,10 +24,12 @@ makes it, the last with finish_reason; a client that goes away closes the iterat
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
 
+from core.ai import requests, responses, units
 from core.ai.ports import AIError, InsufficientCapacity, LLMRequest, Media, Pipeline, model_of
 from core.node.ai_results import AIResultStore
 from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, read_body, send_bytes, send_text
@@ -92,8 +94,6 @@ class AIEndpoint:
 
     # ---------------------------------------------------------------- the route
     async def __call__(self, scope, receive, send) -> None:
-        from core.ai import requests, units
-
         pipeline = ROUTES[scope["path"]]
         started = time.monotonic()
         model_id = ""
@@ -151,22 +151,16 @@ class AIEndpoint:
                                f"{pipeline.value} {model_id}: internal error: {type(exc).__name__}: {exc}",
                                body_read, started)
             return
-        import json
-
         await send_bytes(send, 200, json.dumps(payload).encode(), b"application/json")
         self.on_request(pipeline.value, model_id, 200, time.monotonic() - started)
 
     def _prepare(self, pipeline: Pipeline, content_type: str, body: bytes):
-        from core.ai import requests
-
         request = requests.parse_request(pipeline, content_type, body)
         model_id = self.worker.resolve(pipeline, model_of(request))
         facts = requests.validate_media(pipeline, request)
         return request, model_id, facts
 
     def _payload(self, scope, pipeline: Pipeline, result) -> dict:
-        from core.ai import responses
-
         request_id = self.results.new_request_id()
         as_data = pipeline in DATA_URI_PIPELINES and header(scope, b"authorization") != AI_WORKER_AUTH
         base = self.info.offer.service_uri
@@ -182,8 +176,6 @@ class AIEndpoint:
     async def _stream(self, scope, receive, send, pipeline, model_id, request, sender, manifest, n_units, started):
         """SSE: the first chunk is awaited before the 200 goes out, so a refusal (capacity, a prompt over the
         context) still gets its status; then one event per chunk until finish_reason or the client leaves."""
-        from core.ai import responses
-
         it = await asyncio.to_thread(self.worker.stream, _with_model(request, model_id))
         gone = asyncio.Event()
 
