@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -157,8 +158,9 @@ def test_without_the_ai_worker_authorization_the_image_comes_as_a_data_uri(ai_no
 
 
 # ------------------------------------------------------------------------------------------ credentials
-def test_a_bad_segment_header_is_403_and_a_bad_payment_402(ai_node):
+def test_a_bad_segment_header_is_403_and_a_bad_payment_402(ai_node, caplog):
     _, gw, client, base = ai_node
+    caplog.set_level(logging.DEBUG)
     good = _headers(gw)
     image = _png(8, 8)
     r = _upscale(client, base, {**good, "Livepeer-Segment": "not base64!"}, image)
@@ -174,6 +176,11 @@ def test_a_bad_segment_header_is_403_and_a_bad_payment_402(ai_node):
     r = _upscale(client, base, {**good, "Livepeer-Payment": "%%%"}, image)
     assert r.status_code == 402 and "Livepeer-Payment" in r.text
     assert _upscale(client, base, good, image).status_code == 200  # and the node serves on
+    token = net.SegData.FromString(base64.b64decode(good["Livepeer-Segment"])).auth_token.token
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert good["Livepeer-Segment"] not in logged  # auth tokens stay out of the logs
+    assert token.hex() not in logged and base64.b64encode(token).decode() not in logged
+    assert "upscale refused 403" in logged  # while the refusals themselves are logged
 
 
 # ------------------------------------------------------------------------------------------ bad input
