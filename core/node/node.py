@@ -368,9 +368,9 @@ class Node:
             self._renditions.shutdown(wait=True, cancel_futures=True)  # idle by now: its segments have ended
             for service in reversed(self.services):  # the redeemer may be mid-transaction: let it finish
                 await asyncio.to_thread(service.stop)
-            if self.ai is not None:
-                await asyncio.to_thread(self.ai.stop)
             self._stopped.set()
+            if self.ai is not None:  # after: a warm model still loading finishes first (SmolLM2's first ~24 s)
+                await asyncio.to_thread(self.ai.stop)
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _purge_loop(self, store: RenditionStore, ai_results: AIResultStore) -> None:
