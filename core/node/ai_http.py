@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 
 from core.ai import requests, responses, units
-from core.ai.ports import AIError, InsufficientCapacity, LLMRequest, Media, Pipeline, model_of
+from core.ai.ports import AIError, InsufficientCapacity, LLMRequest, Media, ModelUnavailable, Pipeline, model_of
 from core.node.ai_results import AIResultStore
 from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, read_body, send_bytes, send_text
 from core.node.auth import AuthError, AuthTokens
@@ -84,6 +84,12 @@ class AIEndpoint:
             raise Refusal(403, f"{exc}: call GetOrchestrator again for a fresh one") from None
         return payment, seg
 
+    def _loading(self, pipeline: Pipeline, model_id: str) -> bool:
+        """A warm model still loading after the node started: refused (503) rather than held, as a
+        go-livepeer orchestrator has no capacity for a container that is still starting."""
+        return any(m.pipeline == pipeline.value and m.model_id == model_id and m.state == "loading"
+                   for m in self.worker.models())
+
     def _free_slot(self, pipeline: Pipeline, model_id: str) -> bool:
         """CheckAICapacity: a slot of the model is free now (the worker still refuses at once if a racing
         request took it meanwhile)."""
@@ -117,6 +123,9 @@ class AIEndpoint:
             request, model_id, facts = await asyncio.to_thread(self._prepare, pipeline, content_type, body)
             del body
             n_units = units.units(pipeline, request, facts)
+            if self._loading(pipeline, model_id):
+                raise ModelUnavailable(f"{pipeline.value} {model_id} is loading; try again in a few seconds",
+                                       pipeline=pipeline.value, model_id=model_id)
             if not self._free_slot(pipeline, model_id):
                 raise InsufficientCapacity(pipeline=pipeline.value, model_id=model_id)
             manifest = manifest_of(pipeline, model_id)

@@ -35,14 +35,18 @@ def llm_node(tmp_path_factory):
         "encoder": "x264", "ai_worker": True, "ai_models": f"llm:{LLM}:true", "transcoding": False})
     node = built.node
     status = node.start()
-    deadline = time.monotonic() + 180  # SmolLM2's first load de-quantises the GGUF (~24 s), then it is cached
-    while time.monotonic() < deadline and _view(node).state == "loading":
-        time.sleep(0.2)
-    if _view(node).state != "warm":
-        pytest.skip(f"the bundled llm is not available here: {_view(node).reason}")
     port = int(status.listening.rsplit(":", 1)[1])
     gw = Gateway("127.0.0.1", port)
     client = httpx.Client(http2=True, verify=False, timeout=120)
+    # the node serves while the warm model loads (even from its cache that takes seconds on this CPU)
+    before = _view(node).state
+    early = client.post(f"https://127.0.0.1:{port}/llm", headers=_headers(gw), json=_body("Hi", stream=False, max_tokens=4))
+    if before == "loading" and _view(node).state == "loading":  # it was loading all along: refused, not held
+        assert early.status_code == 503 and "is loading" in early.text and LLM in early.text
+    deadline = time.monotonic() + 180  # SmolLM2's first load de-quantises the GGUF (~24 s), then it is cached
+    while time.monotonic() < deadline and _view(node).state == "loading":
+        time.sleep(0.2)
+    assert _view(node).state == "warm", _view(node).reason
     yield node, gw, client, f"https://127.0.0.1:{port}"
     client.close()
     gw.close()
