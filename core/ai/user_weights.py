@@ -289,6 +289,18 @@ class DirectoryRunner(RunnerBase):
 
         return torch.float16 if device.startswith("cuda") else torch.float32
 
+    @staticmethod
+    def prepare_cpu(device: str) -> None:
+        """On the CPU, torch gets core.ai.device.torch_threads() intra-op threads (process-wide, as the bundled
+        llm runner sets it): its spinning OpenMP workers cost more than they give on a busy machine."""
+        if device.startswith("cuda"):
+            return
+        import torch
+
+        from core.ai.device import torch_threads
+
+        torch.set_num_threads(torch_threads())
+
     def modules(self) -> list:
         """The torch modules holding the weights (for memory_bytes)."""
         return []

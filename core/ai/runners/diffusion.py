@@ -92,6 +92,7 @@ class DiffusionRunner(DirectoryRunner):
         except ImportError:
             raise self.unavailable("diffusers is not installed") from None
         dtype = self.torch_dtype(device)
+        self.prepare_cpu(device)
         try:
             pipe = None
             auto = _AUTO.get(self.pipeline)
