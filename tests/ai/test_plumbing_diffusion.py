@@ -250,6 +250,16 @@ def test_a_diffusers_x4_upscaler_makes_a_png_four_times_each_side(models_dir, di
 
 
 # ------------------------------------------------------------------------------------------ weights
+def test_a_directory_of_only_fp16_variant_files_loads_as_float32_on_the_cpu(tmp_path, digests, t2i):
+    d = save_tiny_stable_diffusion(tmp_path / "tiny/sd-fp16", variant="fp16")
+    assert (d / "unet" / "diffusion_pytorch_model.fp16.safetensors").is_file()
+    assert not (d / "unet" / "diffusion_pytorch_model.safetensors").exists()
+    runner = loaded(tmp_path, digests, Pipeline.TEXT_TO_IMAGE, "tiny/sd-fp16")
+    assert runner.memory_bytes() == t2i.memory_bytes()  # the same architecture in float32, not half the bytes
+    assert pngs(runner.run(TextToImageRequest(prompt="a cat", width=32, height=32, num_inference_steps=1)))[0].size \
+        == (32, 32)
+
+
 def test_a_pipeline_directory_of_the_wrong_kind_is_unavailable(models_dir, digests):
     runner = user_runner(ModelSpec(Pipeline.IMAGE_TO_VIDEO, SD), models_dir, cache=digests)
     assert runner.available() is None  # the files verify; what they hold is found out by loading
