@@ -138,6 +138,10 @@ class Sam2Runner(DirectoryRunner):
     def available(self) -> str | None:
         config = _config(self.directory)
         if isinstance(config, str):
+            if any(self.directory.glob("*.pt")):
+                return (f"{self.directory} holds an original SAM 2 checkpoint (.pt) without config.json; lpc loads "
+                        "transformers' Sam2Model format (a directory with config.json and model.safetensors, as "
+                        "Sam2Model.save_pretrained writes)")
             return config
         if config.get("model_type") != "sam2":
             return (f"{self.directory} holds a {config.get('model_type') or 'untyped'} model; segment-anything-2 needs "
