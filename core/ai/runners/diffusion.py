@@ -92,7 +92,7 @@ class DiffusionRunner(DirectoryRunner):
         except ImportError:
             raise self.unavailable("diffusers is not installed") from None
         dtype = self.torch_dtype(device)
-        self.prepare_cpu(device)
+        self.prepare_torch(device)
         options = dict(local_files_only=True, dtype=dtype)
         if self.fp16_only():
             options["variant"] = "fp16"

@@ -78,7 +78,7 @@ class ImageToTextRunner(DirectoryRunner):
             raise self.unavailable("transformers is not installed") from None
         config = _config(self.directory)
         dtype = self.torch_dtype(device)
-        self.prepare_cpu(device)
+        self.prepare_torch(device)
         try:
             processor = transformers.AutoProcessor.from_pretrained(self.directory, local_files_only=True)
             if config.get("model_type") == "blip":
@@ -160,7 +160,7 @@ class Sam2Runner(DirectoryRunner):
             from transformers import Sam2Model
         except ImportError:
             raise self.unavailable("transformers with Sam2Model (5.x) is not installed") from None
-        self.prepare_cpu(device)
+        self.prepare_torch(device)
         try:
             model = Sam2Model.from_pretrained(self.directory, local_files_only=True,
                                               dtype=self.torch_dtype(device)).to(device).eval()
