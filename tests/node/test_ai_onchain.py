@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 from fractions import Fraction
 
 import httpx
@@ -47,6 +48,9 @@ def ai_onchain_node(settings, client, tmp_path):  # noqa: F811 - the fixtures ab
     store = open_store(tmp_path / "store")
     node, parts = onchain_node(settings, cfg, dev_account(ORCH), pc, store=store, ai=ai_worker(cfg))
     node.start()
+    deadline = time.monotonic() + 60  # the warm model loads in the background; until then it answers 503
+    while time.monotonic() < deadline and any(m.state == "loading" for m in node.status().ai_models):
+        time.sleep(0.05)
     yield node, parts
     node.stop()
     for s in node.services:
