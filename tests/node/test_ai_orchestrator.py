@@ -293,7 +293,10 @@ def test_text_to_speech_answers_a_wav_url(ai_node):
 
 # ------------------------------------------------------------------------------------------ status, metrics
 def test_status_and_metrics_show_the_models(ai_node):
-    node, _, _, _ = ai_node
+    node, gw, client, base = ai_node
+    assert _upscale(client, base, _headers(gw), _png(8, 8)).status_code == 200
+    assert client.post(f"{base}/text-to-image", headers=_headers(gw),
+                       json={"prompt": "x", "model_id": NO_WEIGHTS}).status_code == 503
     views = {m.model_id: m for m in node.status().ai_models}
     assert views[UPSCALE].state == "warm" and views[UPSCALE].requests >= 1
     assert views[NO_WEIGHTS].state == "unavailable" and views[NO_WEIGHTS].reason
