@@ -253,10 +253,12 @@ class AIWorker:
             m.in_use -= 1
 
     def _ensure_loaded(self, m: _Model) -> None:
-        if m.runner.loaded:
+        # `loading` is raised before runner.load() starts and lowered after it returns: a runner may say
+        # loaded before its load() has finished setting up, so only a finished load counts.
+        if m.runner.loaded and not m.loading:
             return
         with m.load_lock:  # one load per model; the others wait here, holding their slots
-            if m.runner.loaded:
+            if m.runner.loaded and not m.loading:
                 return
             with self._lock:
                 m.loading = True
@@ -334,10 +336,10 @@ class AIWorker:
 
     # ------------------------------------------------------------------------------ views
     def _state(self, m: _Model) -> tuple[str, str]:
-        if m.runner.loaded:
-            return "warm", m.runner.description
         if m.loading:
             return "loading", m.runner.description
+        if m.runner.loaded:
+            return "warm", m.runner.description
         problem = self._problem(m)
         if problem is not None:
             return "unavailable", problem
