@@ -411,9 +411,10 @@ _BUILDERS = {
 
 # ------------------------------------------------------------------------------------------ media
 def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
-    """Probe the request's upload with core.ai.media so a corrupt file is a 415 before an orchestrator is
-    chosen: image_size for images (no full decode), decode_audio for audio (FFmpeg must read all of it to
-    know its length). Returns what pricing needs."""
+    """Decode the request's upload with core.ai.media so a corrupt file is a 415 before an orchestrator is
+    chosen (ai-gateway-wire.md §0.8): images are decoded in full, because a truncated PNG has a valid
+    header and image_size alone would pass it; audio through FFmpeg, which must read all of it to know its
+    length. Returns what pricing needs."""
     from core.ai import media
 
     pipeline = Pipeline(pipeline)
@@ -424,10 +425,7 @@ def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
     if pipeline is Pipeline.AUDIO_TO_TEXT:
         _samples, seconds = media.decode_audio(upload, pipeline=pipeline.value)
         return MediaFacts(audio_s=seconds)
-    w, h = media.image_size(upload, pipeline=pipeline.value)
-    if w * h > media.MAX_IMAGE_PIXELS:
-        raise TooLarge(f"{pipeline.value}: {upload.filename or 'the image'} is {w}x{h}; the limit is "
-                       f"{media.MAX_IMAGE_PIXELS} pixels", pipeline=pipeline.value)
+    w, h = media.decode_image(upload, pipeline=pipeline.value).size  # TooLarge over MAX_IMAGE_PIXELS
     return MediaFacts(width=w, height=h)
 
 

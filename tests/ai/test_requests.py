@@ -286,6 +286,14 @@ def test_validate_media_refuses_corrupt_files(png):
     assert e.value.status == 415
     with pytest.raises(UnsupportedMedia, match="upscale: fox.png is not an image"):
         validate_media(Pipeline.UPSCALE, parse_request(Pipeline.UPSCALE, *sdk_upscale(b"GIF? no" * 20)))
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((128, 128), 40).convert("RGB").save(buf, format="PNG")
+    truncated = buf.getvalue()[: len(buf.getvalue()) // 2]  # a valid header, half the pixels
+    with pytest.raises(UnsupportedMedia, match="truncated"):
+        validate_media(Pipeline.IMAGE_TO_TEXT, parse_request(Pipeline.IMAGE_TO_TEXT, *form(
+            {}, {"image": ("half.png", truncated, "image/png")})))
 
 
 # ------------------------------------------------------------------------------------------ encoding
