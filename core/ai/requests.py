@@ -48,6 +48,7 @@ FORM_TYPE = "multipart/form-data"
 
 MAX_TEXT_CHARS = 10_000  # a prompt, negative prompt, text or voice description
 MAX_MESSAGES_BYTES = 1 << 20  # llm: all messages' content together (SmolLM2's context is 8k tokens anyway)
+MAX_JSON_FIELD_CHARS = 4 << 20  # a JSON-in-a-string field (segment-anything-2's 256x256 mask_input is ~1 MB)
 MAX_FILE_BYTES = 50 * 1024 * 1024  # go-livepeer / ai-runner answer 413 over 50 MB
 MAX_BODY_BYTES = MAX_FILE_BYTES + (1 << 20)  # what an HTTP layer may read before refusing with 413
 
@@ -257,7 +258,7 @@ class _Reader:
         """A field holding JSON as a string (loras, segment-anything-2's prompts); the text is kept as given."""
         if not self.has(name) or self.values[name] == "":
             return None
-        v = self.text(name, limit=MAX_MESSAGES_BYTES)
+        v = self.text(name, limit=MAX_JSON_FIELD_CHARS)
         try:
             parsed = json.loads(v)
         except ValueError:
@@ -383,7 +384,9 @@ def _llm(r: _Reader) -> LLMRequest:
     if total > MAX_MESSAGES_BYTES:
         raise TooLarge(f"llm: the messages hold {total:,} bytes; the limit is {MAX_MESSAGES_BYTES:,} (1 MiB)",
                        pipeline=r.p)
-    top_k = r.integer("top_k", -1, -1, None)
+    top_k = r.integer("top_k", -1)
+    if top_k == 0 or top_k < -1:
+        raise r.bad("top_k", top_k, "-1 (off) or a positive whole number")
     return LLMRequest(
         messages=tuple(messages), model=r.text("model"), temperature=r.number("temperature", 0.7, *TEMPERATURE_RANGE),
         max_tokens=r.integer("max_tokens", 256, *MAX_TOKENS_RANGE), top_p=r.number("top_p", 1.0, 0.0, 1.0, lo_open=True),

@@ -239,6 +239,7 @@ def test_audio_return_timestamps_value(wav):
     ({"max_tokens": 0}, "'max_tokens' must be between 1 and 4096"),
     ({"max_tokens": 5000}, "'max_tokens' must be between 1 and 4096"),
     ({"stream": "true"}, "'stream' must be true or false"),
+    ({"top_k": 0}, "'top_k' must be -1 (off) or a positive whole number, got 0"),
 ])
 def test_llm_errors(over, needle):
     with pytest.raises(BadRequest) as e:
