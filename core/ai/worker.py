@@ -111,6 +111,7 @@ class AIWorker:
         self._device = device
         self._price_text = price_text or default_price_text
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a slot is released
         self._models: dict[tuple[Pipeline, str], _Model] = {}
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -165,12 +166,21 @@ class AIWorker:
             except AIError as exc:
                 log.warning("warm model %s %s did not load: %s", m.spec.pipeline.value, m.spec.model_id, exc)
 
-    def stop(self) -> None:
-        """Stop loading (a load in progress finishes), unload every model."""
+    def stop(self, *, drain_s: float = 10.0) -> None:
+        """Stop loading (a load in progress finishes), give running requests up to `drain_s` seconds to
+        finish (a model unloaded under a running request would fail it), then unload every model."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        deadline = time.monotonic() + drain_s
+        with self._idle:
+            while any(m.in_use for m in self._models.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("stopping the AI worker with requests still running")
+                    break
+                self._idle.wait(left)
         for m in self._models.values():
             with m.load_lock:
                 try:
@@ -249,8 +259,9 @@ class AIWorker:
             m.requests += 1
 
     def _release(self, m: _Model) -> None:
-        with self._lock:
+        with self._idle:
             m.in_use -= 1
+            self._idle.notify_all()
 
     def _ensure_loaded(self, m: _Model) -> None:
         # `loading` is raised before runner.load() starts and lowered after it returns: a runner may say

@@ -220,6 +220,24 @@ def test_a_cold_model_loads_once_under_concurrent_first_requests():
     assert view(w, UPSCALE).state == "cold" and not gates[UPSCALE].loaded
 
 
+def test_stop_lets_a_running_request_finish_before_unloading():
+    runner_for, gates = gated(hold_run=True)
+    w = AIWorker([ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True)], runner_for=runner_for)
+    w.start()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(w.run, Pipeline.UPSCALE, upscale_request())
+        wait_for(lambda: gates[UPSCALE].running == 1, 60, "the request to reach the model")
+        stopping = pool.submit(w.stop)
+        wait_for(w._stopping.is_set, 10, "stop() to begin")
+        with pytest.raises(TimeoutError):
+            stopping.result(timeout=0.5)  # still waiting for the request, the model still loaded
+        assert gates[UPSCALE].loaded
+        gates[UPSCALE].run_gate.set()
+        assert size_of(running.result(60)) == (128, 96)
+        stopping.result(60)
+    assert not gates[UPSCALE].loaded and view(w, UPSCALE).state == "cold"
+
+
 # ------------------------------------------------------------------------------------------ llm
 @pytest.fixture(scope="module")
 def llm_worker():
