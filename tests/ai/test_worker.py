@@ -299,6 +299,28 @@ def test_missing_user_weights_are_unavailable_with_the_reason_and_not_advertised
     w.stop()
 
 
+def test_a_failed_load_is_unavailable_with_the_error_and_retried_by_the_next_request(tmp_path):
+    import hashlib
+
+    from core.ai.ports import TextToImageRequest
+
+    broken = tmp_path / "acme" / "broken"  # verified weights that diffusers cannot build a pipeline from
+    broken.mkdir(parents=True)
+    (broken / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    digest = hashlib.sha256((broken / "model_index.json").read_bytes()).hexdigest()
+    (broken / "SHA256SUMS").write_text(f"{digest}  model_index.json\n")
+    w = AIWorker([ModelSpec(Pipeline.TEXT_TO_IMAGE, "acme/broken", warm=True)], models_dir=tmp_path)
+    w.start()
+    v = wait_for(lambda: (x := view(w, "acme/broken")).state != "loading" and x, 60, "the warm load to end")
+    assert v.state == "unavailable" and "could not load" in v.reason and str(broken) in v.reason, v.reason
+    with pytest.raises(ModelUnavailable, match="could not load") as e:
+        w.run(Pipeline.TEXT_TO_IMAGE, TextToImageRequest(prompt="a fox"))
+    assert e.value.status == 503
+    v = view(w, "acme/broken")
+    assert (v.errors, v.client_errors, v.in_use) == (1, 0, 0)
+    w.stop()
+
+
 def test_advertised_rows_for_models_with_weights(warm_worker):
     rows = {s.model_id: (warm, cap, in_use) for s, warm, cap, in_use in warm_worker.advertised()}
     assert rows == {UPSCALE: (True, 1, 0), WHISPER: (True, 1, 0)}
