@@ -194,6 +194,7 @@ class AIWorker:
         """The runner's available() answer, re-asked at most every AVAILABILITY_TTL_S (a loaded model is
         available by definition)."""
         if m.runner.loaded:
+            m.checked_at = float("-inf")  # once it is not loaded any more (unloaded, runner gone), ask again
             return None
         now = time.monotonic()
         if now - m.checked_at < AVAILABILITY_TTL_S:

@@ -46,9 +46,9 @@ class RunnerServer:
     def __init__(self) -> None:
         self.model = bundled_runner(Pipeline.UPSCALE, UPSCALE)
         self.model.load("cpu")
-        self.llm = bundled_runner(Pipeline.LLM, LLM)
-        self.llm.load("cpu")
+        self.llm = bundled_runner(Pipeline.LLM, LLM)  # loaded on the first /llm request
         self.status = "OK"
+        self.llm_lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -89,6 +89,9 @@ class RunnerServer:
 
             def _llm(self, body):
                 try:
+                    with outer.llm_lock:
+                        if not outer.llm.loaded:
+                            outer.llm.load("cpu")
                     req = parse_request(Pipeline.LLM, self.headers.get("Content-Type", ""), body)
                     if not req.stream:
                         return self._send(200, to_json(outer.llm.run(req), data_uri))
@@ -198,3 +201,15 @@ def test_llm_through_an_external_runner_streams_and_holds_the_slot(server):
     v = next(v for v in w.models() if v.model_id == LLM)
     assert v.in_use == 0 and v.refused == 1 and v.errors == 0
     w.stop()
+
+
+def test_a_runner_that_goes_away_is_no_longer_advertised():
+    server = RunnerServer()
+    w = AIWorker([ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True, url=server.url, token=TOKEN)])
+    request = UpscaleRequest(prompt="sharper", image=Upload("a.png", "image/png", _png(8, 8)))
+    assert _size(w.run(Pipeline.UPSCALE, request).images[0]) == (32, 32)
+    server.close()
+    with pytest.raises(ModelUnavailable, match="the external ai-runner at .* failed"):
+        w.run(Pipeline.UPSCALE, request)
+    v = next(v for v in w.models() if v.model_id == UPSCALE)
+    assert v.state == "unavailable" and "does not answer" in v.reason and w.advertised() == ()
