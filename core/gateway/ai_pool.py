@@ -342,18 +342,11 @@ class AIPool:
         pool serves warm (see the module docstring). ModelUnavailable when nobody serves the pipeline."""
         if model_id:
             return model_id
-        orchs = self.known(pipeline)
-        warm: dict[str, int] = {}
-        served: dict[str, int] = {}
-        for o in orchs:
-            for (p, m), offer in o.offers.items():
-                if p is pipeline:
-                    served[m] = served.get(m, 0) + 1
-                    warm[m] = warm.get(m, 0) + (1 if offer.warm else 0)
-        if not served:
+        model = most_served(self.known(pipeline), pipeline)
+        if model is None:
             raise ModelUnavailable(f"{pipeline.value}: no orchestrator serves this pipeline; "
                                    f"{self._why_none(pipeline)}", pipeline=pipeline.value)
-        return sorted(served, key=lambda m: (-warm[m], -served[m], m))[0]
+        return model
 
     def served_models(self, pipeline: Pipeline) -> list[str]:
         with self._lock:
@@ -431,6 +424,21 @@ class AIPool:
                              "Models": []})
         return {"Orchestrators": rows,
                 "MaxPricePerCapability": {f"{p.value}/{m}": _wei(v) for (p, m), v in self._max_prices.items()}}
+
+
+def most_served(orchs: list[AIOrchestrator], pipeline: Pipeline) -> str | None:
+    """The model for model_id "": the one most orchestrators serve warm for `pipeline`, then the one most
+    serve at all, then the first by name; None when nobody serves the pipeline."""
+    warm: dict[str, int] = {}
+    served: dict[str, int] = {}
+    for o in orchs:
+        for (p, m), offer in o.offers.items():
+            if p is pipeline:
+                served[m] = served.get(m, 0) + 1
+                warm[m] = warm.get(m, 0) + (1 if offer.warm else 0)
+    if not served:
+        return None
+    return sorted(served, key=lambda m: (-warm[m], -served[m], m))[0]
 
 
 def rank(orchs: list[AIOrchestrator], pipeline: Pipeline, model_id: str, limit: Fraction | None,
