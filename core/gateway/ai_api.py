@@ -24,9 +24,10 @@ Order of work for one request (nothing reaches an orchestrator before step 3):
    orchestrator's words and suspends nobody (go-livepeer suspends it first: trap 8).
 5. The body is re-encoded with the concrete model id (core.ai.requests.encode_request; audio-to-text
    carries go-livepeer's `metadata` {"duration"}), sent by ai_client.py.
-6. Every media URL in the answer (`url` fields: images, audio, video) is fetched from the orchestrator
-   (or decoded from its data: URI) and stored in ai_media.py; the client gets `/stream/<requestID>/…`
-   URLs relative to this gateway, as go-livepeer's gateway answers them.
+6. The answer is checked against the pipeline's schema (core.ai.responses.parse_result: one that does
+   not follow it suspends the O); every media file it names (images, audio, video) is fetched from
+   the orchestrator (or decoded from its data: URI) and stored in ai_media.py; the client gets
+   `/stream/<requestID>/…` URLs relative to this gateway, as go-livepeer's gateway answers them.
 7. llm with `stream: true`: the orchestrator's SSE events are relayed one by one as they arrive (no
    buffering); the relay stops after the first chunk with a finish_reason; `data: [DONE]` is not sent
    (go-livepeer does not either). A client that disconnects closes the orchestrator's stream.
@@ -48,7 +49,7 @@ from dataclasses import dataclass
 from core.ai.ports import (AIError, BadRequest, LLMRequest, ModelUnavailable, Pipeline, RunnerFailed, TooLarge,
                            UnsupportedMedia, model_of)
 from core.gateway.ai_client import AIClient, Hop, HopError, HopKind, segment_header, sse_events
-from core.gateway.ai_media import EXTENSION_OF, AIMediaStore, MediaTooLarge, new_request_id
+from core.gateway.ai_media import AIMediaStore, MediaTooLarge, new_request_id
 from core.gateway.ai_pool import AIPool, Candidate, ai_request_capabilities
 from core.gateway.discovery import Unreachable, get_orchestrator
 from core.node.asgi_io import BodyTooLarge, ClientGone, header, read_body
@@ -60,7 +61,6 @@ MAX_BODY_BYTES = 51 << 20  # a 50 MB upload (ai-runner's limit) and its form
 MAX_TRIES_PER_O = 3
 RETRY_TIMEOUT_S = 2.0
 MODEL_HEADER = b"x-livepeer-model"
-_DEFAULT_EXT = {Pipeline.TEXT_TO_SPEECH: ".wav", Pipeline.IMAGE_TO_VIDEO: ".mp4"}
 
 
 def error_body(message: str) -> bytes:
@@ -271,22 +271,26 @@ class AIApi:
         self.pool.update(c.orch, info)
 
     async def _rehost(self, payload: dict, c: Candidate, pipeline: Pipeline, request_id: str) -> dict:
-        """The answer with every media `url` fetched from the orchestrator and stored here."""
-        refs = list(_media_refs(payload))
-        if not refs:
-            return payload
+        """The SDK's body for the orchestrator's answer: checked against the pipeline's schema
+        (core.ai.responses.parse_result; an answer that does not follow it is the O's fault), every
+        media file fetched from the orchestrator (or decoded from its data: URI) and stored here under
+        `/stream/<request_id>/…`."""
+        from core.ai.responses import parse_result, to_json
 
-        async def one(ref: dict) -> None:
-            url = ref["url"]
-            data, ctype = await self.client.fetch(url, c.orch.transcoder)
-            ext = EXTENSION_OF.get(ctype) or _extension_of(url) or _DEFAULT_EXT.get(pipeline, ".png")
+        try:
+            remote = parse_result(pipeline, payload)
+        except AIError as exc:
+            raise HopError(HopKind.FAULT, str(exc)) from None
+        fetched = await asyncio.gather(*(self.client.fetch(m.url, c.orch.transcoder) for m in remote.media))
+        result = remote.materialize(list(fetched))
+
+        def url_of(media) -> str:
             try:
-                ref["url"] = self.store.put(request_id, data, ext)
+                return self.store.put(request_id, media.data, media.extension)
             except MediaTooLarge as exc:
                 raise RunnerFailed(f"{pipeline.value}: {exc}", pipeline=pipeline.value) from None
 
-        await asyncio.gather(*(one(r) for r in refs))
-        return payload
+        return to_json(result, url_of)
 
     async def _stream(self, hop: Hop, c: Candidate, pipeline: Pipeline, model: str, receive, send,
                       started: float) -> None:
@@ -358,28 +362,6 @@ def _finished(data: bytes) -> bool:
         if isinstance(choice, dict) and choice.get("finish_reason"):
             return True
     return False
-
-
-def _media_refs(node):
-    """Every object with a string `url` (images[], audio, video) in an orchestrator's answer."""
-    if isinstance(node, dict):
-        if isinstance(node.get("url"), str):
-            yield node
-        for v in node.values():
-            if isinstance(v, (dict, list)):
-                yield from _media_refs(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _media_refs(v)
-
-
-def _extension_of(url: str) -> str:
-    if url.startswith("data:"):
-        return ""
-    path = url.split("?", 1)[0].rsplit("/", 1)[-1]
-    dot = path.rfind(".")
-    ext = path[dot:].lower() if dot > 0 else ""
-    return ext if 3 <= len(ext) <= 6 and ext[1:].isalnum() else ""
 
 
 async def _send(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]], *, length: int | None = None) -> None:

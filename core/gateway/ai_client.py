@@ -31,14 +31,12 @@ another address) or decoded from a data: URI; at most `max_media_bytes` each.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -112,24 +110,6 @@ def _same_host(url: str, transcoder: str) -> bool:
     return a.scheme in ("http", "https") and (a.hostname or "").lower() == (b.hostname or "").lower()
 
 
-_DATA_URI = re.compile(r"^data:([^,;]*)((?:;[^,;=]+=[^,;]*)*)(;base64)?,(.*)$", re.S)
-
-
-def decode_data_uri(uri: str) -> tuple[bytes, str]:
-    """(bytes, content type) of a data: URI; ValueError when it is not one."""
-    m = _DATA_URI.match(uri)
-    if not m:
-        raise ValueError("not a data: URI")
-    ctype = (m.group(1) or "text/plain").lower()
-    payload = m.group(4)
-    if m.group(3):
-        try:
-            return base64.b64decode(payload, validate=False), ctype
-        except binascii.Error as exc:
-            raise ValueError(f"bad base64 in a data: URI ({exc})") from None
-    return unquote_to_bytes(payload), ctype
-
-
 class AIClient:
     """HTTP/2 connections to orchestrators, shared by every request (httpx's AsyncClient multiplexes
     streams on one connection per origin). Used on the gateway's event loop only."""
@@ -189,6 +169,8 @@ class AIClient:
 
     async def fetch(self, url: str, transcoder: str) -> tuple[bytes, str]:
         """(bytes, content type) of one result the O points at; HopError(FAULT) with what went wrong."""
+        from core.ai.responses import decode_data_uri
+
         if url.startswith("data:"):
             try:
                 data, ctype = decode_data_uri(url)
