@@ -43,8 +43,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from core.ai.ports import (AIError, BadRequest, LLMRequest, ModelUnavailable, Pipeline, RunnerFailed, TooLarge,
                            UnsupportedMedia, model_of)
@@ -76,15 +74,19 @@ class _ClientError(AIError):
         self.status = 400 if status == 422 else status
 
 
-@dataclass
 class AIPayer:
-    """How a hop is signed and paid: offchain nothing (`Livepeer-Payment: ""`). On chain
-    (core/gateway/onchain.py's ticket making) `pay(orch, pipeline, model, facts, request)` returns the
-    base64 Payment for the fee = units × the orchestrator's price, and `sign(seg)` signs the segment."""
+    """How a hop asks, is signed and paid: offchain GetOrchestrator from 20 zero bytes, an unsigned
+    segment and `Livepeer-Payment: ""`. On chain: ai_client.OnchainAIPayer (tickets for the fee =
+    units × the orchestrator's price)."""
 
-    request: Callable = AIPool._offchain_request
-    sign: Callable | None = None
-    pay: Callable[..., str] | None = None
+    request = staticmethod(AIPool._offchain_request)
+    sign = None
+
+    def pay(self, orch, pipeline, model, facts, request, offer) -> tuple[str, object]:
+        return "", None
+
+    def settle(self, receipt, error) -> None:
+        return None
 
 
 class AIApi:
@@ -170,11 +172,18 @@ class AIApi:
         streaming = isinstance(request, LLMRequest) and request.stream
         request_id = new_request_id()
 
-        async def attempt(c: Candidate) -> Callable[[], Awaitable[None]] | None:
-            hop = await self._hop(c, pipeline, model, ctype, body, facts, request)
-            if streaming:
-                return await self._stream(hop, c, pipeline, model, receive, send, started)
-            payload = await self.client.post_json(hop)
+        async def attempt(c: Candidate) -> None:
+            hop, receipt = await self._hop(c, pipeline, model, ctype, body, facts, request)
+            try:
+                if streaming:
+                    await self._stream(hop, c, pipeline, model, receive, send, started)
+                    self.payer.settle(receipt, None)
+                    return
+                payload = await self.client.post_json(hop)
+            except HopError as exc:
+                self.payer.settle(receipt, exc)
+                raise
+            self.payer.settle(receipt, None)
             try:
                 payload = await self._rehost(payload, c, pipeline, request_id)
             except BaseException:
@@ -192,18 +201,16 @@ class AIApi:
             self.metrics.ai_done(pipeline.value, model, time.monotonic() - started, c.orch.transcoder,
                                  float(c.offer.price) if c.offer.price is not None else 0.0)
 
-    async def _hop(self, c: Candidate, pipeline: Pipeline, model: str, ctype: str, body: bytes, facts, request) -> Hop:
-        payment = ""
-        if self.payer.pay is not None:
-            try:
-                payment = await asyncio.to_thread(self.payer.pay, c.orch, pipeline, model, facts, request, c.offer)
-            except AIError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a payment we cannot make: the O is not to blame
-                raise HopError(HopKind.UNAVAILABLE, f"no payment could be made ({exc})") from None
+    async def _hop(self, c: Candidate, pipeline: Pipeline, model: str, ctype: str, body: bytes, facts,
+                   request) -> tuple[Hop, object]:
+        try:
+            payment, receipt = await asyncio.to_thread(self.payer.pay, c.orch, pipeline, model, facts, request, c.offer)
+        except ValueError as exc:  # a payment we cannot make (no deposit, its parameters): the O is not to blame
+            raise HopError(HopKind.UNAVAILABLE, f"no payment could be made: {exc}") from None
         seg = segment_header(c.orch.info, pipeline, model, self.payer.sign)
         self.hops += 1
-        return Hop(url=c.orch.transcoder + pipeline.route, content_type=ctype, body=body, segment=seg, payment=payment)
+        hop = Hop(url=c.orch.transcoder + pipeline.route, content_type=ctype, body=body, segment=seg, payment=payment)
+        return hop, receipt
 
     async def _with_retries(self, pipeline: Pipeline, model: str, attempt) -> None:
         """Try orchestrators until one serves (see the module docstring, step 4)."""

@@ -20,8 +20,9 @@ Answers (orchestrator errors are plain text, `http.Error`):
   the next orchestrator, not suspended;
 - 400, 413, 415, 422 -> CLIENT: the client's input is wrong after all; the status goes back to the
   client with the O's words and the O is not suspended (go-livepeer suspends it first: trap 8);
-- 401, 402, 403 -> CREDENTIALS: the auth token or payment was refused; the caller asks the O for a
-  fresh OrchestratorInfo and tries it once more, then suspends it;
+- 401, 402, 403, and a 400 about the payment ("Insufficient balance", tickets) -> CREDENTIALS: the
+  auth token or payment was refused; the caller asks the O for a fresh OrchestratorInfo (auth token,
+  ticket parameters) and tries it once more, then suspends it;
 - other statuses, a body that is not JSON, and network errors -> FAULT: the O is suspended.
 
 Media: each URL is fetched only from the orchestrator's own host (an O cannot make the gateway fetch
@@ -68,10 +69,15 @@ class HopError(Exception):
         self.status = status
 
 
+_PAYMENT_WORDS = ("insufficient balance", "payment", "ticket")
+
+
 def classify(status: int, text: str) -> HopKind:
     low = text.lower()
     if status == 503 and "insufficient capacity" in low:
         return HopKind.CAPACITY
+    if status == 400 and any(w in low for w in _PAYMENT_WORDS):  # the O's payment checks answer 400 too
+        return HopKind.CREDENTIALS
     if status == 503:
         return HopKind.UNAVAILABLE
     if status in (400, 413, 415, 422):
@@ -222,3 +228,85 @@ async def sse_events(response: httpx.Response) -> AsyncIterator[bytes]:
             yield payload.encode()
     if data and "\n".join(data).strip() != "[DONE]":
         yield "\n".join(data).encode()
+
+
+@dataclass
+class Receipt:
+    """What one on-chain hop paid: the payment session, the credit its tickets added, the fee."""
+
+    session: object  # core.payments.sender.PaymentSession
+    added: object  # Fraction, wei
+    fee: object  # Fraction, wei
+
+
+class OnchainAIPayer:
+    """AI payments on chain, with the video broadcaster's ticket making (core/gateway/onchain.py's
+    OnchainPayer: its TicketSender, its chain port). One payment session per orchestrator and
+    `<capability>_<model>` (the O keeps one balance per sender and that manifest, ai-gateway-wire.md
+    §10): before each hop, tickets so that the credit covers the fee = units (core/ai/units.py) × the
+    O's price for the model. When the O answers 200 the credit is debited by the fee; when it refused
+    before taking the payment (its order of work: credentials, input, capacity, then payment) or the
+    connection failed, the tickets' credit is taken back out (a lost connection may have delivered
+    them: then the next hop pays a little more, never too little). A job that failed after the payment
+    keeps the credit: the O debits only a job it did."""
+
+    def __init__(self, payer) -> None:
+        import threading
+
+        self._payer = payer  # core.gateway.onchain.OnchainPayer
+        self._sessions: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def request(self, caps: net.Capabilities) -> net.OrchestratorRequest:
+        req = self._payer.request(caps)
+        req.ignoreCapacityCheck = True
+        return req
+
+    def sign(self, seg: net.SegData) -> None:
+        self._payer.sign(seg)
+
+    def pay(self, orch, pipeline: Pipeline, model: str, facts, request, offer) -> tuple[str, Receipt]:
+        """(Livepeer-Payment, its Receipt for `settle`). ValueError in words when no payment can be made
+        (no deposit, the O's ticket parameters over our limits, no price)."""
+        from fractions import Fraction
+
+        from core.ai import units as ai_units
+        from core.payments.sender import PaymentSession, SenderError, SenderFundsView
+
+        info = orch.info
+        if not info.HasField("ticket_params") or not info.ticket_params.recipient:
+            raise ValueError(f"{orch.transcoder} answered without ticket parameters (is it on this chain?)")
+        price = offer.price
+        if price is None:
+            p = info.price_info
+            price = Fraction(p.pricePerUnit, p.pixelsPerUnit) if p.pixelsPerUnit else None
+        if price is None:
+            raise ValueError(f"{orch.transcoder} gave no price for {pipeline.value} model {model}")
+        fee = ai_units.units(pipeline, request, facts) * price
+        funds = self._payer.chain.sender_funds()
+        view = SenderFundsView(int(funds.deposit), int(funds.reserve), int(funds.withdraw_round))
+        rnd, l1 = self._payer.chain.clock()
+        sender = self._payer.sender
+        with self._lock:
+            key = (orch.uri, f"{CAPABILITY_ID[pipeline]}_{model}")
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._sessions[key] = PaymentSession(info)
+            session.info = info
+            try:
+                ev = sender.check_params(info.ticket_params, view, l1, rnd)
+                count = sender.tickets_for(session, fee, ev)
+            except SenderError as exc:
+                raise ValueError(str(exc)) from None
+            before = session.credit
+            payment = sender.payment(session, count)
+            payment.expected_price.CopyFrom(net.PriceInfo(pricePerUnit=price.numerator, pixelsPerUnit=price.denominator))
+            receipt = Receipt(session, session.credit - before, fee)
+        return base64.b64encode(payment.SerializeToString()).decode(), receipt
+
+    def settle(self, receipt: Receipt, error: HopError | None) -> None:
+        with self._lock:
+            if error is None:
+                receipt.session.credit -= receipt.fee
+            elif not (error.kind is HopKind.FAULT and error.status >= 500):
+                receipt.session.credit -= receipt.added

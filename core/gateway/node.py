@@ -28,7 +28,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from hypercorn.asyncio import serve
 
-from core.gateway.ai_api import AIApi
+from core.gateway.ai_api import AIApi, AIPayer
+from core.gateway.ai_client import OnchainAIPayer
 from core.gateway.ai_media import AIMediaStore
 from core.gateway.ai_pool import AIPool, MaxPriceError, parse_max_prices
 from core.gateway.config import GatewayConfig
@@ -129,6 +130,7 @@ class GatewayNode:
         self.ai_pool: AIPool | None = None
         self.ai_media: AIMediaStore | None = None
         self.ai: AIApi | None = None
+        self._ai_payer = AIPayer()
         self._closed = False  # the broadcaster is closed (stop() may be called more than once)
 
     # ---------------------------------------------------------------- any thread
@@ -218,13 +220,9 @@ class GatewayNode:
         chain's pool); on chain GetOrchestrator is signed by the broadcaster's payer."""
         cfg, b = self.config, self.broadcaster
         more = (lambda: [c.uri for c in b.candidates()]) if hasattr(b, "candidates") else None
-        request = None
         payer = getattr(b, "_payer", None)
-        if payer is not None and not cfg.offchain:
-            def request(caps):
-                req = payer.request(caps)
-                req.ignoreCapacityCheck = True
-                return req
+        self._ai_payer = OnchainAIPayer(payer) if payer is not None and not cfg.offchain else AIPayer()
+        request = self._ai_payer.request
         max_price = b.max_price if hasattr(b, "max_price") else cfg.max_price
         return AIPool(cfg.orch_addrs, max_prices=parse_max_prices(cfg.max_price_per_capability),
                       max_price_per_unit=max_price, more_candidates=more, request=request,
@@ -265,7 +263,7 @@ class GatewayNode:
             assert self.streams is not None and self.defaults is not None and self._pool is not None
             assert self.ai_pool is not None and self.ai_media is not None
             self.ai = AIApi(self.ai_pool, self.ai_media, retry_timeout_s=cfg.ai_processing_retry_timeout_s,
-                            metrics=self.metrics)
+                            metrics=self.metrics, payer=self._ai_payer)
             app = GatewayHttpApp(cfg, self.playlists, self.streams, push_enabled=self.push_enabled,
                                  pool=self._pool, read_timeout_s=self._read_timeout_s, ai=self.ai)
             set_price = None
