@@ -13,7 +13,8 @@ Order of work for one request (nothing reaches an orchestrator before step 3):
    corrupt image or audio, an oversized prompt are 400/413/415 here. A client's bad input never
    reaches, suspends or penalises an orchestrator, and the gateway keeps serving.
 3. The model: the one asked for, or for model_id "" the one most of the pool serves warm (ai_pool.py);
-   the answer names it in the `X-Livepeer-Model` header. A model nobody serves: 503 "no orchestrator
+   every 200 names it in the `X-Livepeer-Model` header (and the orchestrator that served in
+   `X-Livepeer-Orchestrator`). A model nobody serves: 503 "no orchestrator
    serves <pipeline> model <id>; served: …" — never another model.
 4. Orchestrators offering the model, warm first, then price, then latency (ai_pool.py). Attempts start
    within `-aiProcessingRetryTimeout` (2 s), at most 3 per orchestrator (go-livepeer's numbers); a
@@ -58,7 +59,8 @@ ROUTES: dict[str, Pipeline] = {p.route: p for p in Pipeline}
 MAX_BODY_BYTES = 51 << 20  # a 50 MB upload (ai-runner's limit) and its form
 MAX_TRIES_PER_O = 3
 RETRY_TIMEOUT_S = 2.0
-MODEL_HEADER = b"x-livepeer-model"
+MODEL_HEADER = b"x-livepeer-model"  # the model that served (the one chosen for model_id "")
+ORCH_HEADER = b"x-livepeer-orchestrator"  # the orchestrator that served (its service URI)
 
 
 def error_body(message: str) -> bytes:
@@ -190,7 +192,8 @@ class AIApi:
                 self.store.drop_request(request_id)
                 raise
             out = json.dumps(payload).encode()
-            await _send(send, 200, out, [(b"content-type", b"application/json"), (MODEL_HEADER, model.encode())])
+            await _send(send, 200, out, [(b"content-type", b"application/json"), (MODEL_HEADER, model.encode()),
+                                         (ORCH_HEADER, c.orch.transcoder.encode())])
             self._done(pipeline, model, c, started)
             return None
 
@@ -309,7 +312,7 @@ class AIApi:
                 raise HopError(HopKind.FAULT, f"answered a streaming llm request with {kind or 'no content type'}")
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache"),
-                                    (MODEL_HEADER, model.encode())]})
+                                    (MODEL_HEADER, model.encode()), (ORCH_HEADER, c.orch.transcoder.encode())]})
             gone = asyncio.Event()
 
             async def watch() -> None:
