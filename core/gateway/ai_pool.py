@@ -220,6 +220,7 @@ class AIPool:
         self._refresh_locks: dict[Pipeline, threading.Lock] = {p: threading.Lock() for p in Pipeline}
         self._found: dict[Pipeline, tuple[float, list[AIOrchestrator]]] = {}
         self._unreachable: dict[str, str] = {}
+        self._seen: dict[str, tuple[float, AIOrchestrator | None, str]] = {}  # uri -> its latest answer, or why none
         self._suspended: dict[str, tuple[float, str]] = {}  # uri -> (until monotonic, why)
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lpc-gw-ai-discovery")
         self._closed = False
@@ -255,7 +256,10 @@ class AIPool:
         try:
             found, unreachable = self._discover(pipeline, model_id)
             with self._lock:
-                self._found[pipeline] = (time.monotonic(), found)
+                now = time.monotonic()
+                self._found[pipeline] = (now, found)
+                self._seen.update({o.uri: (now, o, "") for o in found})
+                self._seen.update({u: (now, None, why) for u, why in unreachable.items()})
                 for uri in [u for u in self._unreachable if u not in unreachable]:
                     del self._unreachable[uri]
                 self._unreachable.update(unreachable)
@@ -406,11 +410,14 @@ class AIPool:
         cold, capacity and price, suspended or unreachable with why."""
         now = time.monotonic()
         with self._lock:
-            found = {o.uri: o for _, orchs in self._found.values() for o in orchs}
+            seen = dict(self._seen)
             suspended = {u: w for u, (until, w) in self._suspended.items() if until > now}
-            unreachable = dict(self._unreachable)
         rows = []
-        for uri, o in found.items():
+        for uri, (_, o, why) in seen.items():
+            if o is None:
+                rows.append({"Url": uri, "Address": "", "LatencyS": None, "State": "unreachable", "Note": why,
+                             "Models": []})
+                continue
             rows.append({
                 "Url": o.transcoder, "Address": o.address, "LatencyS": round(o.latency_s, 4),
                 "State": "suspended" if uri in suspended else "ready", "Note": suspended.get(uri, ""),
@@ -418,10 +425,6 @@ class AIPool:
                             "Capacity": f.capacity, "InUse": f.in_use, "Price": f.price_text()}
                            for f in sorted(o.offers.values(), key=lambda f: (f.pipeline.value, f.model_id))],
             })
-        for uri, why in unreachable.items():
-            if uri not in found:
-                rows.append({"Url": uri, "Address": "", "LatencyS": None, "State": "unreachable", "Note": why,
-                             "Models": []})
         return {"Orchestrators": rows,
                 "MaxPricePerCapability": {f"{p.value}/{m}": _wei(v) for (p, m), v in self._max_prices.items()}}
 

@@ -32,6 +32,7 @@ from tests.waiting import wait_for
 os.environ.setdefault("LPC_AI_CACHE", str(Path(tempfile.gettempdir()) / "lpc-test-model-cache"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 pytest.importorskip("core.ai.bundled", reason="the bundled model registry (ai-models) has not landed yet")
+pytest.importorskip("core.node.ai_http", reason="the orchestrator's AI routes (ai-orch) have not landed yet")
 
 UPSCALE = "realesrgan/realesr-animevideov3-x4"
 WHISPER = "openai/whisper-tiny.en"
@@ -47,7 +48,7 @@ def _ai_node(data_dir: Path, models: str):
     from core.settings import load_settings
 
     built = assemble_node(load_settings(data_dir), {
-        "service_addr": "127.0.0.1:0", "http_addr": "127.0.0.1:0", "cli_addr": None, "offchain": True,
+        "service_addr": "127.0.0.1:0", "http_addr": "127.0.0.1:0", "cli_addr": "127.0.0.1:0", "offchain": True,
         "encoder": "x264", "ai_worker": True, "ai_models": models, "transcoding": False})
     status = built.node.start()
     return built, "127.0.0.1:" + status.listening.rsplit(":", 1)[1]
@@ -206,7 +207,8 @@ def test_a_weightless_pipeline_is_a_503_naming_the_model(net):
 def _bad_inputs(base: str) -> list[tuple[str, httpx.Response]]:
     garbage = b"RIFF\x10\x00\x00\x00WAVEfmt garbage that is not audio" * 40
     return [
-        ("missing field", httpx.post(f"{base}/upscale", data={"prompt": "x", "model_id": ""}, timeout=30)),
+        ("missing field", httpx.post(f"{base}/upscale", files={"prompt": (None, "x"), "model_id": (None, "")},
+                                     timeout=30)),
         ("wrong content type", httpx.post(f"{base}/upscale", json={"prompt": "x", "image": "a.png"}, timeout=30)),
         ("corrupt audio", httpx.post(f"{base}/audio-to-text", files={"audio": ("a.wav", garbage, "audio/wav")},
                                      data={"model_id": ""}, timeout=30)),
@@ -253,7 +255,7 @@ def test_status_and_metrics_show_the_ai_pool(net):
 def test_a_busy_orchestrator_passes_the_request_to_the_next(net):
     gateway, base, _, o = net
     node_a, addr_a = o["A"]
-    big = _png(640, 640)  # several seconds of Real-ESRGAN on A's one slot
+    big = _png(320, 320)  # seconds of Real-ESRGAN on A's one slot
     held: dict = {}
 
     def hold() -> None:  # a client straight at A's own route fills its one upscale slot
@@ -293,8 +295,11 @@ def _direct_upscale(addr: str, image: bytes) -> httpx.Response:
 
 def test_an_orchestrator_that_is_gone_is_suspended_and_the_other_serves(net):
     """Runs last: it stops A."""
-    gateway, base, _, o = net
+    from core.ai.ports import Pipeline
+
+    gateway, base, cli, o = net
     node_a, addr_a = o["A"]
+    gateway.ai_pool.refresh(Pipeline.UPSCALE)  # the pool has just seen A answer (and keeps that for 30 s)
     node_a.stop()
     for _ in range(2):
         r = _upscale(base, _png(20, 12))
@@ -302,5 +307,8 @@ def test_an_orchestrator_that_is_gone_is_suspended_and_the_other_serves(net):
         assert r.headers["x-livepeer-orchestrator"] == _orch_uri(o["B"][1])
         assert Image.open(io.BytesIO(httpx.get(base + r.json()["images"][0]["url"]).content)).size == (80, 48)
     rows = {row["Url"]: row for row in gateway.ai_pool.view()["Orchestrators"]}
-    # suspended for its failure (or, once the pool was asked again, unreachable), with why
-    assert rows[_orch_uri(addr_a)]["State"] in ("suspended", "unreachable") and rows[_orch_uri(addr_a)]["Note"]
+    assert rows[_orch_uri(addr_a)]["State"] == "suspended" and "could not reach it" in rows[_orch_uri(addr_a)]["Note"]
+    metrics = httpx.get(f"{cli}/metrics").text  # A was tried once (a network error, code 0), then left out
+    tried = [line for line in metrics.splitlines() if line.startswith("livepeer_ai_request_errors{")
+             and f'orchestrator_uri="{_orch_uri(addr_a)}"' in line and 'error_code="0"' in line]
+    assert len(tried) == 1 and tried[0].endswith(" 1.0")
