@@ -173,6 +173,22 @@ def test_llm_answers_json_and_streams_raw_sse(net):
     assert streamed.strip() == answer.strip()  # temperature 0: the same words, piece by piece
 
 
+def test_input_only_the_orchestrator_can_judge_goes_back_to_the_client_and_suspends_nobody(net):
+    """A prompt under the gateway's 1 MiB bound but over SmolLM2's 8k-token context: only the model can
+    tell. The orchestrator's 413 reaches the client with its words; the orchestrator stays in the pool
+    (go-livepeer suspends it: trap 8) and serves the next request."""
+    gateway, base, _, o = net
+    if not _llm_served(o["A"][0]):
+        pytest.skip("the bundled llm runner is not served here")
+    r = httpx.post(f"{base}/llm", json=_llm_body("lorem ipsum dolor " * 6000, stream=False), timeout=120)
+    assert r.status_code == 413
+    msg = _error(r)
+    assert f"llm model {LLM}" in msg and "refused the input" in msg and _orch_uri(o["A"][1]) in msg
+    assert all(row["State"] == "ready" for row in gateway.ai_pool.view()["Orchestrators"])
+    r = httpx.post(f"{base}/llm", json=_llm_body("Say hello.", stream=False, max_tokens=4), timeout=120)
+    assert r.status_code == 200 and r.headers["x-livepeer-orchestrator"] == _orch_uri(o["A"][1])
+
+
 def test_a_client_that_leaves_a_stream_frees_the_orchestrators_slot(net):
     _, base, _, o = net
     node = o["A"][0]
@@ -294,21 +310,25 @@ def _direct_upscale(addr: str, image: bytes) -> httpx.Response:
 
 
 def test_an_orchestrator_that_is_gone_is_suspended_and_the_other_serves(net):
-    """Runs last: it stops A."""
+    """Runs last: it stops the orchestrator the gateway prefers for upscale."""
     from core.ai.ports import Pipeline
 
     gateway, base, cli, o = net
-    node_a, addr_a = o["A"]
-    gateway.ai_pool.refresh(Pipeline.UPSCALE)  # the pool has just seen A answer (and keeps that for 30 s)
-    node_a.stop()
+    gateway.ai_pool.refresh(Pipeline.UPSCALE)  # the pool has just seen both answer (and keeps that for 30 s)
+    first = _upscale(base, _png(8, 8))
+    assert first.status_code == 200
+    by_uri = {_orch_uri(addr): (name, node) for name, (node, addr) in o.items()}
+    gone_uri = first.headers["x-livepeer-orchestrator"]
+    other_uri = next(u for u in by_uri if u != gone_uri)
+    by_uri[gone_uri][1].stop()
     for _ in range(2):
         r = _upscale(base, _png(20, 12))
         assert r.status_code == 200, r.text
-        assert r.headers["x-livepeer-orchestrator"] == _orch_uri(o["B"][1])
+        assert r.headers["x-livepeer-orchestrator"] == other_uri
         assert Image.open(io.BytesIO(httpx.get(base + r.json()["images"][0]["url"]).content)).size == (80, 48)
     rows = {row["Url"]: row for row in gateway.ai_pool.view()["Orchestrators"]}
-    assert rows[_orch_uri(addr_a)]["State"] == "suspended" and "could not reach it" in rows[_orch_uri(addr_a)]["Note"]
-    metrics = httpx.get(f"{cli}/metrics").text  # A was tried once (a network error, code 0), then left out
+    assert rows[gone_uri]["State"] == "suspended" and "could not reach it" in rows[gone_uri]["Note"]
+    metrics = httpx.get(f"{cli}/metrics").text  # tried once (a network error, code 0), then left out
     tried = [line for line in metrics.splitlines() if line.startswith("livepeer_ai_request_errors{")
-             and f'orchestrator_uri="{_orch_uri(addr_a)}"' in line and 'error_code="0"' in line]
+             and f'orchestrator_uri="{gone_uri}"' in line and 'error_code="0"' in line]
     assert len(tried) == 1 and tried[0].endswith(" 1.0")
