@@ -64,8 +64,10 @@ ORCH_HEADER = b"x-livepeer-orchestrator"  # the orchestrator that served (its se
 
 
 def error_body(message: str) -> bytes:
-    """Both error shapes in one body (ai-gateway-wire.md §0.1)."""
-    return json.dumps({"detail": {"msg": message}, "error": {"message": message}}).encode()
+    """Both error shapes in one body (core.ai.responses.error_json; ai-gateway-wire.md §0.1)."""
+    from core.ai.responses import error_json
+
+    return json.dumps(error_json(message)).encode()
 
 
 class _ClientError(AIError):

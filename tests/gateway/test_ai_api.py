@@ -14,8 +14,6 @@ from core.gateway.broadcast import NetworkBroadcaster
 from core.gateway.config import GatewayConfig
 from core.gateway.node import GatewayNode
 
-pytest.importorskip("core.ai.requests", reason="core/ai/requests.py (the ai-worker's part) has not landed yet")
-
 UPSCALE = "realesrgan/realesr-animevideov3-x4"
 LLM_BODY = {"messages": [{"role": "user", "content": "hi"}], "model": "", "temperature": 0.7, "max_tokens": 8,
             "top_p": 1.0, "top_k": -1, "stream": False}
