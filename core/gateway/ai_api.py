@@ -280,7 +280,7 @@ class AIApi:
             out_of_it.add(c.orch.uri)
             self.pool.suspend(c.orch, f"could not renew its auth token: {exc}")
             return
-        self.pool.update(c.orch, info)
+        self.pool.update(c.orch, info, (pipeline, model))
 
     async def _rehost(self, payload: dict, c: Candidate, pipeline: Pipeline, request_id: str) -> dict:
         """The SDK's body for the orchestrator's answer: checked against the pipeline's schema

@@ -299,8 +299,7 @@ class OnchainAIPayer:
             except SenderError as exc:
                 raise ValueError(str(exc)) from None
             before = session.credit
-            payment = sender.payment(session, count)
-            payment.expected_price.CopyFrom(net.PriceInfo(pricePerUnit=price.numerator, pixelsPerUnit=price.denominator))
+            payment = sender.payment(session, count)  # expected_price: the O's price_info for this model
             receipt = Receipt(session, session.credit - before, fee)
         return base64.b64encode(payment.SerializeToString()).decode(), receipt
 

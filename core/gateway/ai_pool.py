@@ -14,8 +14,8 @@ What an orchestrator offers is read from its OrchestratorInfo (`offers_of`):
 Discovery (`AIPool.refresh`): GetOrchestrator to every candidate at once (the `-orchAddr` list, and the
 webhook's or the chain's pool through `more_candidates`), with `ignoreCapacityCheck` (a busy
 orchestrator still says what it serves) and the capability bit of the pipeline plus a constraint for
-the model when one is named. The answers are kept per pipeline for `refresh_s` (30 s); a request
-whose pipeline has no fresh answers waits for one refresh.
+the model when one is named. The answers are kept per (pipeline, model) for `refresh_s` (30 s); a
+request with no fresh answers waits for one refresh.
 
 Order (`AIPool.candidates`): those offering the model, priced within the limit (-maxPricePerCapability
 for (pipeline, model), else its "default" entry for the pipeline, else -maxPricePerUnit; none: any
@@ -217,8 +217,8 @@ class AIPool:
         self.suspend_s = suspend_s
         self._blocklist = {b.strip().lower().removeprefix("0x") for b in blocklist if b.strip()}
         self._lock = threading.Lock()
-        self._refresh_locks: dict[Pipeline, threading.Lock] = {p: threading.Lock() for p in Pipeline}
-        self._found: dict[Pipeline, tuple[float, list[AIOrchestrator]]] = {}
+        self._refresh_locks: dict[tuple[Pipeline, str], threading.Lock] = {}
+        self._found: dict[tuple[Pipeline, str], tuple[float, list[AIOrchestrator]]] = {}  # (pipeline, model) asked
         self._unreachable: dict[str, str] = {}
         self._seen: dict[str, tuple[float, AIOrchestrator | None, str]] = {}  # uri -> its latest answer, or why none
         self._suspended: dict[str, tuple[float, str]] = {}  # uri -> (until monotonic, why)
@@ -248,16 +248,19 @@ class AIPool:
         return out
 
     def refresh(self, pipeline: Pipeline, model_id: str = "") -> list[AIOrchestrator]:
-        """GetOrchestrator to every candidate now (one refresh per pipeline at a time)."""
-        lock = self._refresh_locks[pipeline]
+        """GetOrchestrator to every candidate now, asking for (pipeline, model_id) ("": the pipeline); one
+        refresh per (pipeline, model) at a time."""
+        key = (pipeline, model_id)
+        with self._lock:
+            lock = self._refresh_locks.setdefault(key, threading.Lock())
         if not lock.acquire(blocking=False):
-            with lock:  # someone else was refreshing this pipeline: use theirs
-                return self._found.get(pipeline, (0.0, []))[1]
+            with lock:  # someone else was refreshing this: use theirs
+                return self._found.get(key, (0.0, []))[1]
         try:
             found, unreachable = self._discover(pipeline, model_id)
             with self._lock:
                 now = time.monotonic()
-                self._found[pipeline] = (now, found)
+                self._found[key] = (now, found)
                 self._seen.update({o.uri: (now, o, "") for o in found})
                 self._seen.update({u: (now, None, why) for u, why in unreachable.items()})
                 for uri in [u for u in self._unreachable if u not in unreachable]:
@@ -321,17 +324,19 @@ class AIPool:
         return ""
 
     def known(self, pipeline: Pipeline, model_id: str = "") -> list[AIOrchestrator]:
-        """The pipeline's answers, refreshed when older than refresh_s (or never asked)."""
+        """The answers to GetOrchestrator for (pipeline, model_id), refreshed when older than refresh_s (or
+        never asked). Kept per model as go-livepeer keeps a selector per `<capability>_<model>`: the
+        auth token, ticket parameters and price_info of an answer are those of that request."""
         with self._lock:
-            at, found = self._found.get(pipeline, (0.0, []))
+            at, found = self._found.get((pipeline, model_id), (0.0, []))
         if not at or time.monotonic() - at > self.refresh_s:
             found = self.refresh(pipeline, model_id)
         return found
 
-    def update(self, orch: AIOrchestrator, info: net.OrchestratorInfo) -> None:
-        """An orchestrator's newer OrchestratorInfo (e.g. after a GetOrchestrator for a fresh auth token)."""
+    def update(self, orch: AIOrchestrator, info: net.OrchestratorInfo, asked: tuple[Pipeline, str] | None = None) -> None:
+        """An orchestrator's newer OrchestratorInfo (a GetOrchestrator for `asked`, for a fresh auth token)."""
         orch.info = info
-        orch.offers = offers_of(info)
+        orch.offers = offers_of(info, asked)
         orch.at = time.monotonic()
 
     # ---------------------------------------------------------------- choosing
@@ -354,7 +359,7 @@ class AIPool:
 
     def served_models(self, pipeline: Pipeline) -> list[str]:
         with self._lock:
-            found = self._found.get(pipeline, (0.0, []))[1]
+            found = [o for (p, _), (_, orchs) in self._found.items() if p is pipeline for o in orchs]
         return sorted({m for o in found for (p, m) in o.offers if p is pipeline})
 
     def candidates(self, pipeline: Pipeline, model_id: str) -> list[Candidate]:
@@ -385,7 +390,7 @@ class AIPool:
             return "no orchestrator is configured (give -orchAddr host:port,…, -orchWebhookUrl, or run on chain)"
         with self._lock:
             unreachable = dict(self._unreachable)
-            found = self._found.get(pipeline, (0.0, []))[1]
+            found = list({o.uri: o for (p, _), (_, orchs) in self._found.items() if p is pipeline for o in orchs}.values())
         rows = [f"{u}: {unreachable[u]}" for u in uris if u in unreachable]
         rows += [f"{o.transcoder}: offers no {pipeline.value} model" for o in found]
         return "served: none (" + "; ".join(rows) + ")" if rows else "served: none"

@@ -314,7 +314,7 @@ def test_an_orchestrator_that_is_gone_is_suspended_and_the_other_serves(net):
     from core.ai.ports import Pipeline
 
     gateway, base, cli, o = net
-    gateway.ai_pool.refresh(Pipeline.UPSCALE)  # the pool has just seen both answer (and keeps that for 30 s)
+    gateway.ai_pool.refresh(Pipeline.UPSCALE, UPSCALE)  # the pool has just seen both answer (and keeps that for 30 s)
     first = _upscale(base, _png(8, 8))
     assert first.status_code == 200
     by_uri = {_orch_uri(addr): (name, node) for name, (node, addr) in o.items()}
