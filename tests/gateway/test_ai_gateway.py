@@ -64,8 +64,7 @@ def net(tmp_path_factory):
     a, addr_a = _ai_node(tmp_path_factory.mktemp("orch-a"), MODELS_A)
     b, addr_b = _ai_node(tmp_path_factory.mktemp("orch-b"), MODELS_B)
     config = GatewayConfig(data_dir=tmp_path_factory.mktemp("gw"), http_addr="127.0.0.1:0", cli_addr="127.0.0.1:0",
-                           rtmp_addr=None, orch_addrs=(addr_a, addr_b), discovery_timeout_s=3.0, monitor=True,
-                           ai_processing_retry_timeout_s=5.0)
+                           rtmp_addr=None, orch_addrs=(addr_a, addr_b), discovery_timeout_s=3.0, monitor=True)
     gateway = GatewayNode(config, NetworkBroadcaster(config))
     status = gateway.start()
     wait_for(lambda: _loaded(a.node) and _loaded(b.node), timeout=180, what="the warm models to load")
@@ -190,7 +189,10 @@ def test_input_only_the_orchestrator_can_judge_goes_back_to_the_client_and_suspe
 
 
 def test_a_client_that_leaves_a_stream_frees_the_orchestrators_slot(net):
-    _, base, _, o = net
+    """While a stream holds A's one llm slot (no other orchestrator serves llm), another llm request is
+    tried for -aiProcessingRetryTimeout (2 s) and then refused as busy; once the streaming client leaves,
+    the slot is free again."""
+    gateway, base, _, o = net
     node = o["A"][0]
     if not _llm_served(node):
         pytest.skip("the bundled llm runner is not served here")
@@ -199,6 +201,11 @@ def test_a_client_that_leaves_a_stream_frees_the_orchestrators_slot(net):
         first = next(line for line in s.iter_lines() if line.startswith("data: "))
         assert json.loads(first[6:])["choices"][0]["finish_reason"] == ""
         assert next(m for m in node.status().ai_models if m.pipeline == "llm").in_use == 1
+        busy = httpx.post(f"{base}/llm", json=_llm_body("Say hello.", stream=False, max_tokens=4), timeout=60)
+        assert busy.status_code == 503
+        msg = _error(busy)
+        assert f"llm model {LLM}: every orchestrator serving it is busy (insufficient capacity) after 2 s" in msg
+        assert all(row["State"] == "ready" for row in gateway.ai_pool.view()["Orchestrators"])
     # the client closed after one event: the gateway closes the orchestrator's stream, which frees the slot
     wait_for(lambda: next(m for m in node.status().ai_models if m.pipeline == "llm").in_use == 0, timeout=30,
              what="the llm slot to be freed")
