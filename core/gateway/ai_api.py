@@ -163,6 +163,14 @@ class AIApi:
             log.info("AI %s model %r: %d %s", pipeline.value, model, exc.status, message)
             self._failed(pipeline, model, exc.status, "")
             await _error(send, exc.status, message)
+        except Exception as exc:  # noqa: BLE001 - a fault of ours: a 500 in words, the gateway keeps serving
+            log.exception("AI %s model %r failed", pipeline.value, model)
+            self._failed(pipeline, model, 500, "")
+            try:
+                await _error(send, 500, f"{pipeline.value}{' model ' + model if model else ''}: the gateway failed "
+                                        f"({type(exc).__name__}: {exc})")
+            except Exception:  # noqa: BLE001 - the answer had already started (a stream): nothing more to say
+                pass
 
     def _failed(self, pipeline: Pipeline, model: str, status: int, orchestrator: str) -> None:
         if self.metrics is not None:
@@ -294,7 +302,10 @@ class AIApi:
         except AIError as exc:
             raise HopError(HopKind.FAULT, str(exc)) from None
         fetched = await asyncio.gather(*(self.client.fetch(m.url, c.orch.transcoder) for m in remote.media))
-        result = remote.materialize(list(fetched))
+        try:
+            result = remote.materialize(list(fetched))
+        except ValueError as exc:
+            raise HopError(HopKind.FAULT, f"its answer's media do not fit the {pipeline.value} schema ({exc})") from None
 
         def url_of(media) -> str:
             try:
