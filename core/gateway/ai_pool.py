@@ -14,8 +14,9 @@ What an orchestrator offers is read from its OrchestratorInfo (`offers_of`):
 Discovery (`AIPool.refresh`): GetOrchestrator to every candidate at once (the `-orchAddr` list, and the
 webhook's or the chain's pool through `more_candidates`), with `ignoreCapacityCheck` (a busy
 orchestrator still says what it serves) and the capability bit of the pipeline plus a constraint for
-the model when one is named. The answers are kept per (pipeline, model) for `refresh_s` (30 s); a
-request with no fresh answers waits for one refresh.
+the model when one is named. The answers are kept per (pipeline, model) for `refresh_s` (30 s), 5 s
+when some candidate did not answer and 1 s when none did (an orchestrator that is starting or
+restarting is found by the next request); a request with no fresh answers waits for one refresh.
 
 Order (`AIPool.candidates`): those offering the model, priced within the limit (-maxPricePerCapability
 for (pipeline, model), else its "default" entry for the pipeline, else -maxPricePerUnit; none: any
@@ -48,6 +49,8 @@ from core.proto import net
 log = logging.getLogger(__name__)
 
 REFRESH_S = 30.0
+REFRESH_PARTIAL_S = 5.0  # some candidate did not answer: ask again sooner (it may be restarting)
+REFRESH_EMPTY_S = 1.0  # nobody answered: a request a second later asks again
 SUSPEND_S = 30.0
 DISCOVERY_CUTOFF_S = 6.0
 ZERO_ADDRESS = bytes(20)
@@ -219,6 +222,7 @@ class AIPool:
         self._lock = threading.Lock()
         self._refresh_locks: dict[tuple[Pipeline, str], threading.Lock] = {}
         self._found: dict[tuple[Pipeline, str], tuple[float, list[AIOrchestrator]]] = {}  # (pipeline, model) asked
+        self._missing: dict[tuple[Pipeline, str], int] = {}  # candidates that gave no usable answer, per key
         self._unreachable: dict[str, str] = {}
         self._seen: dict[str, tuple[float, AIOrchestrator | None, str]] = {}  # uri -> its latest answer, or why none
         self._suspended: dict[str, tuple[float, str]] = {}  # uri -> (until monotonic, why)
@@ -261,6 +265,7 @@ class AIPool:
             with self._lock:
                 now = time.monotonic()
                 self._found[key] = (now, found)
+                self._missing[key] = len(unreachable)
                 self._seen.update({o.uri: (now, o, "") for o in found})
                 self._seen.update({u: (now, None, why) for u, why in unreachable.items()})
                 for uri in [u for u in self._unreachable if u not in unreachable]:
@@ -329,7 +334,9 @@ class AIPool:
         auth token, ticket parameters and price_info of an answer are those of that request."""
         with self._lock:
             at, found = self._found.get((pipeline, model_id), (0.0, []))
-        if not at or time.monotonic() - at > self.refresh_s:
+            missing = self._missing.get((pipeline, model_id), 0)
+        ttl = self.refresh_s if not missing else min(self.refresh_s, REFRESH_PARTIAL_S if found else REFRESH_EMPTY_S)
+        if not at or time.monotonic() - at > ttl:
             found = self.refresh(pipeline, model_id)
         return found
 

@@ -110,3 +110,22 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (200, 10, 10)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_an_orchestrator_that_comes_up_later_is_found_by_the_next_request(tmp_path, orch_factory):
+    """Nobody answered: that is remembered for a second, not for the 30 s a full answer is kept."""
+    from chain.devnet.anvil import free_port
+    from tests.waiting import wait_for
+
+    port = free_port()
+    node, base = _gateway(tmp_path, orch_addrs=(f"127.0.0.1:{port}",))
+    try:
+        r = httpx.post(f"{base}/llm", json=LLM_BODY, timeout=30)
+        assert r.status_code == 503 and "no TLS answer" in _error(r) and f"127.0.0.1:{port}" in _error(r)
+        orch_factory(service_addr=f"127.0.0.1:{port}", http_addr=f"127.0.0.1:{port}")  # a real (video-only) lpc orchestrator on that port now
+        # well within the 30 s an answer is kept, a request finds it (and that it serves no llm)
+        msg = wait_for(lambda: (m := _error(httpx.post(f"{base}/llm", json=LLM_BODY, timeout=30)))
+                       if "offers no llm model" in m else None, timeout=10, interval=0.3, what="the orchestrator found")
+        assert f"127.0.0.1:{port}" in msg
+    finally:
+        node.stop()
