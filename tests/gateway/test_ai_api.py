@@ -124,8 +124,11 @@ def test_an_orchestrator_that_comes_up_later_is_found_by_the_next_request(tmp_pa
         assert r.status_code == 503 and "no TLS answer" in _error(r) and f"127.0.0.1:{port}" in _error(r)
         orch_factory(service_addr=f"127.0.0.1:{port}", http_addr=f"127.0.0.1:{port}")  # a real (video-only) lpc orchestrator on that port now
         # well within the 30 s an answer is kept, a request finds it (and that it serves no llm)
-        msg = wait_for(lambda: (m := _error(httpx.post(f"{base}/llm", json=LLM_BODY, timeout=30)))
-                       if "offers no llm model" in m else None, timeout=10, interval=0.3, what="the orchestrator found")
+        def answered() -> str | None:
+            m = _error(httpx.post(f"{base}/llm", json=LLM_BODY, timeout=30))
+            return m if "offers no llm model" in m else None
+
+        msg = wait_for(answered, timeout=10, interval=0.3, what="the orchestrator found")
         assert f"127.0.0.1:{port}" in msg
     finally:
         node.stop()
