@@ -303,12 +303,12 @@ def _direct_upscale(addr: str, image: bytes) -> httpx.Response:
     """An upscale sent to an orchestrator directly, as a go-livepeer gateway sends it."""
     import base64
 
+    from core.ai.ports import Pipeline
     from core.gateway.ai_pool import AIPool, ai_request_capabilities
     from core.gateway.discovery import get_orchestrator
     from core.proto import net as pb
 
-    info = get_orchestrator(f"https://{addr}", AIPool._offchain_request(ai_request_capabilities(
-        __import__("core.ai.ports", fromlist=["Pipeline"]).Pipeline.UPSCALE, UPSCALE)))
+    info = get_orchestrator(f"https://{addr}", AIPool._offchain_request(ai_request_capabilities(Pipeline.UPSCALE, UPSCALE)))
     seg = base64.b64encode(pb.SegData(manifestId=b"30_x", auth_token=info.auth_token).SerializeToString()).decode()
     with httpx.Client(http2=True, verify=False, timeout=120) as c:
         return c.post(f"https://{addr}/upscale", files={"image": ("big.png", image, "image/png")},
