@@ -218,6 +218,13 @@ def _duration(ctx, param, value: str | None) -> float | None:
 @click.option("--discovery-timeout", "discovery_timeout_s", default=None, callback=_duration,
               help=f"How long to wait for orchestrators' answers, a Go duration: 500ms, 2s (-discoveryTimeout) "
                    f"({_GW} 500ms).")
+@click.option("--ai-processing-retry-timeout", "ai_processing_retry_timeout_s", default=None, callback=_duration,
+              help=f"How long an AI request looks for an orchestrator that serves it, a Go duration "
+                   f"(-aiProcessingRetryTimeout) ({_GW} 2s).")
+@click.option("--max-price-per-capability", default=None,
+              help="The most the gateway pays per AI pipeline and model, wei per unit: JSON "
+                   "{\"capabilities_prices\": [{\"pipeline\", \"model_id\", \"price_per_unit\", \"pixels_per_unit\"}]} "
+                   "or a JSON file's path (-maxPricePerCapability).")
 @click.option("--local-verify/--no-local-verify", default=None,
               help="Check rendition pixel counts and signatures (-localVerify; default: on chain on, offchain off).")
 @click.option("--auth-webhook-url", default=None,
@@ -429,7 +436,8 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                        ignore_max_price_if_needed=None, max_ticket_ev=None, max_total_ev=None, deposit_multiplier=None, select_stake_weight=None, select_price_weight=None,
                        select_rand_freq=None, select_price_exp_factor=None, discovery_timeout_s=None,
                        local_verify=None, auth_webhook_url=None, monitor=None, metrics_per_stream=None,
-                       http_ingest=None, current_manifest=None) -> dict:
+                       http_ingest=None, current_manifest=None, ai_processing_retry_timeout_s=None,
+                       max_price_per_capability=None) -> dict:
     """The GatewayConfig fields the user gave as flags (None = not given); the settings model checks them."""
     given: dict = {"offchain": offchain, "rtmp_addr": rtmp_addr, "http_addr": gateway_http_addr,
                    "cli_addr": gateway_cli_addr, "max_sessions": gateway_max_sessions, "orch_addrs": orch_addr,
@@ -443,6 +451,8 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                    "discovery_timeout_s": discovery_timeout_s, "local_verify": local_verify,
                    "auth_webhook_url": auth_webhook_url, "monitor": monitor, "metrics_per_stream": metrics_per_stream,
                    "http_ingest": http_ingest, "current_manifest": current_manifest,
+                   "ai_processing_retry_timeout_s": ai_processing_retry_timeout_s,
+                   "max_price_per_capability": max_price_per_capability,
                    "extra": dict(inert) or None}
     if pixels_per_unit is not None:
         from core.payments.pricing import PriceError, parse_pixels

@@ -103,7 +103,7 @@ _TABLE: tuple[GoFlag, ...] = (
     _inert("orchPerfStatsUrl"),
     _inert("region"),
     GoFlag("maxPricePerUnit", S, "--max-price-per-unit"),
-    _inert("maxPricePerCapability"),
+    GoFlag("maxPricePerCapability", S, "--max-price-per-capability"),
     GoFlag("ignoreMaxPriceIfNeeded", B, "--ignore-max-price-if-needed", off="--no-ignore-max-price-if-needed"),
     _inert("minPerfScore", F),
     GoFlag("discoveryTimeout", D, "--discovery-timeout"),
@@ -132,7 +132,7 @@ _TABLE: tuple[GoFlag, ...] = (
     *(_inert(n, B) for n in ("aiServiceRegistry", "aiServerless", "useLiveRunners", "aiVerboseLogs")),
     *(_inert(n) for n in ("liveRunnerConfig", "liveRunnerProxyUrl", "aiRunnerImageOverrides", "aiMinRunnerVersion")),
     _inert("aiRunnerImage", deprecated="aiRunnerImageOverrides"),
-    _inert("aiProcessingRetryTimeout", D),
+    GoFlag("aiProcessingRetryTimeout", D, "--ai-processing-retry-timeout"),
     _inert("aiRunnerContainersPerGPU", I),
     # Live AI
     _secret("mediaMTXApiPassword", _NOT_IN_LPC),
