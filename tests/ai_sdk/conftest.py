@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,11 +130,12 @@ def sdk_python() -> Path:
         pytest.skip(str(e))
 
 
-@pytest.fixture(scope="session")
-def ai_nodes(tmp_path_factory) -> AINodes:
-    root = tmp_path_factory.mktemp("ai_sdk")
+@contextmanager
+def started_ai_nodes(root: Path, ready_timeout: float = READY_TIMEOUT_S) -> Iterator[AINodes]:
+    """The orchestrator (bundled models, an empty -aiModelsDir under `root`) and a gateway in front of it,
+    both up and the models loaded; both stopped on exit, and each must exit 0."""
     models_dir = root / "models"  # empty: every pipeline without a bundled model is weightless
-    models_dir.mkdir()
+    models_dir.mkdir(parents=True, exist_ok=True)
     service, orch_cli = free_port(), free_port()
     orchestrator = LpcProcess("orchestrator", [
         "-orchestrator", "-aiWorker", "-network", "offchain", "-serviceAddr", f"127.0.0.1:{service}",
@@ -147,7 +150,7 @@ def ai_nodes(tmp_path_factory) -> AINodes:
                 return False
             return bool(rows) and not any(r["state"] == "loading" for r in rows)
 
-        wait_for(orchestrator_ready, timeout=READY_TIMEOUT_S, interval=0.5,
+        wait_for(orchestrator_ready, timeout=ready_timeout, interval=0.5,
                  what=lambda: f"the orchestrator's AI models loaded:\n{orchestrator.log()}")
         http, gw_cli, rtmp = free_port(), free_port(), free_port()
         gateway = LpcProcess("gateway", [
@@ -164,6 +167,12 @@ def ai_nodes(tmp_path_factory) -> AINodes:
     finally:
         codes = {p.name: p.stop() for p in (gateway, orchestrator) if p is not None}
     assert codes == {"gateway": 0, "orchestrator": 0}, f"exit codes {codes}"
+
+
+@pytest.fixture(scope="session")
+def ai_nodes(tmp_path_factory) -> Iterator[AINodes]:
+    with started_ai_nodes(tmp_path_factory.mktemp("ai_sdk")) as nodes:
+        yield nodes
 
 
 @pytest.fixture(scope="session")
