@@ -5,7 +5,8 @@ stdin: {"server_url": "http://127.0.0.1:P", "timeout_ms": 120000, "jobs": [job, 
      "request": {"model_id": "", ...},              # the request's plain fields
      "files": {"audio": {"path": "/tmp/a.wav", "file_name": "a.wav", "content_type": "audio/wav"}}}
 stdout (last line): {"results": [result, ...]}, one per job:
-    {"ok": true, "status": 200, "content_type": ..., "field": "text_response", "result": {...model_dump}}
+    {"ok": true, "status": 200, "content_type": ..., "model_header": <X-Livepeer-Model or null>,
+     "field": "text_response", "result": {...model_dump}}
     {"ok": false, "status": 400 | null, "error": "errors.HTTPError", "message": str(exc),
      "detail_msg": ..., "body": ...}
 `error` is how a user of the SDK would catch it: errors.HTTPError, errors.HTTPValidationError,
@@ -69,6 +70,7 @@ def _run(sdk: Livepeer, job: dict, seen: dict) -> dict:
     field, model = _response_field(res)
     return {"ok": True, "status": res.http_meta.response.status_code,
             "content_type": res.http_meta.response.headers.get("content-type", ""),
+            "model_header": res.http_meta.response.headers.get("x-livepeer-model"),
             "field": field, "result": model.model_dump(mode="json") if model is not None else None}
 
 

@@ -19,6 +19,9 @@ from PIL import Image
 
 SPOKEN = "The weather today is sunny and warm. Please send the report to the office by Friday."
 SPOKEN_WORDS = ("sunny", "warm", "report", "office", "friday")  # words Whisper tiny.en hears in espeak-ng's voice
+# The bundled defaults (COMMON.md's fixed ids): what model_id "" resolves to without -aiModels
+WHISPER, TTS, LLM, UPSCALER = ("openai/whisper-tiny.en", "hibari-tts/heart", "HuggingFaceTB/SmolLM2-135M-Instruct",
+                               "realesrgan/realesr-animevideov3-x4")
 CAPITAL = [{"role": "user", "content": "What is the capital of France?"}]
 
 
@@ -42,9 +45,13 @@ def _download(ai_nodes, url: str) -> httpx.Response:
     return r
 
 
-def _ok(result: dict, ai_nodes) -> dict:
+def _ok(result: dict, ai_nodes, model: str | None = None) -> dict:
+    """The parsed result of a 200; with `model`, the gateway's X-Livepeer-Model must name it (the SDK sent
+    model_id "", which means the pipeline's configured model)."""
     assert result["ok"], f"{result}\n{ai_nodes.logs()}"
     assert result["status"] == 200
+    if model is not None:
+        assert result["model_header"] == model, result
     return result["result"]
 
 
@@ -53,7 +60,7 @@ def test_audio_to_text_transcribes_speech(sdk, ai_nodes, tmp_path):
     _speech(wav, SPOKEN)
     (res,) = sdk({"method": "audio_to_text", "request": {},
                   "files": {"audio": {"path": str(wav), "file_name": "speech.wav", "content_type": "audio/wav"}}})
-    out = _ok(res, ai_nodes)
+    out = _ok(res, ai_nodes, WHISPER)
     assert res["field"] == "text_response"
     text = out["text"].lower()
     missing = [w for w in SPOKEN_WORDS if w not in text]
@@ -67,7 +74,7 @@ def test_audio_to_text_transcribes_speech(sdk, ai_nodes, tmp_path):
 def test_text_to_speech_returns_a_wav_url_that_plays(sdk, ai_nodes):
     text = "Livepeer runs artificial intelligence on an open network."
     (res,) = sdk({"method": "text_to_speech", "request": {"text": text}})
-    out = _ok(res, ai_nodes)
+    out = _ok(res, ai_nodes, TTS)
     url = out["audio"]["url"]
     assert url.endswith(".wav"), url
     r = _download(ai_nodes, url)
@@ -87,7 +94,7 @@ def test_text_to_speech_returns_a_wav_url_that_plays(sdk, ai_nodes):
 @pytest.fixture(scope="module")
 def capital_answer(sdk, ai_nodes) -> dict:
     (res,) = sdk({"method": "llm", "request": {"messages": CAPITAL, "temperature": 0, "max_tokens": 40}})
-    return _ok(res, ai_nodes)
+    return _ok(res, ai_nodes, LLM)
 
 
 def test_llm_through_the_sdk_knows_the_capital_of_france(capital_answer):
@@ -98,6 +105,7 @@ def test_llm_through_the_sdk_knows_the_capital_of_france(capital_answer):
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     assert capital_answer["id"] and capital_answer["created"] > 1_700_000_000
+    assert capital_answer["model"] == LLM
 
 
 def test_llm_streams_over_raw_sse_the_same_answer(ai_nodes, capital_answer):
@@ -132,7 +140,7 @@ def test_upscale_returns_an_image_four_times_the_size(sdk, ai_nodes, tmp_path):
     src.write_bytes(_test_image(64, 48))
     (res,) = sdk({"method": "upscale", "request": {"prompt": "sharper", "seed": 7},
                   "files": {"image": {"path": str(src), "file_name": "small.png", "content_type": "image/png"}}})
-    out = _ok(res, ai_nodes)
+    out = _ok(res, ai_nodes, UPSCALER)
     (image,) = out["images"]
     assert image["seed"] == 7 and image["nsfw"] is False
     r = _download(ai_nodes, image["url"])
@@ -155,3 +163,15 @@ def test_a_weightless_pipeline_is_the_sdks_error_naming_the_model(sdk, ai_nodes)
     assert "stabilityai/sd-turbo" in json.loads(named["body"])["detail"]["msg"]
     (ok,) = sdk({"method": "text_to_speech", "request": {"text": "Still serving."}})
     _ok(ok, ai_nodes)
+
+
+def test_a_bundled_model_that_is_not_configured_is_not_swapped_for_another(sdk, ai_nodes, tmp_path):
+    """Whisper base ships with lpc but is not among the defaults: asking for it by name is an error naming
+    it, never a transcript from tiny.en."""
+    wav = tmp_path / "speech.wav"
+    _speech(wav, "Hello there.")
+    (res,) = sdk({"method": "audio_to_text", "request": {"model_id": "openai/whisper-base"},
+                  "files": {"audio": {"path": str(wav), "file_name": "speech.wav", "content_type": "audio/wav"}}})
+    assert res["error"] == "errors.SDKError" and res["status"] == 503, res
+    msg = json.loads(res["body"])["detail"]["msg"]
+    assert "openai/whisper-base" in msg and "audio-to-text" in msg, msg
