@@ -139,7 +139,8 @@ def started_ai_nodes(root: Path, ready_timeout: float = READY_TIMEOUT_S) -> Iter
     service, orch_cli = free_port(), free_port()
     orchestrator = LpcProcess("orchestrator", [
         "-orchestrator", "-aiWorker", "-network", "offchain", "-serviceAddr", f"127.0.0.1:{service}",
-        "-cliAddr", f"127.0.0.1:{orch_cli}", "-aiModelsDir", str(models_dir)], root / "orch-data")
+        "-httpAddr", f"127.0.0.1:{service}", "-cliAddr", f"127.0.0.1:{orch_cli}", "-aiModelsDir", str(models_dir)],
+        root / "orch-data")  # -httpAddr: bind loopback only (the default is every interface)
     gateway = None
     try:
         def orchestrator_ready():
