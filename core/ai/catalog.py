@@ -4,16 +4,19 @@
 
 Order: a model id lpc ships (core.ai.bundled) -> its bundled runner; anything else -> the user's weights in
 -aiModelsDir (core.ai.user_weights: a save_pretrained directory with a SHA256SUMS manifest). A spec with
-a `url` (go-livepeer's external ai-runner container) is not supported yet: its runner says so in
-available() and is never advertised. The engines are imported only when a runner loads.
+a `url` is go-livepeer's external ai-runner container: core.ai.external_runner talks to it over HTTP and it
+is available only while its /health answers. The engines are imported only when a runner loads.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from core.ai.ports import AIRequest, AIResult, LLMChunk, LLMRequest, ModelSpec, ModelUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class UnavailableRunner:
@@ -56,16 +59,17 @@ class UnavailableRunner:
 def runner_for(spec: ModelSpec, models_dir: Path | None):
     """The ModelRunner for `spec`. Never raises: a runner that cannot serve explains itself in available()."""
     if spec.url:
-        return UnavailableRunner(spec, f"external runners (url) are not supported yet: {spec.pipeline.value} "
-                                       f"{spec.model_id} at {spec.url} is not served; remove 'url' to run the model "
-                                       "in lpc itself")
+        from core.ai.external_runner import ExternalRunner
+
+        return ExternalRunner(spec)
     try:
         from core.ai.bundled import bundled_runner
-    except ImportError as exc:  # the bundled registry is part of lpc; a broken install says so
-        return UnavailableRunner(spec, f"the bundled model registry cannot be imported: {exc}")
-    runner = bundled_runner(spec.pipeline, spec.model_id)
-    if runner is not None:
-        return runner
+    except ImportError as exc:  # a broken install: no bundled model, but the user's weights still serve
+        log.warning("the bundled model registry cannot be imported: %s", exc)
+    else:
+        runner = bundled_runner(spec.pipeline, spec.model_id)
+        if runner is not None:
+            return runner
     try:
         from core.ai.user_weights import user_runner
     except ImportError as exc:
