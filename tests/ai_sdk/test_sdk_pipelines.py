@@ -175,3 +175,27 @@ def test_a_bundled_model_that_is_not_configured_is_not_swapped_for_another(sdk, 
     assert res["error"] == "errors.SDKError" and res["status"] == 503, res
     msg = json.loads(res["body"])["detail"]["msg"]
     assert "openai/whisper-base" in msg and "audio-to-text" in msg, msg
+
+
+def test_timestamps_as_the_sdk_asks_for_them(sdk, ai_nodes, tmp_path):
+    wav = tmp_path / "speech.wav"
+    _speech(wav, SPOKEN)
+    audio = {"audio": {"path": str(wav), "file_name": "speech.wav", "content_type": "audio/wav"}}
+    words, none = sdk({"method": "audio_to_text", "request": {"return_timestamps": "word"}, "files": audio},
+                      {"method": "audio_to_text", "request": {"return_timestamps": "false"}, "files": audio})
+    words, none = _ok(words, ai_nodes, WHISPER), _ok(none, ai_nodes, WHISPER)
+    said = [c["text"].strip(" .,").lower() for c in words["chunks"]]
+    assert "sunny" in said and "friday" in said, said
+    assert len(said) >= 10  # one chunk per word, not per sentence
+    assert none["chunks"] == [] and "report" in none["text"].lower()
+
+
+def test_speech_made_by_the_gateway_is_read_back_by_it(sdk, ai_nodes, tmp_path):
+    """text-to-speech's WAV, downloaded from the gateway and sent back to audio-to-text: the words survive."""
+    (spoken,) = sdk({"method": "text_to_speech", "request": {"text": "Artificial intelligence on an open network."}})
+    wav = tmp_path / "tts.wav"
+    wav.write_bytes(_download(ai_nodes, _ok(spoken, ai_nodes, TTS)["audio"]["url"]).content)
+    (heard,) = sdk({"method": "audio_to_text", "request": {},
+                    "files": {"audio": {"path": str(wav), "file_name": "tts.wav", "content_type": "audio/wav"}}})
+    text = _ok(heard, ai_nodes, WHISPER)["text"].lower()
+    assert "intelligence" in text and "network" in text, text
