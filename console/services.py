@@ -58,6 +58,7 @@ class ConsoleServices:
     _wallet: Wallet | None = None
     _client: ChainClient | None = None
     _gpu_monitor: GpuMonitor | None = None
+    _ai_start_note: str | None = None
 
     settings_loader: Callable[[], Settings] | None = None  # -> the settings model; may raise (bad values)
     theme: str | None = None  # the configured theme, known before the settings model is loaded
@@ -261,14 +262,16 @@ class ConsoleServices:
 
     def ai_start_note(self) -> str:
         """What starting a worker here would load and the memory it takes (a worker is built, read and
-        dropped: nothing loads). From a worker thread."""
+        dropped: nothing loads; the answer is kept for the next time the screen opens). From a worker."""
         from console.screens.ai.overview import start_note
 
-        built = (self.ai_worker_factory or self._assemble_ai_worker)()
-        try:
-            return start_note(tuple(built.models()))
-        finally:
-            built.stop()
+        if self._ai_start_note is None:
+            built = (self.ai_worker_factory or self._assemble_ai_worker)()
+            try:
+                self._ai_start_note = start_note(tuple(built.models()))
+            finally:
+                built.stop()
+        return self._ai_start_note
 
     def launch_ai_worker(self) -> AIWorkerPort:
         """Build and start an AI worker (its warm models load in the background; call from a worker). It is

@@ -305,8 +305,10 @@ class AIScreen(ConsoleScreen):
         text.append("why: " if m.state == "unavailable" else "", style="bold")
         text.append(f"{m.reason}\n" if m.reason else "\n")
         if m.state != "unavailable":
-            text.append(f"slots {m.in_use}/{m.capacity} in use · {m.requests} requests · {m.errors} errors · "
-                        f"p50 {_latency(m.latency_p50_s)} · last {_latency(m.latency_last_s)}\n")
+            client, refused = getattr(m, "client_errors", 0), getattr(m, "refused", 0)
+            text.append(f"slots {m.in_use}/{m.capacity} in use · {m.requests} requests · {m.errors} model errors"
+                        + (f" · {client} bad inputs" if client else "") + (f" · {refused} refused (busy)" if refused else "")
+                        + f" · p50 {_latency(m.latency_p50_s)} · last {_latency(m.latency_last_s)}\n")
             text.append(f"price {m.price or '—'}")
         detail.update(text)
 

@@ -121,7 +121,8 @@ def build_request(pipeline: Pipeline, prompt: str, path: str = "", *, stream: bo
         raise BadRequest(f"{pipeline.value}: type {fields.prompt} in the prompt field", pipeline=pipeline.value)
     upload = read_upload(pipeline, path) if fields.needs_file else None
     if pipeline is Pipeline.LLM:
-        return LLMRequest(messages=(ChatMessage("user", text),), stream=stream)
+        # greedy: the same prompt gets the same answer, which is what a check of the pipeline wants
+        return LLMRequest(messages=(ChatMessage("user", text),), temperature=0.0, stream=stream)
     if pipeline is Pipeline.TEXT_TO_SPEECH:
         return TextToSpeechRequest(text=text)
     if pipeline is Pipeline.AUDIO_TO_TEXT:
