@@ -91,6 +91,12 @@ class GatewayManagementApp:
             if method not in ("POST", "PUT"):
                 await self._reply(send, 405, b"use POST with a form\n", b"text/plain; charset=utf-8")
                 return
+            origin = from_a_web_page(scope.get("headers", []))
+            if origin is not None:  # a web page must not raise the price this gateway pays, nor its ladder
+                await self._reply(send, 403, (f"refused: this request came from a web page (Origin: {origin}); "
+                                              f"/setBroadcastConfig takes writes from local tools only (curl, "
+                                              f"livepeer_cli, lpc)\n").encode(), b"text/plain; charset=utf-8")
+                return
             try:
                 body = await read_body(receive, 64 * 1024)
             except BodyTooLarge:
