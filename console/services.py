@@ -316,10 +316,12 @@ class ConsoleServices:
         worker = self._ai_for_try()
         request = build_request(pipeline, prompt, path)
         model_id = worker.resolve(pipeline, "")
+        cold = any(m.pipeline == pipeline.value and m.model_id == model_id and m.state != "warm"
+                   for m in worker.models())
         started = time.monotonic()
         result = worker.run(pipeline, request)
         return answer_of(result, pipeline=pipeline, model_id=model_id, elapsed_s=time.monotonic() - started,
-                         out_dir=self.settings.data_dir / TRY_DIR)
+                         out_dir=self.settings.data_dir / TRY_DIR, loaded_first=cold)
 
     def ai_try_stream(self, prompt: str) -> Iterator[LLMChunk]:
         """The llm's answer to `prompt` as it is generated (a blocking iterator: from a worker); closing

@@ -122,7 +122,7 @@ async def test_M_starts_the_settings_worker_and_M_again_stops_it_and_frees_its_m
         status = await wait_until(pilot, lambda: (t := plain_text(screen.query_one("#ai-status", Static), 200))
                                   if "M loads" in t and "…" not in t.split("M loads")[1] else "", "the start note")
         assert "press M to start one" in status
-        assert f"1 models: upscale ({UPSCALE_MODEL}); about " in status and "MiB of memory once loaded" in status
+        assert f"1 model: upscale ({UPSCALE_MODEL}); about " in status and "MiB of memory once loaded" in status
         assert "no pipeline to try: start an AI worker (M)" in plain_text(screen.query_one("#try-hint", Static))
 
         await pilot.press("M")
@@ -135,7 +135,7 @@ async def test_M_starts_the_settings_worker_and_M_again_stops_it_and_frees_its_m
         assert row[1:4] == [UPSCALE_MODEL, "warm", "cpu"] and row[5] == "0/1"
         assert _row(screen, "llm")[2] == "unavailable"  # not in these settings' models
         status = plain_text(screen.query_one("#ai-status", Static), 200)
-        assert "an AI worker started in this console" in status and "1 models served, 1 loaded" in status
+        assert "an AI worker started in this console" in status and "1 model served, 1 loaded" in status
         assert "device" in status and "cpu" in status
         assert screen.query_one("#try-pipeline", Select).value == "upscale"  # the one servable pipeline
 

@@ -99,6 +99,10 @@ class TryFailed(Message):
     reason: str
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
 def _latency(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -238,13 +242,13 @@ class AIScreen(ConsoleScreen):
         else:
             warm = sum(1 for m in ov.models if m.state == "warm")
             served = len(ov.servable)
-            grid.add_row("AI worker", Text(f"{SOURCES[ov.source]} · {served} models served, {warm} loaded",
+            grid.add_row("AI worker", Text(f"{SOURCES[ov.source]} · {_count(served, 'model')} served, {warm} loaded",
                                            style="bold"))
             grid.add_row("device", Text(f"{ov.device or '—'}" + (f" · {ov.device_reason}" if ov.device_reason else "")))
             requests = sum(m.requests for m in ov.models)
             errors = sum(m.errors for m in ov.models)
-            grid.add_row("memory", Text(f"{mebibytes(ov.memory_bytes)} of weights loaded · {requests} requests · "
-                                        f"{errors} errors"))
+            grid.add_row("memory", Text(f"{mebibytes(ov.memory_bytes)} of weights loaded · {_count(requests, 'request')}"
+                                        f" · {_count(errors, 'model error')}"))
         if self.worker_error and not running:
             grid.add_row("error", Text(f"the AI worker did not start: {self.worker_error}", style="bold"))
         if self.read_error:
@@ -305,8 +309,9 @@ class AIScreen(ConsoleScreen):
         text.append("why: " if m.state == "unavailable" else "", style="bold")
         text.append(f"{m.reason}\n" if m.reason else "\n")
         if m.state != "unavailable":
-            client, refused = getattr(m, "client_errors", 0), getattr(m, "refused", 0)
-            text.append(f"slots {m.in_use}/{m.capacity} in use · {m.requests} requests · {m.errors} model errors"
+            client, refused = m.client_errors, m.refused
+            text.append(f"slots {m.in_use}/{m.capacity} in use · {_count(m.requests, 'request')} · "
+                        f"{_count(m.errors, 'model error')}"
                         + (f" · {client} bad inputs" if client else "") + (f" · {refused} refused (busy)" if refused else "")
                         + f" · p50 {_latency(m.latency_p50_s)} · last {_latency(m.latency_last_s)}\n")
             text.append(f"price {m.price or '—'}")
@@ -575,7 +580,8 @@ def _answer_text(answer) -> Text:
     from console.screens.ai.try_it import clock_span
 
     text = Text()
-    head = f"{answer.pipeline} · {answer.model_id} · {answer.elapsed_s:.2f} s"
+    head = f"{answer.pipeline} · {answer.model_id} · {answer.elapsed_s:.2f} s" + (
+        " (loading the model first)" if answer.loaded_first else "")
     if answer.usage is not None:
         head += (f" · {answer.usage.prompt_tokens} prompt + {answer.usage.completion_tokens} answer tokens"
                  f" ({answer.finish_reason})")

@@ -58,4 +58,4 @@ def start_note(views: tuple[ModelView, ...]) -> str:
     memory = (f"about {mebibytes(sum(known))} of memory once loaded" if len(known) == len(serving)
               else f"at least {mebibytes(sum(known))} of memory once loaded" if known
               else "memory unknown until loaded")
-    return f"{len(serving)} models: {names}; {memory}"
+    return f"{len(serving)} model{'s' if len(serving) != 1 else ''}: {names}; {memory}"

@@ -163,6 +163,7 @@ class TryAnswer:
     files: tuple[SavedFile, ...] = ()
     finish_reason: str = ""  # llm: "stop" | "length"
     usage: Usage | None = None
+    loaded_first: bool = False  # the model was cold: the time includes loading it
 
 
 def describe_media(media: Media) -> str:
@@ -201,10 +202,11 @@ def save_media(media: Media, out_dir: Path, stem: str) -> SavedFile:
     return SavedFile(target, len(media.data), media.content_type, describe_media(media))
 
 
-def answer_of(result: AIResult, *, pipeline: Pipeline, model_id: str, elapsed_s: float, out_dir: Path) -> TryAnswer:
+def answer_of(result: AIResult, *, pipeline: Pipeline, model_id: str, elapsed_s: float, out_dir: Path,
+              loaded_first: bool = False) -> TryAnswer:
     """The answer to show for one result; media are saved under `out_dir`, named for the pipeline and the
     time (local clock, to the second)."""
-    common = {"pipeline": pipeline.value, "model_id": model_id, "elapsed_s": elapsed_s}
+    common = {"pipeline": pipeline.value, "model_id": model_id, "elapsed_s": elapsed_s, "loaded_first": loaded_first}
     stem = f"{pipeline.value}-{time.strftime('%Y%m%d-%H%M%S')}"
     if isinstance(result, LLMResult):
         return TryAnswer(**common, text=result.text, finish_reason=result.finish_reason, usage=result.usage)
