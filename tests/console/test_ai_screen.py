@@ -230,3 +230,16 @@ async def test_an_unavailable_pipeline_says_why_and_is_not_offered(console_servi
         assert "text-to-image" in detail and "unavailable (not served)" in detail
         assert f"why: no weights in {NO_WEIGHTS_DIR}" in detail and "SHA256SUMS" in detail
         console_services.ai_worker = None
+
+
+def test_the_file_field_completes_a_typed_path(tmp_path):
+    """Picking a file without a dialog: the typed directory's entry that starts with the typed name (→ takes
+    it), directories with their "/", nothing for a path that leads nowhere."""
+    from console.screens.ai.path_suggester import complete_path
+
+    (tmp_path / "speech.wav").write_bytes(b"RIFF")
+    (tmp_path / "pictures").mkdir()
+    assert complete_path(f"{tmp_path}/spe") == f"{tmp_path}/speech.wav"
+    assert complete_path(f"{tmp_path}/pic") == f"{tmp_path}/pictures/"
+    assert complete_path(f"{tmp_path}/speech.wav") is None
+    assert complete_path(f"{tmp_path}/nothing/here") is None

@@ -33,6 +33,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from console.screens.ai.overview import SOURCES, AIOverview, mebibytes
+from console.screens.ai.path_suggester import PathSuggester
 from console.screens.base import ConsoleScreen
 
 COLUMNS = (
@@ -151,7 +152,7 @@ class AIScreen(ConsoleScreen):
                 yield Select((), prompt="pipeline", id="try-pipeline", allow_blank=True)
                 with Horizontal(id="try-fields"):
                     yield Input(placeholder="prompt", id="try-prompt")
-                    yield Input(placeholder="file path", id="try-file")
+                    yield Input(placeholder="file path", id="try-file", suggester=PathSuggester())
                 yield Static("", id="try-hint")
                 yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="try-progress")
                 yield Static("", id="try-status")
