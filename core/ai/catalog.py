@@ -4,8 +4,8 @@
 
 Order: a model id lpc ships (core.ai.bundled) -> its bundled runner; anything else -> the user's weights in
 -aiModelsDir (core.ai.user_weights: a save_pretrained directory with a SHA256SUMS manifest). A spec with
-a `url` (go-livepeer's external ai-runner container) is not supported yet: its runner says so in
-available() and is never advertised. The engines are imported only when a runner loads.
+a `url` is go-livepeer's external ai-runner container: core.ai.external_runner talks to it over HTTP and it
+is available only while its /health answers. The engines are imported only when a runner loads.
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ class UnavailableRunner:
 def runner_for(spec: ModelSpec, models_dir: Path | None):
     """The ModelRunner for `spec`. Never raises: a runner that cannot serve explains itself in available()."""
     if spec.url:
-        return UnavailableRunner(spec, f"external runners (url) are not supported yet: {spec.pipeline.value} "
-                                       f"{spec.model_id} at {spec.url} is not served; remove 'url' to run the model "
-                                       "in lpc itself")
+        from core.ai.external_runner import ExternalRunner
+
+        return ExternalRunner(spec)
     try:
         from core.ai.bundled import bundled_runner
     except ImportError as exc:  # the bundled registry is part of lpc; a broken install says so

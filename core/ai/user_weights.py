@@ -15,7 +15,8 @@ garbage or failing deep inside torch. Digests are cached on disk keyed by (path,
 restart stats the files instead of re-hashing gigabytes; a file rewritten in place changes its mtime and
 is hashed again.
 
-The runners themselves: core/ai/runners/diffusion.py (text-to-image, image-to-image, image-to-video) and
+The runners themselves: core/ai/runners/diffusion.py (text-to-image, image-to-image, image-to-video, and
+upscale with a diffusers upscaler such as the reference stabilityai/stable-diffusion-x4-upscaler) and
 core/ai/runners/vision.py (image-to-text, segment-anything-2), both built on DirectoryRunner below;
 llm and audio-to-text reuse the bundled runners' classes (core/ai/runners/causal_lm.py, whisper.py)
 pointed at the user's directory. Everything heavy is imported inside load().
@@ -33,7 +34,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from core.ai.ports import AIRequest, BadRequest, ModelSpec, ModelUnavailable, Pipeline, RunnerFailed, model_of
+from core.ai.ports import AIRequest, ModelSpec, ModelUnavailable, Pipeline, RunnerFailed
+from core.ai.runners.base import RunnerBase
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ NEEDS: dict[Pipeline, str] = {
     Pipeline.IMAGE_TO_IMAGE: "image-to-image needs a diffusers save_pretrained directory with a SHA256SUMS manifest",
     Pipeline.IMAGE_TO_VIDEO: "image-to-video needs a diffusers save_pretrained directory (e.g. Stable Video "
                              "Diffusion) with a SHA256SUMS manifest",
+    Pipeline.UPSCALE: "upscale needs a diffusers save_pretrained directory (e.g. stabilityai/stable-diffusion-x4-"
+                      "upscaler) with a SHA256SUMS manifest",
     Pipeline.IMAGE_TO_TEXT: "image-to-text needs a transformers save_pretrained directory (model and processor, "
                             "e.g. BLIP) with a SHA256SUMS manifest",
     Pipeline.SEGMENT_ANYTHING_2: "segment-anything-2 needs a transformers Sam2Model save_pretrained directory with "
@@ -255,40 +259,23 @@ def verify(directory: Path, *, cache: DigestCache | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ runners
-class DirectoryRunner:
-    """The shared half of the torch runners that load from a directory (diffusion.py, vision.py): the
-    port's identity fields, errors that name the pipeline and model, the model-id check, the dtype for a
-    device, and one inference at a time per loaded model (diffusers schedulers and generate() keep
-    per-call state on the model object; capacity > 1 queues on this lock rather than corrupting it)."""
-
-    bundled = False
+class DirectoryRunner(RunnerBase):
+    """The shared half of the torch runners that load from a directory (diffusion.py, vision.py), on top of
+    the runners' RunnerBase (identity, errors naming pipeline and model, the model-id check): the
+    directory, the dtype for a device, memory from the loaded modules, and one inference at a time per
+    loaded model (diffusers schedulers and generate() keep per-call state on the model object; capacity
+    > 1 queues on this lock rather than corrupting it)."""
 
     def __init__(self, pipeline: Pipeline, model_id: str, directory: Path, description: str) -> None:
-        self.pipeline = pipeline
-        self.model_id = model_id
+        super().__init__(pipeline, model_id, description, bundled=False)
         self.directory = Path(directory)
-        self.description = description
-        self.device = ""
         self._lock = threading.Lock()
 
-    # errors ---------------------------------------------------------------------------------------
     def _where(self, message: str) -> str:
         return f"{self.pipeline.value} ({self.model_id}): {message}"
 
-    def bad_request(self, message: str) -> BadRequest:
-        return BadRequest(self._where(message), pipeline=self.pipeline.value, model_id=self.model_id)
-
-    def unavailable(self, message: str) -> ModelUnavailable:
-        return ModelUnavailable(self._where(message), pipeline=self.pipeline.value, model_id=self.model_id)
-
     def failed(self, message: str) -> RunnerFailed:
         return RunnerFailed(self._where(message), pipeline=self.pipeline.value, model_id=self.model_id)
-
-    def check_model(self, request: AIRequest) -> None:
-        """ai-runner's rule: a non-empty model id that is not this runner's model is the client's mistake."""
-        asked = model_of(request)
-        if asked and asked != self.model_id:
-            raise self.bad_request(f"pipeline configured with {self.model_id} but called with {asked}.")
 
     def check_type(self, request: AIRequest, kind: type) -> None:
         if not isinstance(request, kind):
@@ -327,10 +314,6 @@ class DirectoryRunner:
                 torch.cuda.empty_cache()
             except Exception:  # noqa: BLE001 - best effort; the references are gone either way
                 pass
-
-    def stream(self, request):
-        raise self.bad_request("streaming is offered by the llm pipeline only")
-
 
 class UserWeightsRunner:
     """A ModelRunner for weights in -aiModelsDir: finds the directory, insists that it verifies against its
@@ -425,7 +408,7 @@ class UserWeightsRunner:
 def _engine(spec: ModelSpec) -> tuple[Callable[[Path], object], str]:
     """(directory -> runner, description) for the spec's pipeline. Imports stay inside the factories."""
     p, mid = spec.pipeline, spec.model_id
-    if p in (Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.IMAGE_TO_VIDEO):
+    if p in (Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.IMAGE_TO_VIDEO, Pipeline.UPSCALE):
         def diffusion(directory: Path):
             from core.ai.runners.diffusion import DiffusionRunner
 
@@ -446,21 +429,34 @@ def _engine(spec: ModelSpec) -> tuple[Callable[[Path], object], str]:
             return Sam2Runner(mid, directory)
 
         return sam2, f"{mid} (transformers Sam2Model, user-supplied weights)"
+    # llm and audio-to-text: the bundled runners' classes, which take a directory getter
     if p is Pipeline.LLM:
+        description = f"{mid} (transformers, user-supplied weights)"
+
         def causal_lm(directory: Path):
             from core.ai.runners.causal_lm import CausalLMRunner
 
-            return CausalLMRunner(mid, directory, bundled=False)
+            return _with_directory(CausalLMRunner(mid, lambda: directory, description=description, bundled=False),
+                                   directory)
 
-        return causal_lm, f"{mid} (transformers, user-supplied weights)"
+        return causal_lm, description
     if p is Pipeline.AUDIO_TO_TEXT:
+        description = f"{mid} (faster-whisper, user-supplied weights)"
+
         def whisper(directory: Path):
             from core.ai.runners.whisper import WhisperRunner
 
-            return WhisperRunner(mid, directory, bundled=False)
+            return _with_directory(WhisperRunner(mid, lambda: directory, description=description, bundled=False),
+                                   directory)
 
-        return whisper, f"{mid} (faster-whisper, user-supplied weights)"
+        return whisper, description
     return _no_loader(spec), f"{mid} (no loader for user-supplied {p.value} weights)"
+
+
+def _with_directory(runner, directory: Path):
+    """Tag a runner with the directory it serves (UserWeightsRunner rebuilds it when that changes)."""
+    runner.directory = directory
+    return runner
 
 
 def _no_loader(spec: ModelSpec) -> Callable[[Path], object]:

@@ -143,11 +143,11 @@ class AIWorker:
         return tuple(s for m in self._models.values() for s in m.specs)
 
     def start(self) -> None:
-        """Load the warm models on a background thread, one at a time (they share the CPU)."""
+        """Load the warm models on a background thread, one at a time (they share the CPU). Their weights
+        are checked there too: verifying a user's manifest may hash gigabytes the first time."""
         warm = [m for m in self._models.values() if m.spec.warm]
-        ready = [m for m in warm if self._problem(m) is None]
         with self._lock:
-            for m in ready:
+            for m in warm:
                 m.loading = not m.runner.loaded
         if self._thread is None and warm:
             self._stopping.clear()
@@ -156,11 +156,9 @@ class AIWorker:
 
     def _load_warm(self, warm: list[_Model]) -> None:
         for m in warm:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._problem(m) is not None:
                 with self._lock:
                     m.loading = False
-                continue
-            if self._problem(m) is not None:
                 continue
             try:
                 self._ensure_loaded(m)
@@ -336,13 +334,13 @@ class AIWorker:
 
     # ------------------------------------------------------------------------------ views
     def _state(self, m: _Model) -> tuple[str, str]:
-        problem = self._problem(m)
-        if problem is not None:
-            return "unavailable", problem
         if m.runner.loaded:
             return "warm", m.runner.description
         if m.loading:
             return "loading", m.runner.description
+        problem = self._problem(m)
+        if problem is not None:
+            return "unavailable", problem
         if m.load_error:
             return "unavailable", m.load_error
         return "cold", m.runner.description

