@@ -168,26 +168,6 @@ async def test_try_upscale_shows_the_4x_size_and_saves_the_png(console_services,
         console_services.ai_worker = None  # the module's worker: stopped by its fixture, not by the app's exit
 
 
-async def test_try_llm_streams_its_answer(console_services, served):
-    seen: list = []
-    console_services.ai_worker = served
-    app = LivepeerConsole(console_services, poll=False)
-    async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, (TryChunk, TryDone)) and seen.append(m)) \
-            as pilot:
-        screen = await _open(pilot)
-        await _wait_warm(pilot, screen, "llm")
-        await _pick(pilot, screen, "llm")
-        assert screen.query_one("#try-file", Input).disabled  # the llm takes a prompt only
-        answer = await _try(pilot, screen, prompt="What is the capital of France?")
-        assert screen.try_state == "done", answer
-        chunks = [m.text for m in seen if isinstance(m, TryChunk)]
-        done = next(m.answer for m in seen if isinstance(m, TryDone))
-        assert len(chunks) > 1 and "".join(chunks) == done.text  # it came in pieces, as generated
-        assert "Paris" in done.text and done.finish_reason in ("stop", "length")
-        assert f"llm · {LLM_MODEL}" in answer and "answer tokens" in answer and "Paris" in answer
-        console_services.ai_worker = None
-
-
 async def test_a_missing_or_undecodable_file_is_said_in_words_and_the_screen_keeps_working(console_services, served,
                                                                                            tmp_path):
     console_services.ai_worker = served
@@ -229,6 +209,26 @@ async def test_an_unavailable_pipeline_says_why_and_is_not_offered(console_servi
         detail = " ".join(plain_text(screen.query_one("#model-detail", Static), 300).split())
         assert "text-to-image" in detail and "unavailable (not served)" in detail
         assert f"why: no weights in {NO_WEIGHTS_DIR}" in detail and "SHA256SUMS" in detail
+        console_services.ai_worker = None
+
+
+async def test_try_llm_streams_its_answer(console_services, served):
+    seen: list = []
+    console_services.ai_worker = served
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, (TryChunk, TryDone)) and seen.append(m)) \
+            as pilot:
+        screen = await _open(pilot)
+        await _wait_warm(pilot, screen, "llm")
+        await _pick(pilot, screen, "llm")
+        assert screen.query_one("#try-file", Input).disabled  # the llm takes a prompt only
+        answer = await _try(pilot, screen, prompt="What is the capital of France?")
+        assert screen.try_state == "done", answer
+        chunks = [m.text for m in seen if isinstance(m, TryChunk)]
+        done = next(m.answer for m in seen if isinstance(m, TryDone))
+        assert len(chunks) > 1 and "".join(chunks) == done.text  # it came in pieces, as generated
+        assert "Paris" in done.text and done.finish_reason in ("stop", "length")
+        assert f"llm · {LLM_MODEL}" in answer and "answer tokens" in answer and "Paris" in answer
         console_services.ai_worker = None
 
 

@@ -48,7 +48,7 @@ STATE_WORDS = {"warm": "loaded, answers at once", "cold": "loads on its first re
 
 # -- messages (workers → screen) ------------------------------------------------------------------
 @dataclass
-class ModelsRead(Message):
+class ModelsRead(Message, bubble=False):
     """One read of the worker's models (or why it failed)."""
 
     overview: AIOverview | None
@@ -56,32 +56,33 @@ class ModelsRead(Message):
 
 
 @dataclass
-class StartNoteRead(Message):
+class StartNoteRead(Message, bubble=False):
     """What starting a worker here would load, and its memory."""
 
     note: str
 
 
 @dataclass
-class WorkerStarted(Message):
+class WorkerStarted(Message, bubble=False):
     pass
 
 
 @dataclass
-class WorkerStopped(Message):
+class WorkerStopped(Message, bubble=False):
     pass
 
 
 @dataclass
-class WorkerFailed(Message):
+class WorkerFailed(Message, bubble=False):
     """The worker did not start (a bad aiModels.json, …): why, in words."""
 
     reason: str
 
 
 @dataclass
-class TryChunk(Message):
-    """A piece of the llm's answer as it was generated."""
+class TryChunk(Message, bubble=False):
+    """A piece of the llm's answer as it was generated (many a second: it does not bubble, and each is a
+    delta, so none can be dropped)."""
 
     run: int
     text: str
@@ -89,13 +90,13 @@ class TryChunk(Message):
 
 
 @dataclass
-class TryDone(Message):
+class TryDone(Message, bubble=False):
     run: int
     answer: object  # console.screens.ai.try_it.TryAnswer
 
 
 @dataclass
-class TryFailed(Message):
+class TryFailed(Message, bubble=False):
     run: int
     reason: str
 
