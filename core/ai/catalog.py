@@ -10,10 +10,13 @@ is available only while its /health answers. The engines are imported only when 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from core.ai.ports import AIRequest, AIResult, LLMChunk, LLMRequest, ModelSpec, ModelUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class UnavailableRunner:
@@ -61,11 +64,12 @@ def runner_for(spec: ModelSpec, models_dir: Path | None):
         return ExternalRunner(spec)
     try:
         from core.ai.bundled import bundled_runner
-    except ImportError as exc:  # the bundled registry is part of lpc; a broken install says so
-        return UnavailableRunner(spec, f"the bundled model registry cannot be imported: {exc}")
-    runner = bundled_runner(spec.pipeline, spec.model_id)
-    if runner is not None:
-        return runner
+    except ImportError as exc:  # a broken install: no bundled model, but the user's weights still serve
+        log.warning("the bundled model registry cannot be imported: %s", exc)
+    else:
+        runner = bundled_runner(spec.pipeline, spec.model_id)
+        if runner is not None:
+            return runner
     try:
         from core.ai.user_weights import user_runner
     except ImportError as exc:

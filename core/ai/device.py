@@ -64,7 +64,7 @@ def ncnn_vulkan_device() -> int | None:
     except ImportError:
         return None
     try:
-        with _stderr_silenced():  # ncnn prints every Vulkan device to fd 2, which would scribble on the console
+        with stderr_silenced():  # ncnn prints every Vulkan device to fd 2, which would scribble on the console
             for index in range(ncnn.get_gpu_count()):
                 if ncnn.get_gpu_info(index).type() in _NCNN_REAL_GPU_TYPES:
                     return index
@@ -74,7 +74,7 @@ def ncnn_vulkan_device() -> int | None:
 
 
 @contextmanager
-def _stderr_silenced():
+def stderr_silenced():
     """fd 2 points at /dev/null for the duration (C libraries write there directly, past sys.stderr)."""
     try:
         saved = os.dup(2)

@@ -315,6 +315,7 @@ class DirectoryRunner(RunnerBase):
             except Exception:  # noqa: BLE001 - best effort; the references are gone either way
                 pass
 
+
 class UserWeightsRunner:
     """A ModelRunner for weights in -aiModelsDir: finds the directory, insists that it verifies against its
     SHA256SUMS (available() and again in load()), then hands loading and inference to the runner that

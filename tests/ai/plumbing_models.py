@@ -254,3 +254,32 @@ def save_tiny_sam2(directory: Path) -> Path:
     Sam2Model(config).save_pretrained(directory)
     write_manifest(directory)
     return directory
+
+
+LLM_WORDS = ["<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>", "hello", "world", "what", "is",
+             "the", "capital", "of", "france", "paris", "a", "cat", "dog", "yes", "no", "?", "."]
+CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+
+
+def save_tiny_llama(directory: Path) -> Path:
+    """LlamaForCausalLM at hidden size 32, one layer, with a word-level tokenizer (the `tokenizers`
+    library) over LLM_WORDS and a small chat template."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate(LLM_WORDS)}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                        pad_token="</s>")
+    tokenizer.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(SEED)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+                                         max_position_embeddings=128, bos_token_id=1, eos_token_id=2, pad_token_id=2))
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    write_manifest(directory)
+    return directory

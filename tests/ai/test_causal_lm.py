@@ -70,6 +70,14 @@ def test_streaming_yields_the_same_text_piece_by_piece(llm, france):
     assert counts == sorted(counts) and all(c.usage.prompt_tokens == france.usage.prompt_tokens for c in chunks)
 
 
+def test_a_conversation_goes_through_the_chat_template(llm, france):
+    turns = (ChatMessage("system", "You are a geography teacher."), *FRANCE,
+             ChatMessage("assistant", france.text), ChatMessage("user", "And of Italy?"))
+    result = llm.run(ask(messages=turns, max_tokens=16))
+    assert result.usage.prompt_tokens > france.usage.prompt_tokens + 10
+    assert "Rome" in result.text
+
+
 def test_max_tokens_ends_the_answer_with_length(llm):
     result = llm.run(ask(messages=(ChatMessage("user", "Write a long poem about the sea."),), max_tokens=5))
     assert result.finish_reason == "length"
@@ -107,6 +115,12 @@ def test_a_prompt_over_the_context_is_too_large(llm):
         llm.stream(ask(messages=huge))  # refused before the first chunk, not in the middle of the stream
 
 
+def test_a_mebibyte_prompt_is_refused_without_tokenizing_it(llm):
+    mebibyte = (ChatMessage("user", "lorem ipsum " * 90_000),)
+    with pytest.raises(TooLarge, match=r"1,080,000 characters, more than 8,192 tokens of at most \d+ characters"):
+        llm.run(ask(messages=mebibyte))
+
+
 @pytest.mark.parametrize("messages, message", [
     ((ChatMessage("tool", "42"),), r"messages\[0\]\.role is 'tool'; it must be system, user or assistant"),
     ((), "messages must hold at least one message"),
@@ -138,6 +152,7 @@ def test_the_cache_is_a_plain_save_pretrained_directory_others_can_load(llm):
     assert pretrained_dir_problem(directory) is None
     user = CausalLMRunner("my-org/my-smollm", lambda: directory, description="user weights", bundled=False)
     assert user.available() is None
+    assert user.memory_bytes() == (directory / "model.safetensors").stat().st_size > 500_000_000  # fp32
 
 
 def test_a_directory_without_weights_says_what_is_missing(tmp_path):
@@ -145,6 +160,21 @@ def test_a_directory_without_weights_says_what_is_missing(tmp_path):
     runner = CausalLMRunner("my-org/empty", lambda: tmp_path, description="user weights", bundled=False)
     problem = runner.available()
     assert str(tmp_path) in problem and "model.safetensors" in problem and "tokenizer.json" in problem
+
+
+def test_a_conversion_that_fails_leaves_no_cache(tmp_path, monkeypatch):
+    import transformers
+
+    def fail(*args, **kw):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setenv("LPC_AI_CACHE", str(tmp_path))
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", fail)
+    with pytest.raises(OSError, match="disk full"):
+        converted_smollm2()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(Exception, match="could not load the model: disk full"):
+        smollm2_runner().load("cpu")
 
 
 def test_a_gguf_with_another_digest_is_not_converted(tmp_path, monkeypatch):

@@ -185,6 +185,7 @@ def test_instruct_pix2pix_loads_and_takes_image_guidance_scale(pix2pix):
 
 @pytest.mark.parametrize("change, error, words", [
     (dict(strength=1.5), BadRequest, "strength"),
+    (dict(strength=0.5), BadRequest, "leaves no denoising step"),
     (dict(image=Upload("x.png", "image/png", b"not an image")), UnsupportedMedia, "not an image"),
     (dict(image=Upload("x.png", "image/png", b"")), BadRequest, "empty"),
     (dict(image=image(2100, 2100)), TooLarge, "2100x2100"),

@@ -117,6 +117,12 @@ def test_single_mask_binary_output_and_box_prompt(sam):
     assert {v for row in masks[0] for v in row} <= {0.0, 1.0}
 
 
+def test_points_and_a_box_together(sam):
+    masks, scores, _ = parse(sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[20, 10], [5, 5]]",
+                                                             point_labels="[1, 0]", box="[[2, 2, 40, 30]]")))
+    assert shape(masks) == (3, 40, 48) and len(scores) == 3
+
+
 def test_the_prompt_reaches_the_model(sam):
     a = sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[5, 5]]", point_labels="[1]"))
     b = sam.run(SegmentAnything2Request(image=image(48, 40), point_coords="[[40, 35]]", point_labels="[1]"))
@@ -177,3 +183,25 @@ def test_no_weights_names_the_model(tmp_path, digests):
                          cache=digests).available()
     assert reason.startswith("no weights for Salesforce/blip-image-captioning-large at ")
     assert "image-to-text needs a transformers save_pretrained directory" in reason
+
+
+# ------------------------------------------------------------------------------------------ through the worker
+def test_the_worker_serves_verified_user_weights_and_refuses_missing_ones_by_name(models_dir):
+    from core.ai.worker import AIWorker
+
+    specs = [ModelSpec(Pipeline.IMAGE_TO_TEXT, BLIP), ModelSpec(Pipeline.SEGMENT_ANYTHING_2, "facebook/sam2-hiera-large")]
+    # user_runner straight, not core.ai.catalog (which asks the bundled registry first): these ids are not bundled
+    worker = AIWorker(specs, models_dir=models_dir, device="cpu", runner_for=user_runner)
+    try:
+        assert worker.resolve(Pipeline.IMAGE_TO_TEXT, "") == BLIP
+        result = worker.run(Pipeline.IMAGE_TO_TEXT, ImageToTextRequest(image=image(), prompt="a photo of"))
+        assert result.text.startswith("a photo of")
+        assert [spec.model_id for spec, *_ in worker.advertised()] == [BLIP]  # the weightless one is not advertised
+        views = {v.model_id: v for v in worker.models()}
+        missing = views["facebook/sam2-hiera-large"]
+        assert missing.state == "unavailable" and "no weights for facebook/sam2-hiera-large" in missing.reason
+        assert views[BLIP].bundled is False
+        with pytest.raises(ModelUnavailable, match="facebook/sam2-hiera-large"):
+            worker.run(Pipeline.SEGMENT_ANYTHING_2, SegmentAnything2Request(image=image()))
+    finally:
+        worker.stop()

@@ -103,3 +103,24 @@ def test_x4plus_upscales_too():
     assert out.size == (128, 96)
     runner.unload()
     assert not runner.loaded
+
+
+def test_the_vulkan_path_makes_the_same_picture(anime):
+    """The GPU path, run on whatever Vulkan device ncnn has (here Mesa's llvmpipe, a software device the
+    probe never picks for real work), gives the CPU path's picture up to fp16 rounding."""
+    import ncnn
+
+    from core.ai.device import stderr_silenced
+
+    with stderr_silenced():
+        if ncnn.get_gpu_count() == 0:
+            pytest.skip("no Vulkan device at all, not even a software one")
+    data = png(picture(64, 48))
+    runner = animevideov3_runner()
+    runner.load("vulkan:0")
+    assert runner.device == "vulkan:0"
+    on_gpu = np.asarray(Image.open(io.BytesIO(upscale(runner, data).images[0].data)), dtype=np.int16)
+    on_cpu = np.asarray(Image.open(io.BytesIO(upscale(anime, data).images[0].data)), dtype=np.int16)
+    assert on_gpu.shape == on_cpu.shape == (192, 256, 3)
+    assert np.abs(on_gpu - on_cpu).mean() < 1.0 and np.abs(on_gpu - on_cpu).max() <= 12
+    runner.unload()

@@ -129,6 +129,17 @@ def test_a_damaged_joined_copy_is_rebuilt(base_cache):
     assert (directory / "model.bin").stat().st_size == sum(p.stat().st_size for p in whisper.whisper_base_parts()[0])
 
 
+def test_a_killed_build_leaves_nothing_that_is_used_and_its_leftover_is_cleared(tmp_path, monkeypatch):
+    monkeypatch.setenv("LPC_AI_CACHE", str(tmp_path))
+    leftover = tmp_path / ".whisper-base.killed"  # what a process killed mid-join leaves
+    leftover.mkdir()
+    (leftover / "model.bin").write_bytes(b"half")
+    os.utime(leftover, (1, 1))
+    directory = joined_whisper_base()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["whisper-base"]
+    assert (directory / "SOURCE_SHA256").is_file()
+
+
 def test_a_digest_mismatch_leaves_no_half_written_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LPC_AI_CACHE", str(tmp_path))
     monkeypatch.setattr(whisper, "WHISPER_BASE_SHA256", "0" * 64)

@@ -4,6 +4,9 @@ streaming by pipelines that do not stream. Engines stay out of here."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import shutil
+import time
 from pathlib import Path
 
 from core.ai.ports import BadRequest, ModelUnavailable, Pipeline, model_of
@@ -51,6 +54,19 @@ class RunnerBase:
         raise self.bad_request("streaming is offered by the llm pipeline only")
 
 
+def package_dir(module: str) -> Path | None:
+    """Where an installed package lives, found without importing it (some weight packages' __init__
+    imports things lpc does not install)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def module_missing(module: str) -> bool:
+    return importlib.util.find_spec(module) is None
+
+
 def missing_files(directory: Path, names) -> list[str]:
     """The names in `names` that are not files in `directory`."""
     return [n for n in names if not (directory / n).is_file()]
@@ -68,3 +84,16 @@ def file_bytes(paths) -> int | None:
     """Total size of the files that exist; None when none does."""
     sizes = [p.stat().st_size for p in paths if p.is_file()]
     return sum(sizes) if sizes else None
+
+
+def remove_stale_work_dirs(parent: Path, prefix: str, *, older_than_s: float = 3600.0) -> None:
+    """Delete `prefix`* directories in `parent` left by a process killed while building a derived model
+    (they are written under a temporary name and renamed when complete; an hour is far longer than any
+    build, so a live build in another process is never touched)."""
+    cutoff = time.time() - older_than_s
+    for leftover in parent.glob(f"{prefix}*"):
+        try:
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass

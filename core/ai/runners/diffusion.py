@@ -103,7 +103,7 @@ class DiffusionRunner(DirectoryRunner):
                         raise
             if pipe is None:  # instruct-pix2pix, SVD and other classes the auto mapping lacks
                 pipe = diffusers.DiffusionPipeline.from_pretrained(self.directory, local_files_only=True, dtype=dtype)
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any load failure (safetensors, missing class …) is "unavailable: why"
             raise self.unavailable(f"diffusers could not load {self.directory}: {exc}") from None
         params = frozenset(inspect.signature(pipe.__call__).parameters)
         wrong = self._misfit(params)
@@ -242,6 +242,10 @@ class DiffusionRunner(DirectoryRunner):
         from core.ai.media import encode_png
 
         pipe = self._require_pipe()
+        if isinstance(request, ImageToImageRequest) and "strength" in self._params \
+                and int(request.num_inference_steps * request.strength) < 1:
+            raise self.bad_request(f"strength {request.strength} x num_inference_steps {request.num_inference_steps} "
+                                   "leaves no denoising step (img2img runs strength x steps of them); raise either")
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         n = getattr(request, "num_images_per_prompt", 1)
         generators = [torch.Generator(device="cpu").manual_seed(seed + i) for i in range(n)]

@@ -21,8 +21,7 @@ import threading
 from pathlib import Path
 
 from core.ai.ports import AudioResult, Media, Pipeline, RunnerFailed, TextToSpeechRequest, TooLarge
-from core.ai.runners.base import RunnerBase, file_bytes
-from core.ai.runners.whisper import package_dir
+from core.ai.runners.base import RunnerBase, file_bytes, package_dir
 
 MAX_TEXT_CHARS = 4000
 HEART_ID = "hibari-tts/heart"

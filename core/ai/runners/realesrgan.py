@@ -6,12 +6,14 @@
 The models are ncnn .param/.bin pairs (not torch or ONNX), so ncnn runs them: on a Vulkan GPU when
 core.ai.device.ncnn_vulkan_device() finds a real one (ncnn probes Vulkan itself; it does not go through
 CUDA, so an AMD or Intel GPU serves too), else on the CPU threads. The input and output blob names are read
-from the .param file (the Input layer's blob; the blob no layer consumes), not assumed.
+from the .param file (the Input layer's blob; the blob no layer consumes), not assumed. load("vulkan:N")
+names a Vulkan device outright (the tests run the GPU path that way on Mesa's software device, llvmpipe).
 
 Inputs are cut into TILE x TILE tiles, each run with OVERLAP pixels of context on every side that are cut
 away afterwards, so memory stays bounded by the tile and the seams do not show. An input whose 4x output
 would exceed MAX_OUTPUT_PIXELS is refused with TooLarge. Real-ESRGAN has no seed and no safety checker:
-the result carries the request's seed (or a random one) and nsfw=False, as the API schema requires.
+the result carries the request's seed (or a random one) and nsfw=False, as the API schema requires. The
+request's prompt and num_inference_steps (meant for the diffusion upscaler) are not used.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ import threading
 from pathlib import Path
 
 from core.ai.ports import ImagesResult, Media, Pipeline, RunnerFailed, TooLarge, UpscaleRequest
-from core.ai.runners.base import RunnerBase, file_bytes
-from core.ai.runners.whisper import package_dir
+from core.ai.runners.base import RunnerBase, file_bytes, module_missing, package_dir
 
 TILE = 256
 OVERLAP = 12
@@ -79,7 +80,7 @@ class RealESRGANRunner(RunnerBase):
         missing = [p.name for p in files if not p.is_file()]
         if missing:
             return f"{files[0].parent} lacks {', '.join(missing)}"
-        if importlib_missing("ncnn"):
+        if module_missing("ncnn"):
             return "the package ncnn is not installed"
         return None
 
@@ -97,7 +98,7 @@ class RealESRGANRunner(RunnerBase):
 
             blobs = param_blobs(param.read_text())
             net = ncnn.Net()
-            gpu = ncnn_vulkan_device()
+            gpu = int(device.split(":", 1)[1]) if device.startswith("vulkan:") else ncnn_vulkan_device()
             net.opt.use_vulkan_compute = gpu is not None
             if gpu is not None:
                 net.set_vulkan_device(gpu)
@@ -177,12 +178,6 @@ class RealESRGANRunner(RunnerBase):
                 raise RuntimeError(f"ncnn extract returned {rc}")
             result = np.array(mat)
         return (np.clip(result, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).transpose(1, 2, 0)
-
-
-def importlib_missing(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
 
 
 ANIMEVIDEOV3_ID = "realesrgan/realesr-animevideov3-x4"

@@ -85,7 +85,7 @@ class ImageToTextRunner(DirectoryRunner):
             else:
                 cls = transformers.AutoModelForImageTextToText
             model = cls.from_pretrained(self.directory, local_files_only=True, dtype=dtype).to(device).eval()
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any load failure (safetensors, missing class …) is "unavailable: why"
             raise self.unavailable(f"transformers could not load {self.directory}: {exc}") from None
         self._decoder_only = config.get("model_type") != "blip" and not getattr(model.config, "is_encoder_decoder", False)
         self._model, self._processor, self.device = model, processor, device
@@ -158,7 +158,7 @@ class Sam2Runner(DirectoryRunner):
         try:
             model = Sam2Model.from_pretrained(self.directory, local_files_only=True,
                                               dtype=self.torch_dtype(device)).to(device).eval()
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any load failure (safetensors, missing class …) is "unavailable: why"
             raise self.unavailable(f"transformers could not load {self.directory}: {exc}") from None
         size = model.config.vision_config.backbone_config.image_size
         self._size = int(size[0] if isinstance(size, (list, tuple)) else size)

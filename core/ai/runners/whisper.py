@@ -18,7 +18,6 @@ per segment, "word" one per word, "false"/"0" none.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -27,7 +26,8 @@ from pathlib import Path
 
 from core.ai.cache import model_cache_dir
 from core.ai.ports import AudioToTextRequest, Pipeline, RunnerFailed, TextChunk, TranscriptResult
-from core.ai.runners.base import RunnerBase, file_bytes, missing_files, sha256_of
+from core.ai.runners.base import (RunnerBase, file_bytes, missing_files, package_dir, remove_stale_work_dirs,
+                                  sha256_of)
 
 CT2_WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -39,14 +39,6 @@ _DIGEST_FILE = "SOURCE_SHA256"
 SEGMENT_MODES = ("true", "1", "sentence")
 WORD_MODES = ("word",)
 NO_TIMESTAMP_MODES = ("false", "0")
-
-
-def package_dir(module: str) -> Path | None:
-    """Where an installed package lives, found without importing it."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
 
 
 # ------------------------------------------------------------------------------ bundled model files
@@ -97,6 +89,7 @@ def joined_whisper_base() -> Path:
     if _base_is_complete(target, parts):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_work_dirs(target.parent, ".whisper-base.")
     work = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
     try:
         with open(work / "model.bin", "wb") as out:
