@@ -110,17 +110,17 @@ def test_ai_screen_snapshot_bundled_models_cold_and_pipelines_without_weights(co
         worker.stop()
 
 
-async def test_M_starts_the_settings_worker_and_M_again_stops_it_and_frees_its_models(console_services):
-    """With no worker the screen says what M would load and the memory it takes; M starts the worker these
-    settings describe (here only the bundled upscale, warm) through the composition root; M again stops it
-    and its model is unloaded."""
-    console_services.settings.node.ai_models = f"upscale:{UPSCALE_MODEL}:true"
+async def test_M_starts_a_worker_and_M_again_stops_it_and_frees_its_models(console_services):
+    """With no worker the screen says what M would load and the memory it takes; M starts the worker (here
+    one serving only the bundled upscale, warm); M again stops it and its model is unloaded."""
+    console_services.ai_worker_factory = lambda: _worker((ModelSpec(Pipeline.UPSCALE, UPSCALE_MODEL, warm=True),))
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         assert screen.has_class("-stopped") and screen.has_class("-no-models")
-        status = await wait_until(pilot, lambda: (t := plain_text(screen.query_one("#ai-status", Static), 200))
-                                  if "M loads" in t and "…" not in t.split("M loads")[1] else "", "the start note")
+        await wait_until(pilot, lambda: screen.start_note not in ("", "…"), "what M would load")
+        await pilot.pause()
+        status = plain_text(screen.query_one("#ai-status", Static), 200)
         assert "press M to start one" in status
         assert f"1 model: upscale ({UPSCALE_MODEL}); about " in status and "MiB of memory once loaded" in status
         assert "no pipeline to try: start an AI worker (M)" in plain_text(screen.query_one("#try-hint", Static))

@@ -39,7 +39,7 @@ from console.screens.base import ConsoleScreen
 COLUMNS = (
     ("pipeline", "Pipeline", 18), ("model", "Model", 35), ("state", "State", 11), ("device", "Device", 6),
     ("memory", "Memory", 8), ("use", "Use/Cap", 7), ("requests", "Req", 5), ("errors", "Err", 4),
-    ("p50", "p50", 8), ("price", "Price", 20),
+    ("p50", "p50", 8), ("price", "Price", 24),
 )
 STATE_COLOUR = {"warm": "success", "cold": "secondary", "loading": "warning", "unavailable": "error"}
 STATE_WORDS = {"warm": "loaded, answers at once", "cold": "loads on its first request",
@@ -305,7 +305,8 @@ class AIScreen(ConsoleScreen):
         text.append(m.state, style=f"bold {colour}".strip())
         text.append(f" ({STATE_WORDS.get(m.state, m.state)})")
         if m.state != "unavailable":
-            text.append(f" · {m.device or '—'} · {mebibytes(m.memory_bytes)}"
+            where = m.device or (f"loads on {self.overview.device}" if self.overview and self.overview.device else "—")
+            text.append(f" · {where} · {mebibytes(m.memory_bytes)}"
                         f" · {'bundled with lpc' if m.bundled else 'user-supplied weights'}")
         text.append("\n")
         text.append("why: " if m.state == "unavailable" else "", style="bold")
