@@ -229,6 +229,19 @@ async def test_try_llm_streams_its_answer(console_services, served):
         assert len(chunks) > 1 and "".join(chunks) == done.text  # it came in pieces, as generated
         assert "Paris" in done.text and done.finish_reason in ("stop", "length")
         assert f"llm · {LLM_MODEL}" in answer and "answer tokens" in answer and "Paris" in answer
+
+        # X stops an answer while it streams in: the generation ends and the model's slot is free again
+        seen.clear()
+        screen.query_one("#try-prompt", Input).value = "Write a long story about a lighthouse keeper and the sea."
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: any(isinstance(m, TryChunk) for m in seen), "the first piece of the story")
+        await pilot.press("X")
+        await settle(pilot)
+        assert screen.try_state == "failed"
+        assert "stopped llm" in plain_text(screen.query_one("#try-status", Static), 200)
+        llm = lambda: next(m for m in served.models() if m.pipeline == "llm")  # noqa: E731
+        await wait_until(pilot, lambda: llm().in_use == 0, "the llm's slot freed")
+        assert not any(isinstance(m, TryDone) for m in seen)  # no answer was claimed for the stopped story
         console_services.ai_worker = None
 
 

@@ -512,6 +512,8 @@ class AIScreen(ConsoleScreen):
         except Exception as exc:  # noqa: BLE001 - AIError in words
             self.post_message(TryFailed(run, _words(exc)))
             return
+        if me.is_cancelled:
+            return  # stopped (X, or the screen left): the screen already said so
         if last is None:
             self.post_message(TryFailed(run, "llm: the model answered nothing"))
             return
