@@ -73,6 +73,11 @@ class NodeSettings(BaseModel):
                                                               "session; 0 = one per CPU core")
     gateway_max_prices: dict[str, float] = Field(
         default_factory=dict, description="known gateways' max price, wei per pixel, by address (headroom on Pricing)")
+    ai_worker: bool = Field(False, description="serve the AI pipelines with in-process models (-aiWorker)")
+    ai_models: str | None = Field(None, description="aiModels.json path, or inline pipeline:model_id:warm[,...] "
+                                                    "(-aiModels); default: every pipeline with a bundled model")
+    ai_models_dir: Path | None = Field(None, description="user-supplied model weights (-aiModelsDir); "
+                                                         "default: <data dir>/models, as go-livepeer")
 
     @field_validator("price_per_unit")
     @classmethod
