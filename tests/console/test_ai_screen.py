@@ -110,10 +110,13 @@ def test_ai_screen_snapshot_bundled_models_cold_and_pipelines_without_weights(co
         worker.stop()
 
 
-async def test_M_starts_a_worker_and_M_again_stops_it_and_frees_its_models(console_services):
-    """With no worker the screen says what M would load and the memory it takes; M starts the worker (here
-    one serving only the bundled upscale, warm); M again stops it and its model is unloaded."""
-    console_services.ai_worker_factory = lambda: _worker((ModelSpec(Pipeline.UPSCALE, UPSCALE_MODEL, warm=True),))
+async def test_M_starts_the_settings_worker_and_M_again_stops_it_and_frees_its_models(console_services):
+    """With no worker the screen says what M would load and the memory it takes; M starts the worker these
+    settings describe (-aiModels: only the bundled upscale, warm), built by the composition root as `lpc node
+    --aiWorker` builds it; M again stops it and its model is unloaded."""
+    console_services.settings.node.ai_models = f"upscale:{UPSCALE_MODEL}:true"
+    console_services.settings.node.offchain = False  # on chain: the models are priced (offchain, as go: none)
+    console_services.settings.node.price_per_unit = "1200"
     app = LivepeerConsole(console_services, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
@@ -133,6 +136,7 @@ async def test_M_starts_a_worker_and_M_again_stops_it_and_frees_its_models(conso
         await settle(pilot)
         row = _row(screen, "upscale")
         assert row[1:4] == [UPSCALE_MODEL, "warm", "cpu"] and row[5] == "0/1"
+        assert row[9] == "1200 wei / 1 unit"  # the node's -pricePerUnit, as the orchestrator quotes it
         assert _row(screen, "llm")[2] == "unavailable"  # not in these settings' models
         status = plain_text(screen.query_one("#ai-status", Static), 200)
         assert "an AI worker started in this console" in status and "1 model served, 1 loaded" in status
@@ -256,3 +260,29 @@ def test_the_file_field_completes_a_typed_path(tmp_path):
     assert complete_path(f"{tmp_path}/pic") == f"{tmp_path}/pictures/"
     assert complete_path(f"{tmp_path}/speech.wav") is None
     assert complete_path(f"{tmp_path}/nothing/here") is None
+
+
+async def test_the_nodes_ai_worker_is_shown_and_M_leaves_it_to_the_node(console_services, tmp_path):
+    """This console's node runs with an AI worker (`--ai-worker`, AI only): the screen shows the node's
+    models, and M says the models stop with the node instead of stopping them."""
+    from core.node import Node, NodeConfig
+
+    worker = _worker((ModelSpec(Pipeline.UPSCALE, UPSCALE_MODEL),))  # cold: nothing loads
+    node = Node(NodeConfig(data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
+                           cli_addr=None, transcoding=False, ai_worker=True), ai=worker)
+    node.start()
+    try:
+        console_services.node = node
+        app = LivepeerConsole(console_services, poll=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await _open(pilot)
+            status = plain_text(screen.query_one("#ai-status", Static), 200)
+            assert "the AI worker of this console's node · 1 model served, 0 loaded" in status
+            assert _row(screen, "upscale")[1:3] == [UPSCALE_MODEL, "cold"]
+            await pilot.press("M")
+            await settle(pilot)
+            assert console_services.ai_worker is None and node.ai is worker
+            assert any("they stop with the node" in e.text for e in app.console_log.entries)
+            console_services.node = None  # stopped below, not by the app's exit
+    finally:
+        node.stop()
