@@ -18,6 +18,7 @@ from core.ai.ports import BadRequest, TooLarge, UnsupportedMedia, Upload
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # go-livepeer / ai-runner: 413 over 50 MB
 MAX_IMAGE_PIXELS = 4096 * 4096  # a decompression bomb is refused before it is decoded
 MIN_AUDIO_S = 1.0  # the runner cannot time shorter audio ("audio duration calculation failed")
+MAX_AUDIO_S = 30 * 60.0  # 30 min: 115 MB of 16 kHz float32 samples; Whisper tiny.en takes minutes on a CPU for it
 
 
 def check_size(upload: Upload, *, pipeline: str = "", limit: int = MAX_UPLOAD_BYTES) -> None:
@@ -43,7 +44,10 @@ def decode_image(upload: Upload, *, pipeline: str = ""):
                                pipeline=pipeline)
             probe.load()
             return probe.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise UnsupportedMedia(f"{pipeline}: {name} is not an image lpc can read (PNG, JPEG, WebP …): its bytes are "
+                               f"no image format Pillow knows", pipeline=pipeline) from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(f"{pipeline}: {name} is not an image lpc can read (PNG, JPEG, WebP …): {exc}",
                                pipeline=pipeline) from None
     except Image.DecompressionBombError as exc:
@@ -63,36 +67,70 @@ def image_size(upload: Upload, *, pipeline: str = "") -> tuple[int, int]:
                                pipeline=pipeline) from None
 
 
-def decode_audio(upload: Upload, *, pipeline: str = "audio-to-text", rate: int = 16000):
+def decode_audio(upload: Upload, *, pipeline: str = "audio-to-text", rate: int = 16000,
+                 max_seconds: float | None = None):
     """(float32 mono samples at `rate`, duration in seconds). UnsupportedMedia (415, go-livepeer's
     "Unsupported audio format or malformed file.") when FFmpeg cannot decode it; BadRequest when it has
-    no audio or is shorter than MIN_AUDIO_S."""
-    import av
+    no audio or is shorter than MIN_AUDIO_S; TooLarge when it is longer than MAX_AUDIO_S (a 2.7 MB Opus
+    file can hold 2 hours of silence: 460 MB of samples and 40 s of FFmpeg, twice, before any model ran)."""
     import numpy as np
 
+    chunks: list = []
+    seconds = _decode_audio(upload, pipeline, rate, chunks.append, max_seconds)
+    samples = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, np.float32)
+    return samples, seconds
+
+
+def audio_seconds(upload: Upload, *, pipeline: str = "audio-to-text", max_seconds: float | None = None) -> float:
+    """The audio's duration, decoded in full (a header's duration can lie) but without keeping the samples;
+    the same errors as decode_audio."""
+    return _decode_audio(upload, pipeline, 16000, lambda _chunk: None, max_seconds)
+
+
+def _decode_audio(upload: Upload, pipeline: str, rate: int, keep, max_seconds: float | None) -> float:
+    import av
+
     check_size(upload, pipeline=pipeline)
+    limit = MAX_AUDIO_S if max_seconds is None else max_seconds
     name = upload.filename or "the audio"
-    chunks = []
+
+    def too_long(seconds: float) -> TooLarge:
+        return TooLarge(f"{pipeline}: {name} holds {'more than ' if seconds <= limit else ''}{seconds:.0f} s of "
+                        f"audio; the limit is {limit:.0f} s ({limit / 60:.0f} min): send it in shorter pieces",
+                        pipeline=pipeline)
+
+    n = 0
     try:
         with av.open(io.BytesIO(upload.data), mode="r") as container:
             if not container.streams.audio:
                 raise BadRequest(f"{pipeline}: {name} has no audio stream", pipeline=pipeline)
             stream = container.streams.audio[0]
+            declared = (float(stream.duration * stream.time_base) if stream.duration and stream.time_base
+                        else (container.duration or 0) / 1e6)
+            if declared > limit:  # refused before a sample is decoded; a lying header is caught by the count
+                raise too_long(declared)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
+                    arr = out.to_ndarray().reshape(-1)
+                    n += len(arr)
+                    if n > limit * rate:
+                        raise too_long(n / rate)
+                    keep(arr)
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                arr = out.to_ndarray().reshape(-1)
+                n += len(arr)
+                keep(arr)
     except (av.error.FFmpegError, ValueError, IndexError) as exc:
         raise UnsupportedMedia(f"{pipeline}: Unsupported audio format or malformed file ({name}: {exc})",
                                pipeline=pipeline) from None
-    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    seconds = len(samples) / rate
+    seconds = n / rate
+    if seconds > limit:
+        raise too_long(seconds)
     if seconds < MIN_AUDIO_S:
         raise BadRequest(f"{pipeline}: {name} holds {seconds:.2f} s of audio; at least {MIN_AUDIO_S:.0f} s is needed",
                          pipeline=pipeline)
-    return samples, seconds
+    return seconds
 
 
 def encode_png(image) -> bytes:

@@ -128,10 +128,11 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
         if name is None:
             return
         data = b"".join(state["data"])
-        key = name.decode("utf-8", "replace")
+        key = _printable(name.decode("utf-8", "replace"))
         if b"filename" in opts:
-            ctype = headers.get("content-type", b"application/octet-stream").decode("latin-1").strip()
-            files[key] = Upload(filename=opts[b"filename"].decode("utf-8", "replace"), content_type=ctype, data=data)
+            ctype = _printable(headers.get("content-type", b"application/octet-stream").decode("latin-1").strip())
+            files[key] = Upload(filename=_base_name(opts[b"filename"].decode("utf-8", "replace")), content_type=ctype,
+                                data=data)
         else:
             try:
                 fields[key] = data.decode("utf-8")
@@ -156,7 +157,24 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
                          "(send the Content-Type your HTTP client generated with the body)") from None
     if not ended and not (fields or files):
         raise BadRequest("malformed multipart/form-data body: no part with the boundary given in the Content-Type")
+    if not ended:  # go's multipart reader: "unexpected EOF"; the last part would be silently lost
+        raise BadRequest("truncated multipart/form-data body: it ends before the closing boundary (--<boundary>--); "
+                         "the upload was cut short, send it again")
     return fields, files
+
+
+def _printable(text: str) -> str:
+    """A client's name with control characters (NUL, CR, LF …) replaced, so it cannot forge a log line or
+    an error message."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _base_name(filename: str) -> str:
+    """The last path element of a part's filename, as go's multipart FileName() (filepath.Base) gives it:
+    "../../etc/passwd" is "passwd". lpc never writes uploads to disk under their names, but the name shows
+    in errors and goes on to the orchestrator."""
+    base = filename.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return _printable(base if base not in (".", "..") else "")
 
 
 # ------------------------------------------------------------------------------------------ values
@@ -180,6 +198,7 @@ class _Reader:
         v = self.values[name]
         if not isinstance(v, str):
             raise self.bad(name, v, "a string")
+        _check_unicode(self.p, name, v)
         if len(v) > limit:
             raise TooLarge(f"{self.p}: '{name}' is {len(v):,} characters; the limit is {limit:,}", pipeline=self.p)
         return v
@@ -261,7 +280,7 @@ class _Reader:
         v = self.text(name, limit=MAX_JSON_FIELD_CHARS)
         try:
             parsed = json.loads(v)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise self.bad(name, v, f"{want} written as JSON") from None
         if want.startswith("a JSON object") and not isinstance(parsed, dict):
             raise self.bad(name, v, want)
@@ -272,6 +291,16 @@ class _Reader:
     def _bounds(self, name, x, lo, hi) -> None:
         if (lo is not None and x < lo) or (hi is not None and x > hi):
             raise BadRequest(f"{self.p}: '{name}' must be between {lo:g} and {hi:g}, got {x:g}", pipeline=self.p)
+
+
+def _check_unicode(pipeline: str, name: str, value: str) -> None:
+    """JSON's \\ud800 escapes decode to lone surrogates, which no UTF-8 encoder (a tokenizer, the hop to an
+    orchestrator) accepts: refused here, naming the field, rather than failing later as a 500."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"{pipeline}: '{name}' holds an unpaired UTF-16 surrogate (\\u{ord(value[exc.start]):04x}) "
+                         f"at character {exc.start}; send valid Unicode text", pipeline=pipeline) from None
 
 
 def _content_type_for(pipeline: Pipeline) -> str:
@@ -294,6 +323,9 @@ def parse_request(pipeline: Pipeline, content_type: str, body: bytes) -> AIReque
             values = json.loads(body or b"")
         except ValueError as exc:
             raise BadRequest(f"{pipeline.value}: the body is not valid JSON ({exc})", pipeline=pipeline.value) from None
+        except RecursionError:
+            raise BadRequest(f"{pipeline.value}: the JSON body is nested too deeply; send a flat request object",
+                             pipeline=pipeline.value) from None
         if not isinstance(values, dict):
             raise BadRequest(f"{pipeline.value}: the body must be a JSON object", pipeline=pipeline.value)
         r = _Reader(pipeline, values, {}, form=False)
@@ -379,6 +411,7 @@ def _llm(r: _Reader) -> LLMRequest:
             raise r.bad(f"messages[{i}].role", role, "one of " + ", ".join(ROLES))
         if not isinstance(content, str):
             raise r.bad(f"messages[{i}].content", content, "a string")
+        _check_unicode(r.p, f"messages[{i}].content", content)
         total += len(content.encode("utf-8"))
         messages.append(ChatMessage(role=role, content=content))
     if total > MAX_MESSAGES_BYTES:
@@ -426,8 +459,7 @@ def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
         return MediaFacts()
     upload: Upload = getattr(request, field)
     if pipeline is Pipeline.AUDIO_TO_TEXT:
-        _samples, seconds = media.decode_audio(upload, pipeline=pipeline.value)
-        return MediaFacts(audio_s=seconds)
+        return MediaFacts(audio_s=media.audio_seconds(upload, pipeline=pipeline.value))
     w, h = media.decode_image(upload, pipeline=pipeline.value).size  # TooLarge over MAX_IMAGE_PIXELS
     return MediaFacts(width=w, height=h)
 

@@ -44,6 +44,7 @@ AI_WORKER_AUTH = b"Livepeer-AI-Worker-1.0"  # go-livepeer's gateways send it; wi
 DATA_URI_PIPELINES = frozenset({Pipeline.TEXT_TO_IMAGE, Pipeline.IMAGE_TO_IMAGE, Pipeline.UPSCALE})
 ROUTES: dict[str, Pipeline] = {p.route: p for p in Pipeline}
 STALL_S = 30  # an SSE client that reads nothing for this long is dropped (its slot freed)
+BODY_TIMEOUT_S = 120.0  # a request body must arrive within this (50 MB at 3.5 Mbit/s); a slow-loris is answered 408
 
 
 def manifest_of(pipeline: Pipeline, model_id: str) -> bytes:
@@ -65,6 +66,7 @@ class AIEndpoint:
         self.results = results
         self.info = info
         self.on_request = on_request
+        self.body_timeout_s = BODY_TIMEOUT_S
 
     # ---------------------------------------------------------------- credentials (402, 403)
     def _credentials(self, scope):
@@ -113,7 +115,13 @@ class AIEndpoint:
                 raise Refusal(413, f"{pipeline.value}: a request of {int(length)} bytes is over this node's "
                                    f"{requests.MAX_BODY_BYTES} byte limit")
             try:
-                body = await read_body(receive, requests.MAX_BODY_BYTES)
+                async with asyncio.timeout(self.body_timeout_s):  # hypercorn has no read timeout of its own
+                    body = await read_body(receive, requests.MAX_BODY_BYTES)
+            except TimeoutError:
+                body_read = True  # nothing more will come in time: answer, and let the server close
+                raise Refusal(408, f"{pipeline.value}: the request body did not arrive within {self.body_timeout_s:g} s "
+                                   "(a Content-Length larger than the body sent, or a stalled upload); send it again"
+                              ) from None
             except BodyTooLarge:
                 raise Refusal(413, f"{pipeline.value}: the request is over this node's {requests.MAX_BODY_BYTES} "
                                    "byte limit") from None
