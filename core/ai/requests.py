@@ -106,7 +106,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     ended = []
 
     def on_part_begin():
-        state["headers"], state["data"] = {}, []
+        state["headers"], state["data"], state["size"] = {}, [], 0
 
     def on_header_field(data, start, end):
         state["field"] += data[start:end]
@@ -119,6 +119,13 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
         state["field"], state["value"] = b"", b""
 
     def on_part_data(data, start, end):
+        state["size"] = state.get("size", 0) + (end - start)
+        if state["size"] > MAX_FILE_BYTES:  # refused as it streams past the bound, not after it is joined
+            _disp, opts = parse_options_header(state["headers"].get("content-disposition", b""))
+            name = _printable(opts.get(b"name", b"?").decode("utf-8", "replace"))
+            filename = _base_name(opts.get(b"filename", b"").decode("utf-8", "replace")) or "unnamed"
+            raise TooLarge(f"the '{name}' file ({filename}) is over {MAX_FILE_BYTES / 2**20:.0f} MiB; the limit is "
+                           f"{MAX_FILE_BYTES / 2**20:.0f} MiB")
         state["data"].append(data[start:end])
 
     def on_part_end():
@@ -150,7 +157,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     try:
         parser.write(body)
         parser.finalize()
-    except BadRequest:
+    except (BadRequest, TooLarge):
         raise
     except Exception:  # python-multipart raises MultipartParseError and friends
         raise BadRequest("malformed multipart/form-data body: it does not match the boundary in its Content-Type "

@@ -115,6 +115,12 @@ def _boundary(ctype: str) -> bytes:
     return ctype.split("boundary=", 1)[1].encode()
 
 
+def test_a_file_part_over_50_mb_is_413_naming_it():
+    ctype, body = _form({"prompt": "x"}, {"image": ("big.png", b"\0" * (requests.MAX_FILE_BYTES + 10), "image/png")})
+    with pytest.raises(TooLarge, match=r"the 'image' file \(big.png\) is over 50 MiB"):
+        requests.parse_request(Pipeline.UPSCALE, ctype, body)
+
+
 def test_10000_tiny_parts_are_parsed_and_the_missing_field_named():
     ctype, _ = _form({"prompt": "x"}, {"image": ("a.png", b"x", "image/png")})
     b = _boundary(ctype)
