@@ -1,0 +1,45 @@
+"""The gateway's AI API (core/gateway/ai_api.py) against a slow-loris: a request whose body never finishes.
+
+core/gateway/ai_*.py belong to the ai-gateway helper until its branch is merged, so this is the failing
+test and the fix is described in the ai-hostile report: read the body as core/node/ai_http.py's
+AIEndpoint._read_body does (an idle deadline and an overall one, answered 408). Driven as ASGI by hand,
+as hypercorn would, so the test needs no orchestrator: the body never arrives, so none is ever chosen."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from core.gateway.ai_api import AIApi
+from core.gateway.ai_media import AIMediaStore
+from core.gateway.ai_pool import AIPool
+
+
+@pytest.mark.xfail(strict=True, reason="ai_api.py reads the body with no deadline (read_body): fix belongs to "
+                                       "the ai-gateway helper, see the ai-hostile report")
+def test_a_body_that_never_arrives_is_answered_408_not_held_for_ever():
+    api = AIApi(AIPool(("127.0.0.1:1",)), AIMediaStore())
+    api.body_idle_s = 1.0  # the fix is to read these, as AIEndpoint does (30 s and 600 s by default)
+    sent: list[dict] = []
+
+    async def receive():  # the headers came (Content-Length 100000) and then nothing, ever
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/upscale", "http_version": "1.1",
+             "headers": [(b"content-type", b"multipart/form-data; boundary=x"), (b"content-length", b"100000")]}
+
+    async def main():
+        try:
+            await asyncio.wait_for(api(scope, receive, send), 8)
+        except TimeoutError:
+            pass
+        finally:
+            await api.aclose()
+
+    asyncio.run(main())
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert starts and starts[0]["status"] == 408
