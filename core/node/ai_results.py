@@ -3,8 +3,10 @@
 go-livepeer's orchestrator saves every result of a batch AI job in its memory storage and answers with
 absolute https://<serviceAddr>/stream/<requestID>/<name> URLs that expire after 10 minutes
 (aiWorkerResultsTimeout). This store does the same, bounded in bytes so that a burst of large results
-(mp4s, 4x upscales) cannot take the node's memory: over the bound the oldest results go first. The request
-id is random (12 bytes, hex), so one gateway cannot guess another's results.
+(mp4s, 4x upscales) cannot take the node's memory: over the bound the oldest results go first. A new result
+is never refused (its job is done and paid for), even one larger than the whole bound: it is kept alone
+until the next one arrives. The request id is random (12 bytes, hex), so one gateway cannot guess another's
+results; only paths of exactly that shape are looked up (no "..", no other case), anything else is a 404.
 """
 
 from __future__ import annotations

@@ -222,6 +222,30 @@ def test_hostile_audio_is_refused_before_the_cold_model_loads(ai_node, no_errors
     assert whisper.state != "ready" and whisper.requests == 0
 
 
+def test_a_request_abandoned_while_its_cold_model_loads_frees_the_slot(ai_node, no_errors_logged):
+    """The gateway sends a whole audio-to-text request for cold Whisper and hangs up at once: the model
+    still loads (the next caller needs it), the slot comes back, and the next request is transcribed."""
+    node, gw, client, base, port = ai_node
+    wav = subprocess.run("ffmpeg -loglevel error -f lavfi -i sine=f=440:r=16000 -t 2 -f wav -", shell=True, check=True,
+                         capture_output=True).stdout
+    form = httpx.Request("POST", base, data={"model_id": WHISPER}, files={"audio": ("a.wav", wav, "audio/wav")})
+    with _raw_h1(port) as sock:
+        sock.sendall(_request_head("/audio-to-text", _headers(gw), len(form.read()), form.headers["content-type"])
+                     + form.read())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _model(node, WHISPER).in_use == 0:
+            time.sleep(0.01)
+        assert _model(node, WHISPER).in_use == 1  # it was taken: the hang-up comes while the model loads
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _model(node, WHISPER).in_use:
+        time.sleep(0.05)
+    assert _model(node, WHISPER).in_use == 0
+    r = client.post(f"{base}/audio-to-text", headers=_headers(gw), data={"model_id": WHISPER},
+                    files={"audio": ("a.wav", wav, "audio/wav")})
+    assert r.status_code == 200, r.text
+    assert "text" in r.json() and _model(node, WHISPER).errors == 0
+
+
 # ------------------------------------------------------------------------------------------ the wire
 def test_a_body_shorter_than_its_content_length_is_408_after_the_idle_deadline(ai_node, no_errors_logged):
     node, gw, client, base, port = ai_node
