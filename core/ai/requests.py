@@ -48,6 +48,7 @@ FORM_TYPE = "multipart/form-data"
 
 MAX_TEXT_CHARS = 10_000  # a prompt, negative prompt, text or voice description
 MAX_MESSAGES_BYTES = 1 << 20  # llm: all messages' content together (SmolLM2's context is 8k tokens anyway)
+MAX_MODEL_ID_CHARS = 256  # Hugging Face ids are at most 96 characters
 MAX_JSON_FIELD_CHARS = 4 << 20  # a JSON-in-a-string field (segment-anything-2's 256x256 mask_input is ~1 MB)
 MAX_FILE_BYTES = 50 * 1024 * 1024  # go-livepeer / ai-runner answer 413 over 50 MB
 MAX_BODY_BYTES = MAX_FILE_BYTES + (1 << 20)  # what an HTTP layer may read before refusing with 413
@@ -210,6 +211,15 @@ class _Reader:
             raise TooLarge(f"{self.p}: '{name}' is {len(v):,} characters; the limit is {limit:,}", pipeline=self.p)
         return v
 
+    def model_name(self, name: str) -> str:
+        """A model id ("" = the orchestrator's choice): printable and at most MAX_MODEL_ID_CHARS, since it is
+        echoed in errors and log lines and is the key of payment sessions."""
+        v = self.text(name)
+        if len(v) > MAX_MODEL_ID_CHARS or not v.isprintable():
+            raise self.bad(name, v, f"a model id such as 'org/name' (printable, at most {MAX_MODEL_ID_CHARS} "
+                                    "characters)")
+        return v
+
     def integer(self, name: str, default: int | None, lo: int | None = None, hi: int | None = None) -> int | None:
         if not self.has(name) or (self.form and self.values[name] == ""):
             return default
@@ -344,7 +354,7 @@ def parse_request(pipeline: Pipeline, content_type: str, body: bytes) -> AIReque
 
 def _t2i(r: _Reader) -> TextToImageRequest:
     return TextToImageRequest(
-        prompt=r.prompt(), model_id=r.text("model_id"), loras=r.json_text("loras", "a JSON object of LoRA weights") or "",
+        prompt=r.prompt(), model_id=r.model_name("model_id"), loras=r.json_text("loras", "a JSON object of LoRA weights") or "",
         height=r.integer("height", 576, *SIZE_RANGE), width=r.integer("width", 1024, *SIZE_RANGE),
         guidance_scale=r.number("guidance_scale", 7.5, *GUIDANCE_RANGE), negative_prompt=r.text("negative_prompt"),
         safety_check=r.boolean("safety_check", True), seed=r.integer("seed", None, *SEED_RANGE),
@@ -355,7 +365,7 @@ def _t2i(r: _Reader) -> TextToImageRequest:
 def _i2i(r: _Reader) -> ImageToImageRequest:
     prompt = r.prompt()
     return ImageToImageRequest(
-        prompt=prompt, image=r.upload("image"), model_id=r.text("model_id"),
+        prompt=prompt, image=r.upload("image"), model_id=r.model_name("model_id"),
         loras=r.json_text("loras", "a JSON object of LoRA weights") or "",
         strength=r.number("strength", 0.8, 0.0, 1.0), guidance_scale=r.number("guidance_scale", 7.5, *GUIDANCE_RANGE),
         image_guidance_scale=r.number("image_guidance_scale", 1.5, *GUIDANCE_RANGE),
@@ -371,7 +381,7 @@ def _i2v(r: _Reader) -> ImageToVideoRequest:
         if v % 8:
             raise BadRequest(f"image-to-video: '{name}' must be a multiple of 8, got {v}", pipeline=r.p)
     return ImageToVideoRequest(
-        image=image, model_id=r.text("model_id"), height=height, width=width, fps=r.integer("fps", 6, *FPS_RANGE),
+        image=image, model_id=r.model_name("model_id"), height=height, width=width, fps=r.integer("fps", 6, *FPS_RANGE),
         motion_bucket_id=r.integer("motion_bucket_id", 127, *MOTION_BUCKET_RANGE),
         noise_aug_strength=r.number("noise_aug_strength", 0.02, 0.0, 1.0), safety_check=r.boolean("safety_check", True),
         seed=r.integer("seed", None, *SEED_RANGE), num_inference_steps=r.integer("num_inference_steps", 25, *STEPS_RANGE))
@@ -380,7 +390,7 @@ def _i2v(r: _Reader) -> ImageToVideoRequest:
 def _upscale(r: _Reader) -> UpscaleRequest:
     prompt = r.prompt()
     return UpscaleRequest(
-        prompt=prompt, image=r.upload("image"), model_id=r.text("model_id"), safety_check=r.boolean("safety_check", True),
+        prompt=prompt, image=r.upload("image"), model_id=r.model_name("model_id"), safety_check=r.boolean("safety_check", True),
         seed=r.integer("seed", None, *SEED_RANGE), num_inference_steps=r.integer("num_inference_steps", 75, *STEPS_RANGE))
 
 
@@ -389,12 +399,12 @@ def _a2t(r: _Reader) -> AudioToTextRequest:
     rt = r.text("return_timestamps", "true").strip().lower() or "true"
     if rt not in RETURN_TIMESTAMPS:
         raise r.bad("return_timestamps", rt, "one of " + ", ".join(RETURN_TIMESTAMPS))
-    return AudioToTextRequest(audio=audio, model_id=r.text("model_id"), return_timestamps=rt)
+    return AudioToTextRequest(audio=audio, model_id=r.model_name("model_id"), return_timestamps=rt)
 
 
 def _sam2(r: _Reader) -> SegmentAnything2Request:
     return SegmentAnything2Request(
-        image=r.upload("image"), model_id=r.text("model_id"),
+        image=r.upload("image"), model_id=r.model_name("model_id"),
         point_coords=r.json_text("point_coords", "a JSON array of [x, y] points"),
         point_labels=r.json_text("point_labels", "a JSON array of 0/1 labels"),
         box=r.json_text("box", "a JSON array [x1, y1, x2, y2]"),
@@ -428,20 +438,20 @@ def _llm(r: _Reader) -> LLMRequest:
     if top_k == 0 or top_k < -1:
         raise r.bad("top_k", top_k, "-1 (off) or a positive whole number")
     return LLMRequest(
-        messages=tuple(messages), model=r.text("model"), temperature=r.number("temperature", 0.7, *TEMPERATURE_RANGE),
+        messages=tuple(messages), model=r.model_name("model"), temperature=r.number("temperature", 0.7, *TEMPERATURE_RANGE),
         max_tokens=r.integer("max_tokens", 256, *MAX_TOKENS_RANGE), top_p=r.number("top_p", 1.0, 0.0, 1.0, lo_open=True),
         top_k=top_k, stream=r.boolean("stream", False))
 
 
 def _i2t(r: _Reader) -> ImageToTextRequest:
-    return ImageToTextRequest(image=r.upload("image"), prompt=r.text("prompt"), model_id=r.text("model_id"))
+    return ImageToTextRequest(image=r.upload("image"), prompt=r.text("prompt"), model_id=r.model_name("model_id"))
 
 
 def _tts(r: _Reader) -> TextToSpeechRequest:
     text = r.text("text")
     if not text.strip():
         raise BadRequest("text-to-speech: Text input must be provided.", pipeline=r.p)
-    return TextToSpeechRequest(text=text, model_id=r.text("model_id"),
+    return TextToSpeechRequest(text=text, model_id=r.model_name("model_id"),
                                description=r.text("description", TextToSpeechRequest.description))
 
 

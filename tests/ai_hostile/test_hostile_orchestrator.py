@@ -198,6 +198,11 @@ def test_hostile_forms_and_files_are_4xx_and_the_model_is_not_blamed(ai_node, no
         r = _upscale(client, base, _headers(gw), image, name="../../etc/x\r\nFAKE: log")
         assert r.status_code == status and words in r.text, (words, r.status_code, r.text)
         assert "\r" not in r.text.rstrip("\n") and "\n" not in r.text.rstrip("\n")  # no forged line
+    for model, status, words in [("../../../etc/passwd", 503, "model ../../../etc/passwd is not served here"),
+                                 ("a/b\r\nFAKE: log", 400, "'model_id' must be a model id")]:
+        r = client.post(f"{base}/upscale", headers=_headers(gw), data={"prompt": "x", "model_id": model},
+                        files={"image": ("a.png", png, "image/png")})
+        assert r.status_code == status and words in r.text, (model, r.status_code, r.text)
     assert all("\n" not in rec.getMessage() for rec in no_errors_logged.records if rec.name.startswith("core"))
     assert _model(node, UPSCALE).errors == errors_before  # a client's bad file is not the model's error
     assert _model(node, UPSCALE).in_use == 0

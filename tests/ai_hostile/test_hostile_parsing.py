@@ -93,6 +93,17 @@ def test_llm_messages_over_1_mib_are_413_and_100000_small_ones_parse():
     assert len(many.messages) == 100_000
 
 
+@pytest.mark.parametrize("model", ["a/b\nINFO forged log line", "x" * 300, "tab\there"])
+def test_a_model_id_with_control_characters_or_too_long_is_400(model):
+    with pytest.raises(BadRequest, match="'model_id' must be a model id such as 'org/name'") as err:
+        requests.parse_request(Pipeline.TEXT_TO_SPEECH, JSON, json.dumps({"text": "hi", "model_id": model}).encode())
+    assert "\n" not in str(err.value)
+    with pytest.raises(BadRequest, match="'model' must be a model id"):
+        _llm(json.dumps({"messages": MSG, "model": model}).encode())
+    assert requests.parse_request(Pipeline.TEXT_TO_SPEECH, JSON, b'{"text": "hi", "model_id": "../../etc"}').model_id \
+        == "../../etc"  # printable: the worker's lookup (a dict of configured ids) answers it with a 503
+
+
 # ------------------------------------------------------------------------------------------ multipart
 def test_a_multipart_body_cut_before_its_closing_boundary_says_so():
     ctype, body = _form({"prompt": "x"}, {"image": ("a.png", _png(), "image/png")})
