@@ -7,7 +7,8 @@ go-livepeer, -httpAddr, -cliAddr and -maxSessions are the gateway's when -gatewa
 -orchestrator, and the orchestrator's otherwise (go-livepeer's node is an orchestrator when both are given;
 lpc runs both, and the gateway beside an orchestrator takes --gateway-http-addr/--gateway-cli-addr/
 --gateway-max-sessions or [gateway] settings). `--show-config` prints how a command line was understood
-and starts nothing.
+and starts nothing. With -aiWorker the orchestrator also serves the AI pipelines (-aiModels, -aiModelsDir);
+-orchestrator -aiWorker without -transcoder is an AI-only node, as go-livepeer allows (docs/ai.md).
 """
 from __future__ import annotations
 

@@ -183,6 +183,18 @@ def test_a_bad_segment_header_is_403_and_a_bad_payment_402(ai_node, caplog):
     assert "upscale refused 403" in logged  # while the refusals themselves are logged
 
 
+def test_over_http_1_1_a_refused_request_leaves_the_connection_usable(ai_node):
+    """A refusal before the body is read (a forged token) still reads that body over HTTP/1.1, so the next
+    request on the same keep-alive connection is served."""
+    _, gw, _, base = ai_node
+    with httpx.Client(http2=False, verify=False, timeout=60) as h1:
+        bad = _upscale(h1, base, {**_headers(gw), "Livepeer-Segment": "QUJD"}, _png(64, 64))
+        assert bad.status_code == 403 and bad.http_version == "HTTP/1.1"
+        good = _upscale(h1, base, _headers(gw), _png(8, 8))
+        assert good.status_code == 200, good.text
+        assert Image.open(io.BytesIO(h1.get(good.json()["images"][0]["url"]).content)).size == (32, 32)
+
+
 # ------------------------------------------------------------------------------------------ bad input
 def test_a_corrupt_image_is_refused_and_the_next_good_request_succeeds(ai_node):
     node, gw, client, base = ai_node
@@ -293,7 +305,10 @@ def test_text_to_speech_answers_a_wav_url(ai_node):
 
 # ------------------------------------------------------------------------------------------ status, metrics
 def test_status_and_metrics_show_the_models(ai_node):
-    node, _, _, _ = ai_node
+    node, gw, client, base = ai_node
+    assert _upscale(client, base, _headers(gw), _png(8, 8)).status_code == 200
+    assert client.post(f"{base}/text-to-image", headers=_headers(gw),
+                       json={"prompt": "x", "model_id": NO_WEIGHTS}).status_code == 503
     views = {m.model_id: m for m in node.status().ai_models}
     assert views[UPSCALE].state == "warm" and views[UPSCALE].requests >= 1
     assert views[NO_WEIGHTS].state == "unavailable" and views[NO_WEIGHTS].reason
