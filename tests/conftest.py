@@ -7,6 +7,10 @@ import pytest
 
 # Snapshot tests compare colours: a NO_COLOR inherited from the environment would break them.
 os.environ.pop("NO_COLOR", None)
+# A COLUMNS or LINES in the environment (pytest-xdist workers have COLUMNS=80 LINES=24) is inherited by the
+# `lpc` that tests start in a 160x45 tmux pane, and Textual then draws an 80x24 console in it.
+for _size in ("COLUMNS", "LINES"):
+    os.environ.pop(_size, None)
 
 # No test may ask a DNS server anything: a name lookup that is not answered on this machine (an IP
 # literal, localhost, this host's own name) is recorded by an audit hook and fails the test that made it.
