@@ -58,13 +58,37 @@ def find_anvil(explicit: str | os.PathLike | None = None) -> Path:
     for origin, path in candidates:
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise AnvilNotFound(f"anvil not found at {path} (from {origin}); {INSTALL_HINT}")
-        return path
+        return _past_npm_wrapper(path, origin)
     if BUNDLED_ANVIL.is_file():
         return BUNDLED_ANVIL
     on_path = shutil.which("anvil")
     if on_path:
         return Path(on_path)
     raise AnvilNotFound(f"anvil is not installed; {INSTALL_HINT}")
+
+
+def _is_node_script(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            first = f.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"node" in first
+
+
+def _past_npm_wrapper(path: Path, origin: str) -> Path:
+    """The anvil binary behind npm's JavaScript wrapper (node_modules/.bin/anvil -> @foundry-rs/anvil/bin.mjs),
+    or `path` itself. Started through the wrapper, anvil runs as a child of a node process: the pid lpc
+    records (and stops) would be node's, and the real anvil could outlive it."""
+    if not _is_node_script(path):
+        return path
+    scope = path.resolve().parent.parent  # node_modules/@foundry-rs
+    for binary in sorted(scope.glob("anvil-*/bin/anvil")):
+        if binary.is_file() and os.access(binary, os.X_OK) and not _is_node_script(binary):
+            return binary
+    raise AnvilNotFound(f"{path} (from {origin}) is npm's JavaScript wrapper for anvil, and the platform binary "
+                        f"it runs was not found beside it; point {origin} at the anvil binary itself "
+                        f"(…/@foundry-rs/anvil-<platform>/bin/anvil)")
 
 
 def anvil_version(binary: Path) -> str:

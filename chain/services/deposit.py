@@ -94,6 +94,11 @@ def fund(client: ChainClient, sender: str, *, deposit: int = 0, reserve: int = 0
     rnd = load_round_info(client)
     if rnd.paused:
         raise PreflightError("the Livepeer protocol is paused by governance", "wait until it is unpaused")
+    if deposit + reserve > info.eth_balance:
+        # checked here, in words: the node's gas estimate would only say "insufficient funds for transfer"
+        raise PreflightError(f"{short_address(s)} holds {format_eth(info.eth_balance)}; adding "
+                             f"{format_eth(deposit + reserve)} needs that much plus gas",
+                             "send ETH to this account first, or fund a smaller amount")
     tb = client.contract("TicketBroker")
     changes = []
     if deposit:

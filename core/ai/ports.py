@@ -165,6 +165,8 @@ class ModelView:
     latency_last_s: float | None
     price: str  # "0" offchain; "4768371 wei / 1 unit" or "0.5 USD / 1e6 units"
     bundled: bool  # weights shipped with lpc (not user-supplied)
+    client_errors: int = 0  # requests refused for the client's input (400/413/415): not the model's fault
+    refused: int = 0  # requests refused because every slot was busy (InsufficientCapacity)
 
 
 # ------------------------------------------------------------------------------------------ inputs

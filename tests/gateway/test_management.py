@@ -95,6 +95,10 @@ def test_broadcast_config_is_read_and_set_for_new_streams(gateway, clip):
     assert r.status_code == 400 and "price feed" in r.text
     assert cli.get("/getBroadcastConfig").json()["TranscodingOptions"] == "P240p30fps16x9,P360p30fps16x9"
     assert cli.get("/setBroadcastConfig").status_code == 405
+    r = cli.post("/setBroadcastConfig", data={"maxPricePerUnit": "1000", "pixelsPerUnit": "1"},
+                 headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "web page" in r.text
+    assert cli.get("/getBroadcastConfig").json()["MaxPrice"] != "1000"
 
     r = cli.post("/setBroadcastConfig", data={"transcodingOptions": "P144p30fps16x9", "maxPricePerUnit": "10",
                                              "pixelsPerUnit": "4"})

@@ -46,6 +46,16 @@ def test_fund_shows_the_plan_and_sends_only_when_confirmed(lpc, client):
     assert shown["state"] == "Locked" and shown["deposit"] == str(ETH)
 
 
+def test_funding_more_than_the_account_holds_is_refused_in_words(lpc, client):
+    held = client.w3.eth.get_balance(NEW)
+    too_much = str(held // ETH + 1)
+    r = lpc("deposit", "fund", "--deposit", too_much, "--account", NEW, "--yes")
+    assert r.exit_code == 2, r.output
+    assert "needs that much plus gas" in r.output and "send ETH to this account first" in r.output
+    assert "insufficient funds" not in r.output.lower() and "Traceback" not in r.output
+    assert sender_info(client, NEW) == (0, 0, 0) and client.w3.eth.get_balance(NEW) == held
+
+
 def test_unlock_cancel_and_withdraw_follow_the_unlock_period(lpc, client, dev):
     gw = dev_account(GATEWAY).address
     r = lpc("deposit", "withdraw", "--account", gw, "--yes")
