@@ -79,6 +79,8 @@ SCREENS = (
                 "console.screens.deposit.deposit:DepositScreen"),
     ScreenEntry("streams", "Streams", "The console's gateway: live streams, latency, pool, previews, self-test",
                 "console.screens.streams.streams:StreamsScreen"),
+    ScreenEntry("ai", "AI", "The AI worker's models: state, device, memory, requests, latency, prices; try a pipeline",
+                "console.screens.ai.ai:AIScreen"),
     ScreenEntry("settings", "Settings", "Network, RPC URL, theme, refresh cadence", "console.screens.settings.settings:SettingsScreen"),
 )
 
@@ -104,6 +106,7 @@ class LivepeerConsole(NodeHost, App):
         Binding("y", "show('deposit')", "Deposit", id="app.deposit", show=False),
         Binding("comma", "show('settings')", "Settings", id="app.settings", show=False),
         Binding("i", "show('streams')", "Live", id="app.streams", show=False),
+        Binding("A", "show('ai')", "AI", id="app.ai", show=False),
         Binding("l", "toggle_log", "Log", id="app.log"),
         Binding("question_mark", "toggle_keys", "Keys", id="app.keys", show=False),
         Binding("r", "refresh", "Refresh", id="app.refresh"),

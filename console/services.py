@@ -6,7 +6,7 @@ Screens call these from workers; they never touch web3, SQL or sockets themselve
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from chain.tx import Journal, Signer
     from chain.wallet import Wallet
+    from console.screens.ai.overview import AIOverview
+    from console.screens.ai.try_it import TryAnswer
+    from core.ai.ports import AIWorkerPort, LLMChunk, Pipeline
     from core.composition import AssembledNode, OnchainParts
     from core.gateway.node import GatewayNode, GatewayStatus
     from core.node import Node
@@ -46,10 +49,14 @@ class ConsoleServices:
     gateway_factory: Callable[[], GatewayNode] | None = None
     gateway: GatewayNode | None = None  # the in-process gateway once started (changed on the UI thread only)
     headless_gateway: str | None = None  # management API of a headless gateway to watch (None: [gateway].cli_addr)
+    # the AI worker the AI screen starts when the node has none (None: core.composition.ai_worker of the settings)
+    ai_worker_factory: Callable[[], AIWorkerPort] | None = None
+    ai_worker: AIWorkerPort | None = None  # the AI worker started from the AI screen (changed on the UI thread only)
     _journal: Journal | None = None
     _wallet: Wallet | None = None
     _client: ChainClient | None = None
     _gpu_monitor: GpuMonitor | None = None
+    _ai_start_note: str | None = None
 
     settings_loader: Callable[[], Settings] | None = None  # -> the settings model; may raise (bad values)
     theme: str | None = None  # the configured theme, known before the settings model is loaded
@@ -214,8 +221,122 @@ class ConsoleServices:
         host, _, port = status.listening.rpartition(":")
         return f"{'127.0.0.1' if host in ('', '0.0.0.0', '[::]', '::') else host}:{port}"
 
+    # -- AI (issue #12): the node's worker, else one started from the AI screen ------------------
+    def ai_source(self) -> tuple[AIWorkerPort | None, str]:
+        """The AI worker the AI screen shows and whose it is: the running node's (`Node.ai`, "node"), else
+        the one started from the screen ("console"), else (None, "")."""
+        node_ai = getattr(self.node, "ai", None) if self.node is not None else None
+        if node_ai is not None:
+            return node_ai, "node"
+        if self.ai_worker is not None:
+            return self.ai_worker, "console"
+        return None, ""
+
+    def ai_overview(self) -> AIOverview:
+        """One read of that worker: its models (state, device, memory, requests, latency, price) and the
+        device they run on with why. In memory, but the first device probe imports torch: from a worker."""
+        from console.screens.ai.overview import AIOverview
+
+        worker, source = self.ai_source()
+        if worker is None:
+            return AIOverview("")
+        models = tuple(worker.models())
+        device = next((m.device for m in models if m.device), "")
+        reason = ""
+        if models:
+            from core.ai.device import probe_device
+
+            probed, reason = probe_device()
+            device = device or probed
+        return AIOverview(source, models, device, reason)
+
+    def _assemble_ai_worker(self) -> AIWorkerPort:
+        """The AI worker `lpc node --aiWorker` of these settings would run (its aiModels, else the bundled
+        defaults; user weights from its models dir), built by the composition root and not started."""
+        from core.composition import ai_worker
+        from core.node.config import node_config
+
+        return ai_worker(node_config(self.settings))
+
+    def ai_start_note(self) -> str:
+        """What starting a worker here would load and the memory it takes (a worker is built, read and
+        dropped: nothing loads; the answer is kept for the next time the screen opens). From a worker."""
+        from console.screens.ai.overview import start_note
+
+        if self._ai_start_note is None:
+            built = (self.ai_worker_factory or self._assemble_ai_worker)()
+            try:
+                self._ai_start_note = start_note(tuple(built.models()))
+            finally:
+                built.stop()
+        return self._ai_start_note
+
+    def launch_ai_worker(self) -> AIWorkerPort:
+        """Build and start an AI worker (its warm models load in the background; call from a worker). It is
+        not this console's until `adopt_ai_worker` (UI thread); when it does not start, it is stopped."""
+        built = (self.ai_worker_factory or self._assemble_ai_worker)()
+        try:
+            built.start()
+        except BaseException:
+            built.stop()
+            raise
+        return built
+
+    def adopt_ai_worker(self, worker: AIWorkerPort) -> None:
+        """Make a started AI worker this console's (UI thread); a previous one is stopped."""
+        old = self.release_ai_worker()
+        if old is not None and old is not worker:
+            old.stop()
+        self.ai_worker = worker
+
+    def release_ai_worker(self) -> AIWorkerPort | None:
+        """Forget the console's AI worker (UI thread) and hand it back: the caller stops it, from a worker
+        (stopping waits for a model that is loading, then frees every model)."""
+        worker, self.ai_worker = self.ai_worker, None
+        return worker
+
+    def _ai_for_try(self) -> AIWorkerPort:
+        worker, _ = self.ai_source()
+        if worker is None:
+            from core.ai.ports import ModelUnavailable
+
+            raise ModelUnavailable("no AI worker runs in this console: press M on the AI screen to start one")
+        return worker
+
+    def ai_try(self, pipeline: Pipeline, prompt: str, path: str = "") -> TryAnswer:
+        """One request through the worker as the gateway would send it, from what the try-it panel holds;
+        produced files are saved under <data dir>/ai-try. Blocking (a model runs): from a worker. Raises the
+        AIError of whatever failed (a bad path, no weights, all slots busy, the model's fault)."""
+        import time
+
+        from console.screens.ai.try_it import TRY_DIR, answer_of, build_request
+
+        worker = self._ai_for_try()
+        request = build_request(pipeline, prompt, path)
+        model_id = worker.resolve(pipeline, "")
+        cold = any(m.pipeline == pipeline.value and m.model_id == model_id and m.state != "warm"
+                   for m in worker.models())
+        started = time.monotonic()
+        result = worker.run(pipeline, request)
+        return answer_of(result, pipeline=pipeline, model_id=model_id, elapsed_s=time.monotonic() - started,
+                         out_dir=self.settings.data_dir / TRY_DIR, loaded_first=cold)
+
+    def ai_try_stream(self, prompt: str) -> Iterator[LLMChunk]:
+        """The llm's answer to `prompt` as it is generated (a blocking iterator: from a worker); closing
+        it early stops the generation and frees the slot."""
+        from console.screens.ai.try_it import build_request
+        from core.ai.ports import Pipeline
+
+        worker = self._ai_for_try()
+        request = build_request(Pipeline.LLM, prompt, stream=True)
+        worker.resolve(Pipeline.LLM, "")
+        return worker.stream(request)
+
     def close(self) -> None:
         self.release_gateway()
+        ai = self.release_ai_worker()
+        if ai is not None:
+            ai.stop()
         self.release_node()
         if self._gpu_monitor is not None:
             self._gpu_monitor.close()

@@ -112,6 +112,54 @@ def journal_session(settings: Settings):
         store.close()
 
 
+class AIModelsProblem(ValueError):
+    """The node's AI models cannot be read: a bad aiModels.json (the message names the file, the entry and
+    the field) or a price the models need and the node cannot give."""
+
+
+def ai_specs(config) -> tuple:
+    """The ModelSpecs of `config` (a NodeConfig): its -aiModels (a file path or the inline form), else every
+    pipeline with a bundled model. Priced at -pricePerUnit/-pixelsPerUnit where an entry gives no price; a
+    currency default (0.5USD) is not a wei amount, so then an entry must carry its own price. Offchain the
+    prices are ignored, as go-livepeer ignores them. AIModelsProblem saying what is wrong."""
+    from fractions import Fraction
+
+    from core.ai.models_file import AIModelsError, load_ai_models
+    from core.payments.pricing import PriceError, parse_price
+
+    try:
+        amount = parse_price(config.price_per_unit)
+    except PriceError as exc:
+        raise AIModelsProblem(f"--price-per-unit: {exc}") from None
+    default = Fraction(amount.value) if amount.currency == "WEI" else Fraction(0)
+    try:
+        specs = tuple(load_ai_models(config.ai_models, default_price=default, default_pixels=config.pixels_per_unit,
+                                     offchain=config.offchain))
+    except AIModelsError as exc:
+        raise AIModelsProblem(str(exc)) from None
+    in_currency = [s for s in specs if s.currency and s.currency.upper() != "WEI"]
+    if in_currency and not config.offchain:  # advertised without a price, they would be served for free
+        s = in_currency[0]
+        raise AIModelsProblem(f"{config.ai_models or 'aiModels'}: {s.pipeline.value} {s.model_id} is priced in "
+                              f"{s.currency}; lpc converts only transcoding prices with the price feed so far: give "
+                              "its price_per_unit in wei (and no currency)")
+    return specs
+
+
+def check_ai_models(config) -> None:
+    """Read the AI models as the node will at start, so `lpc node` stops with the reason before binding."""
+    ai_specs(config)
+
+
+def ai_worker(config):
+    """The AI worker of a node (core.ai.worker.AIWorker over ai_specs(config), user weights from
+    config.models_dir()), built and not started. The one place it is assembled: the console's node and
+    `lpc node` both get it through assemble_node."""
+    from core.ai.worker import AIWorker
+
+    return AIWorker(ai_specs(config), models_dir=config.models_dir())
+
+
 class NodeUnavailable(RuntimeError):
     """The node cannot be built: the message says why and what to do (no signing key, not an orchestrator,
     the chain unreachable)."""
@@ -143,8 +191,12 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
     from core.node.config import node_config
 
     config = node_config(settings, overrides)
+    try:
+        ai = ai_worker(config) if config.ai_worker else None
+    except AIModelsProblem as exc:
+        raise NodeUnavailable(str(exc)) from None
     if config.offchain:
-        built = AssembledNode(Node(config))
+        built = AssembledNode(Node(config, ai=ai))
     else:
         if signer is None:
             raise NodeUnavailable("the on-chain node signs as an orchestrator, and no account was given")
@@ -153,7 +205,7 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
 
         store = open_store(store_dir) if store_dir is not None else data_store(settings)
         try:
-            node, parts = onchain_node(settings, config, key, payment_config, store=store)
+            node, parts = onchain_node(settings, config, key, payment_config, store=store, ai=ai)
         except ChainError as exc:
             store.close()
             raise NodeUnavailable(str(exc)) from None
@@ -166,11 +218,11 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
     return built
 
 
-def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None):
+def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None, ai=None):
     """Everything an on-chain node needs around the servers, wired: the TicketBroker client signing with
     `signer` (a keyring chain.wallet.Signer, or a devnet dev key), the payment policy, the ticket ledger
-    and its redemption worker, prices, the reward autopilot and the management API. Returns
-    (Node, OnchainParts)."""
+    and its redemption worker, prices, the reward autopilot and the management API. `ai`: the node's AI
+    worker (ai_worker(node_config)). Returns (Node, OnchainParts)."""
     import threading
     from dataclasses import replace
 
@@ -246,7 +298,7 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
                             max_gas_price=pc.max_gas_price, poll_s=pc.reward_poll_s), alerts=alerts)
         services.append(autopilot)
     api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer, receipts)
-    node = Node(replace(node_config, offchain=False), payments, services=services, api=api)
+    node = Node(replace(node_config, offchain=False), payments, services=services, api=api, ai=ai)
     return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed, receipts)
 
 

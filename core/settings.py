@@ -73,6 +73,11 @@ class NodeSettings(BaseModel):
                                                               "session; 0 = one per CPU core")
     gateway_max_prices: dict[str, float] = Field(
         default_factory=dict, description="known gateways' max price, wei per pixel, by address (headroom on Pricing)")
+    ai_worker: bool = Field(False, description="serve the AI pipelines with in-process models (-aiWorker)")
+    ai_models: str | None = Field(None, description="aiModels.json path, or inline pipeline:model_id:warm[,...] "
+                                                    "(-aiModels); default: every pipeline with a bundled model")
+    ai_models_dir: Path | None = Field(None, description="user-supplied model weights (-aiModelsDir); "
+                                                         "default: <data dir>/models, as go-livepeer")
 
     @field_validator("price_per_unit")
     @classmethod
@@ -192,6 +197,10 @@ class GatewaySettings(BaseModel):
                                                       "(-currentManifest)")
     monitor: bool = Field(False, description="Prometheus /metrics on cli_addr (-monitor)")
     metrics_per_stream: bool = Field(False, description="a manifestID label on the metrics (-metricsPerStream)")
+    ai_processing_retry_timeout_s: float = Field(2.0, gt=0, le=600, description="seconds an AI request may spend "
+                                                 "looking for an orchestrator that takes it (-aiProcessingRetryTimeout)")
+    max_price_per_capability: str | None = Field(None, description="the most paid per AI pipeline and model: JSON "
+                                                 "text or a JSON file, as go-livepeer (-maxPricePerCapability)")
 
     @field_validator("rtmp_addr", "cli_addr")
     @classmethod

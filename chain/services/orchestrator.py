@@ -135,9 +135,10 @@ def set_reward_caller(client: ChainClient, sender: str, caller: str | None) -> T
 
 
 def configure(client: ChainClient, sender: str, *, reward_cut: int | None = None, fee_share: int | None = None,
-              service_uri: str | None = None) -> TxPlan:
-    """Change reward cut / fee share (parts per million) and/or the service URI. Only what differs from
-    the chain is sent: an unchanged field is never rewritten (livepeer_cli's Enter-key hazard)."""
+              service_uri: str | None = None, ai_service_uri: str | None = None) -> TxPlan:
+    """Change reward cut / fee share (parts per million), the service URI and/or the AI service URI (the
+    AI ServiceRegistry, where AI gateways started with -aiServiceRegistry look orchestrators up). Only what
+    differs from the chain is sent: an unchanged field is never rewritten (livepeer_cli's Enter-key hazard)."""
     sender = to_checksum_address(sender)
     detail: OrchestratorDetail = load_orchestrator(client, sender)
     acct = load_account(client, sender)
@@ -187,7 +188,18 @@ def configure(client: ChainClient, sender: str, *, reward_cut: int | None = None
             action="setServiceURI", summary=f"Set the service URI to {service_uri}",
             changes=[StateChange("service URI", detail.service_uri or "(none)", service_uri)], fees=fees,
         ))
+    if ai_service_uri is not None:
+        ai = client.contract("AIServiceRegistry")
+        current_ai = ai.functions.getServiceURI(sender).call()
+        if ai_service_uri != current_ai:
+            if acct.round.paused:
+                raise PreflightError("the Livepeer protocol is paused by governance", "wait until it is unpaused")
+            intents.append(build_intent(
+                client, sender=sender, contract="AIServiceRegistry", fn=ai.functions.setServiceURI(ai_service_uri),
+                action="setServiceURI", summary=f"Set the AI service URI to {ai_service_uri}",
+                changes=[StateChange("AI service URI", current_ai or "(none)", ai_service_uri)], fees=fees,
+            ))
     if not intents:
         raise PreflightError("nothing to change: the values given are already on chain",
-                             "give a different --reward-cut, --fee-share or --service-uri")
+                             "give a different --reward-cut, --fee-share, --service-uri or --ai-service-uri")
     return make_plan(client, "orchestrator configuration", intents, eth_balance=acct.eth_balance)

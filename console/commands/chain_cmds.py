@@ -483,20 +483,24 @@ def orchestrator_show(ctx, address, as_json):
 @click.option("--reward-cut", default=None, help="Percentage of rewards you keep, e.g. 10 or 12.5%.")
 @click.option("--fee-share", default=None, help="Percentage of fees paid to delegators, e.g. 75%.")
 @click.option("--service-uri", default=None, help="Public https://host:port of your orchestrator.")
+@click.option("--ai-service-uri", default=None,
+              help="Public https://host:port of your AI orchestrator in the AI ServiceRegistry (-aiServiceRegistry).")
 @_write_options
 @pass_ctx
 @_guard
-def orchestrator_config(ctx, reward_cut, fee_share, service_uri, account, yes, as_json):
-    """Change reward cut, fee share or service URI (only changed fields are sent)."""
+def orchestrator_config(ctx, reward_cut, fee_share, service_uri, ai_service_uri, account, yes, as_json):
+    """Change reward cut, fee share, service URI or AI service URI (only changed fields are sent)."""
     from chain.services import orchestrator as svc
 
-    if reward_cut is None and fee_share is None and service_uri is None:
-        raise InputError("nothing to change: give --reward-cut, --fee-share and/or --service-uri")
+    if reward_cut is None and fee_share is None and service_uri is None and ai_service_uri is None:
+        raise InputError("nothing to change: give --reward-cut, --fee-share, --service-uri and/or --ai-service-uri")
     rc = parse_percent(reward_cut, "--reward-cut") if reward_cut is not None else None
     fs = parse_percent(fee_share, "--fee-share") if fee_share is not None else None
-    if service_uri is not None and not service_uri.startswith(("https://", "http://")):
-        raise InputError(f"--service-uri {service_uri!r} must start with https:// (e.g. https://my.host:8935)")
-    _run_plan(ctx, lambda c, s: svc.configure(c, s, reward_cut=rc, fee_share=fs, service_uri=service_uri),
+    for flag, uri in (("--service-uri", service_uri), ("--ai-service-uri", ai_service_uri)):
+        if uri is not None and not uri.startswith(("https://", "http://")):
+            raise InputError(f"{flag} {uri!r} must start with https:// (e.g. https://my.host:8935)")
+    _run_plan(ctx, lambda c, s: svc.configure(c, s, reward_cut=rc, fee_share=fs, service_uri=service_uri,
+                                              ai_service_uri=ai_service_uri),
               account, yes, as_json)
 
 

@@ -7,7 +7,8 @@ go-livepeer, -httpAddr, -cliAddr and -maxSessions are the gateway's when -gatewa
 -orchestrator, and the orchestrator's otherwise (go-livepeer's node is an orchestrator when both are given;
 lpc runs both, and the gateway beside an orchestrator takes --gateway-http-addr/--gateway-cli-addr/
 --gateway-max-sessions or [gateway] settings). `--show-config` prints how a command line was understood
-and starts nothing.
+and starts nothing. With -aiWorker the orchestrator also serves the AI pipelines (-aiModels, -aiModelsDir);
+-orchestrator -aiWorker without -transcoder is an AI-only node, as go-livepeer allows (docs/ai.md).
 """
 from __future__ import annotations
 
@@ -134,6 +135,15 @@ def _duration(ctx, param, value: str | None) -> float | None:
 @click.option("--price-feed", default=None,
               help="ETH/<currency> Chainlink feed address for currency prices (-priceFeedAddr); default: the network's.")
 @click.option("--price-feed-poll", default=None, type=click.FloatRange(min=1), help="Seconds between price feed reads (default 60).")
+@click.option("--ai-worker/--no-ai-worker", default=None,
+              help="Serve the AI pipelines (/text-to-image … /text-to-speech) with in-process models (-aiWorker); "
+                   "with --orchestrator and without --transcoder the node does AI only.")
+@click.option("--ai-models", default=None,
+              help="aiModels.json (a path) or inline pipeline:model_id:warm[,…] (-aiModels); default: every "
+                   "pipeline with a model shipped with lpc.")
+@click.option("--ai-models-dir", default=None, type=click.Path(file_okay=False),
+              help="User-supplied model weights, one directory per model id with a SHA256SUMS file (-aiModelsDir; "
+                   "default: <data dir>/models).")
 @click.option("--encoder", type=click.Choice(["auto", "nvenc", "x264"]), default=None,
               help="H.264 encoder: NVENC when a GPU answers, else libx264 (default: auto; -nvidia is nvenc).")
 @click.option("--x264-preset", default=None, help="libx264 preset (default: veryfast).")
@@ -208,6 +218,13 @@ def _duration(ctx, param, value: str | None) -> float | None:
 @click.option("--discovery-timeout", "discovery_timeout_s", default=None, callback=_duration,
               help=f"How long to wait for orchestrators' answers, a Go duration: 500ms, 2s (-discoveryTimeout) "
                    f"({_GW} 500ms).")
+@click.option("--ai-processing-retry-timeout", "ai_processing_retry_timeout_s", default=None, callback=_duration,
+              help=f"How long an AI request looks for an orchestrator that serves it, a Go duration "
+                   f"(-aiProcessingRetryTimeout) ({_GW} 2s).")
+@click.option("--max-price-per-capability", default=None,
+              help="The most the gateway pays per AI pipeline and model, wei per unit: JSON "
+                   "{\"capabilities_prices\": [{\"pipeline\", \"model_id\", \"price_per_unit\", \"pixels_per_unit\"}]} "
+                   "or a JSON file's path (-maxPricePerCapability).")
 @click.option("--local-verify/--no-local-verify", default=None,
               help="Check rendition pixel counts and signatures (-localVerify; default: on chain on, offchain off).")
 @click.option("--auth-webhook-url", default=None,
@@ -232,7 +249,9 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
          max_ladder_pixels: int | None, idle_timeout_s: float | None, gateway_session_share: float | None,
          account: str | None, dev_account: int | None, ticket_ev: str | None, max_face_value: str | None,
          max_gas_price: str | None, auto_adjust_price: bool | None, reward: bool | None, reward_for: str | None,
-         initialize_round: bool | None, block_polling_interval: float | None, verbose: int, **gateway_flags) -> None:
+         initialize_round: bool | None, block_polling_interval: float | None, verbose: int,
+         ai_worker: bool | None = None, ai_models: str | None = None, ai_models_dir: str | None = None,
+         **gateway_flags) -> None:
     """Run the Livepeer orchestrator+transcoder node, a gateway, or both, headless (for servers and systemd).
 
     It is the console's node: settings.toml `[node]`/`[gateway]` and LPC_NODE__*/LPC_GATEWAY__* configure
@@ -244,8 +263,11 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
     norm = click.get_current_context().meta.get("lpc.go_flags")
     inert = {i.name: i.value for i in norm.inert} if norm is not None else {}
     runs_node = orchestrator or transcoder
-    if runs_node and not (orchestrator and transcoder):
+    if transcoder and not orchestrator:
         raise click.UsageError("only the combined orchestrator+transcoder is built: pass --orchestrator --transcoder")
+    if orchestrator and not transcoder and ai_worker is False:
+        raise click.UsageError("an orchestrator needs something to do: pass --transcoder (-transcoder), "
+                               "--ai-worker (-aiWorker), or both")
     if not runs_node and not gateway:
         raise click.UsageError("nothing to run: pass --orchestrator --transcoder (-orchestrator -transcoder), "
                                "--gateway (-gateway), or both")
@@ -258,7 +280,8 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
         if max_sessions is not None:
             gateway_flags["gateway_max_sessions"] = _gateway_streams(max_sessions)
         http_addr = cli_addr = max_sessions = None
-    node_only = {"--service-addr": service_addr, "--price-per-unit": price_per_unit, "--encoder": encoder,
+    node_only = {"--ai-worker": ai_worker, "--ai-models": ai_models, "--ai-models-dir": ai_models_dir,
+                 "--service-addr": service_addr, "--price-per-unit": price_per_unit, "--encoder": encoder,
                  "--x264-preset": x264_preset, "--encoder-threads": encoder_threads,
                  "--max-ladder-pixels": max_ladder_pixels, "--idle-timeout": idle_timeout_s,
                  "--gateway-session-share": gateway_session_share, "--ticket-ev": ticket_ev,
@@ -286,12 +309,24 @@ def node(ctx: CliContext, orchestrator: bool, transcoder: bool, gateway: bool, s
 
         overrides = _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, price_per_unit,
                                     pixels_per_unit, encoder, x264_preset, encoder_threads, max_ladder_pixels,
-                                    idle_timeout_s=idle_timeout_s, gateway_session_share=gateway_session_share)
+                                    idle_timeout_s=idle_timeout_s, gateway_session_share=gateway_session_share,
+                                    ai_worker=ai_worker, ai_models=ai_models, ai_models_dir=ai_models_dir,
+                                    transcoding=transcoder)
         try:
             config = node_config(settings, overrides)
             split_host_port(config.service_addr, 8935)
         except ValueError as exc:
             raise click.UsageError(f"{exc} (from the flags, LPC_NODE__* or settings.toml [node])") from None
+        if not config.transcoding and not config.ai_worker:
+            raise click.UsageError("an orchestrator needs something to do: pass --transcoder (-transcoder), "
+                                   "--ai-worker (-aiWorker), or both")
+        if config.ai_worker:
+            from core.composition import AIModelsProblem, check_ai_models
+
+            try:
+                check_ai_models(config)
+            except AIModelsProblem as exc:
+                raise click.UsageError(str(exc)) from None
         if isinstance(config.price_per_unit, str) and config.offchain:
             from core.payments.pricing import parse_price
 
@@ -401,7 +436,8 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                        ignore_max_price_if_needed=None, max_ticket_ev=None, max_total_ev=None, deposit_multiplier=None, select_stake_weight=None, select_price_weight=None,
                        select_rand_freq=None, select_price_exp_factor=None, discovery_timeout_s=None,
                        local_verify=None, auth_webhook_url=None, monitor=None, metrics_per_stream=None,
-                       http_ingest=None, current_manifest=None) -> dict:
+                       http_ingest=None, current_manifest=None, ai_processing_retry_timeout_s=None,
+                       max_price_per_capability=None) -> dict:
     """The GatewayConfig fields the user gave as flags (None = not given); the settings model checks them."""
     given: dict = {"offchain": offchain, "rtmp_addr": rtmp_addr, "http_addr": gateway_http_addr,
                    "cli_addr": gateway_cli_addr, "max_sessions": gateway_max_sessions, "orch_addrs": orch_addr,
@@ -415,6 +451,8 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                    "discovery_timeout_s": discovery_timeout_s, "local_verify": local_verify,
                    "auth_webhook_url": auth_webhook_url, "monitor": monitor, "metrics_per_stream": metrics_per_stream,
                    "http_ingest": http_ingest, "current_manifest": current_manifest,
+                   "ai_processing_retry_timeout_s": ai_processing_retry_timeout_s,
+                   "max_price_per_capability": max_price_per_capability,
                    "extra": dict(inert) or None}
     if pixels_per_unit is not None:
         from core.payments.pricing import PriceError, parse_pixels
@@ -497,10 +535,15 @@ def _run_node(ctx, settings, config, overrides, payment, account, dev_account, g
         built.close()
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"node up ({'offchain' if config.offchain else settings.network.value}): {st.service_uri} (bound {st.listening}), encoder {st.encoder}, "
-        f"max sessions {st.max_sessions}" + (f", metrics http://{st.management}/metrics" if st.management else ""),
+        f"node up ({'offchain' if config.offchain else settings.network.value}): {st.service_uri} (bound {st.listening}), "
+        + (f"encoder {st.encoder}, max sessions {st.max_sessions}" if config.transcoding else "AI only (no -transcoder)")
+        + (f", metrics http://{st.management}/metrics" if st.management else ""),
         err=True,
     )
+    for m in st.ai_models:  # the AI models and what each is doing (warm ones load in the background)
+        if m.model_id:
+            click.echo(f"  AI {m.pipeline} {m.model_id}: {m.state}" + (f" ({m.reason})" if m.state == "unavailable" else ""),
+                       err=True)
     if gw is not None:
         try:
             gst = gw.start()
@@ -543,7 +586,8 @@ def _keep_certificate(data_dir) -> str | None:
 
 def _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, price_per_unit, pixels_per_unit,
                     encoder, x264_preset, encoder_threads=None, max_ladder_pixels=None, *,
-                    idle_timeout_s=None, gateway_session_share=None) -> dict:
+                    idle_timeout_s=None, gateway_session_share=None, ai_worker=None, ai_models=None,
+                    ai_models_dir=None, transcoding=None) -> dict:
     """The NodeConfig fields the user gave as flags (checked here so the error names the flag)."""
     from core.node.config import split_host_port
     from core.payments.pricing import PriceError, parse_pixels, parse_price
@@ -552,7 +596,8 @@ def _node_overrides(offchain, service_addr, http_addr, cli_addr, max_sessions, p
     given: dict = {"offchain": offchain, "service_addr": service_addr, "http_addr": http_addr, "cli_addr": cli_addr,
                    "encoder": encoder, "x264_preset": x264_preset, "encoder_threads": encoder_threads,
                    "max_ladder_pixels": max_ladder_pixels, "idle_timeout_s": idle_timeout_s,
-                   "gateway_session_share": gateway_session_share}
+                   "gateway_session_share": gateway_session_share, "ai_worker": ai_worker, "ai_models": ai_models,
+                   "ai_models_dir": ai_models_dir, "transcoding": transcoding}
     if service_addr is not None:
         try:
             split_host_port(service_addr, 8935)

@@ -26,6 +26,7 @@ _UNSET = {
     "max_face_value": "no cap",
     "max_gas_price": "no cap",
     "reward_for": "this node's own account",
+    "ai_models": "every pipeline with a model shipped with lpc, at its defaults",
 }
 _SKIP = {"data_dir", "extra"}
 

@@ -39,7 +39,8 @@ _BY_STATUS = {400: BadRequest, 404: BadRequest, 422: BadRequest, 413: TooLarge, 
 
 
 class ExternalRunner:
-    """ModelRunner over an ai-runner at spec.url. `loaded` means its health check passed at load()."""
+    """ModelRunner over an ai-runner at spec.url. `loaded` means its health check passed at load() and no
+    request has failed to reach it since (then it is unloaded, and /health decides again)."""
 
     bundled = False
 
@@ -140,7 +141,8 @@ class ExternalRunner:
                                          headers={"Content-Type": ctype, "Accept": "application/json"})
         try:
             return self._http().send(req, stream=stream)
-        except httpx.HTTPError as exc:
+        except httpx.TransportError as exc:
+            self.device = ""  # not loaded any more: the worker asks /health again before advertising it
             raise self._unavailable(f"the external ai-runner at {self.base} failed: {type(exc).__name__}: {exc}") \
                 from None
 

@@ -48,6 +48,7 @@ FORM_TYPE = "multipart/form-data"
 
 MAX_TEXT_CHARS = 10_000  # a prompt, negative prompt, text or voice description
 MAX_MESSAGES_BYTES = 1 << 20  # llm: all messages' content together (SmolLM2's context is 8k tokens anyway)
+MAX_JSON_FIELD_CHARS = 4 << 20  # a JSON-in-a-string field (segment-anything-2's 256x256 mask_input is ~1 MB)
 MAX_FILE_BYTES = 50 * 1024 * 1024  # go-livepeer / ai-runner answer 413 over 50 MB
 MAX_BODY_BYTES = MAX_FILE_BYTES + (1 << 20)  # what an HTTP layer may read before refusing with 413
 
@@ -257,7 +258,7 @@ class _Reader:
         """A field holding JSON as a string (loras, segment-anything-2's prompts); the text is kept as given."""
         if not self.has(name) or self.values[name] == "":
             return None
-        v = self.text(name, limit=MAX_MESSAGES_BYTES)
+        v = self.text(name, limit=MAX_JSON_FIELD_CHARS)
         try:
             parsed = json.loads(v)
         except ValueError:
@@ -383,7 +384,9 @@ def _llm(r: _Reader) -> LLMRequest:
     if total > MAX_MESSAGES_BYTES:
         raise TooLarge(f"llm: the messages hold {total:,} bytes; the limit is {MAX_MESSAGES_BYTES:,} (1 MiB)",
                        pipeline=r.p)
-    top_k = r.integer("top_k", -1, -1, None)
+    top_k = r.integer("top_k", -1)
+    if top_k == 0 or top_k < -1:
+        raise r.bad("top_k", top_k, "-1 (off) or a positive whole number")
     return LLMRequest(
         messages=tuple(messages), model=r.text("model"), temperature=r.number("temperature", 0.7, *TEMPERATURE_RANGE),
         max_tokens=r.integer("max_tokens", 256, *MAX_TOKENS_RANGE), top_p=r.number("top_p", 1.0, 0.0, 1.0, lo_open=True),
@@ -411,9 +414,10 @@ _BUILDERS = {
 
 # ------------------------------------------------------------------------------------------ media
 def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
-    """Probe the request's upload with core.ai.media so a corrupt file is a 415 before an orchestrator is
-    chosen: image_size for images (no full decode), decode_audio for audio (FFmpeg must read all of it to
-    know its length). Returns what pricing needs."""
+    """Decode the request's upload with core.ai.media so a corrupt file is a 415 before an orchestrator is
+    chosen (ai-gateway-wire.md §0.8): images are decoded in full, because a truncated PNG has a valid
+    header and image_size alone would pass it; audio through FFmpeg, which must read all of it to know its
+    length. Returns what pricing needs."""
     from core.ai import media
 
     pipeline = Pipeline(pipeline)
@@ -424,10 +428,7 @@ def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
     if pipeline is Pipeline.AUDIO_TO_TEXT:
         _samples, seconds = media.decode_audio(upload, pipeline=pipeline.value)
         return MediaFacts(audio_s=seconds)
-    w, h = media.image_size(upload, pipeline=pipeline.value)
-    if w * h > media.MAX_IMAGE_PIXELS:
-        raise TooLarge(f"{pipeline.value}: {upload.filename or 'the image'} is {w}x{h}; the limit is "
-                       f"{media.MAX_IMAGE_PIXELS} pixels", pipeline=pipeline.value)
+    w, h = media.decode_image(upload, pipeline=pipeline.value).size  # TooLarge over MAX_IMAGE_PIXELS
     return MediaFacts(width=w, height=h)
 
 

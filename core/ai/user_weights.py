@@ -289,6 +289,30 @@ class DirectoryRunner(RunnerBase):
 
         return torch.float16 if device.startswith("cuda") else torch.float32
 
+    @staticmethod
+    def prepare_torch(device: str) -> None:
+        """Before a load: no progress bars or advice from transformers/diffusers on stderr (lpc's console owns
+        the terminal), and on the CPU core.ai.device.torch_threads() intra-op threads (process-wide, as the
+        bundled llm runner sets it): torch's spinning OpenMP workers cost more than they give when busy."""
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+        try:
+            from diffusers.utils import logging as diffusers_logging
+
+            diffusers_logging.disable_progress_bar()
+            diffusers_logging.set_verbosity_error()
+        except ImportError:
+            pass
+        if device.startswith("cuda"):
+            return
+        import torch
+
+        from core.ai.device import torch_threads
+
+        torch.set_num_threads(torch_threads())
+
     def modules(self) -> list:
         """The torch modules holding the weights (for memory_bytes)."""
         return []

@@ -111,6 +111,7 @@ class AIWorker:
         self._device = device
         self._price_text = price_text or default_price_text
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when a slot is released
         self._models: dict[tuple[Pipeline, str], _Model] = {}
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -165,12 +166,21 @@ class AIWorker:
             except AIError as exc:
                 log.warning("warm model %s %s did not load: %s", m.spec.pipeline.value, m.spec.model_id, exc)
 
-    def stop(self) -> None:
-        """Stop loading (a load in progress finishes), unload every model."""
+    def stop(self, *, drain_s: float = 10.0) -> None:
+        """Stop loading (a load in progress finishes), give running requests up to `drain_s` seconds to
+        finish (a model unloaded under a running request would fail it), then unload every model."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        deadline = time.monotonic() + drain_s
+        with self._idle:
+            while any(m.in_use for m in self._models.values()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.warning("stopping the AI worker with requests still running")
+                    break
+                self._idle.wait(left)
         for m in self._models.values():
             with m.load_lock:
                 try:
@@ -184,6 +194,7 @@ class AIWorker:
         """The runner's available() answer, re-asked at most every AVAILABILITY_TTL_S (a loaded model is
         available by definition)."""
         if m.runner.loaded:
+            m.checked_at = float("-inf")  # once it is not loaded any more (unloaded, runner gone), ask again
             return None
         now = time.monotonic()
         if now - m.checked_at < AVAILABILITY_TTL_S:
@@ -249,14 +260,17 @@ class AIWorker:
             m.requests += 1
 
     def _release(self, m: _Model) -> None:
-        with self._lock:
+        with self._idle:
             m.in_use -= 1
+            self._idle.notify_all()
 
     def _ensure_loaded(self, m: _Model) -> None:
-        if m.runner.loaded:
+        # `loading` is raised before runner.load() starts and lowered after it returns: a runner may say
+        # loaded before its load() has finished setting up, so only a finished load counts.
+        if m.runner.loaded and not m.loading:
             return
         with m.load_lock:  # one load per model; the others wait here, holding their slots
-            if m.runner.loaded:
+            if m.runner.loaded and not m.loading:
                 return
             with self._lock:
                 m.loading = True
@@ -334,10 +348,10 @@ class AIWorker:
 
     # ------------------------------------------------------------------------------ views
     def _state(self, m: _Model) -> tuple[str, str]:
-        if m.runner.loaded:
-            return "warm", m.runner.description
         if m.loading:
             return "loading", m.runner.description
+        if m.runner.loaded:
+            return "warm", m.runner.description
         problem = self._problem(m)
         if problem is not None:
             return "unavailable", problem

@@ -26,6 +26,9 @@ non-retryable failure, 503 no orchestrator, 500 other failures), except where it
 - without Content-Resolution the source variant's RESOLUTION is the probed size (go-livepeer: 0x0);
 - a full gateway answers 503 (streams.py says why).
 
+AI: the batch AI routes (`POST /text-to-image` … `/text-to-speech`) and their re-hosted results
+(`GET /stream/<requestID>/<file>`, looked up before HLS) are core/gateway/ai_api.py's.
+
 Push is served only when `push_enabled` (config.http_ingest, or by default while the HTTP address is
 loopback or an auth webhook is set); otherwise `/live/` is 404, as go-livepeer does not route it.
 """
@@ -134,8 +137,11 @@ def multipart(result: TranscodedSegment, seq: int) -> tuple[bytes, bytes]:
 class GatewayHttpApp:
     def __init__(self, config: GatewayConfig, playlists: HlsPlaylists, streams: GatewayStreams, *,
                  push_enabled: bool, pool: concurrent.futures.Executor,
-                 read_timeout_s: float = READ_TIMEOUT_S):
+                 read_timeout_s: float = READ_TIMEOUT_S, ai=None):
+        """`ai`: the AI API (core/gateway/ai_api.py AIApi): its POST routes, and its re-hosted results
+        under /stream/, which are looked up before the HLS paths."""
         self.config = config
+        self.ai = ai
         self.playlists = playlists
         self.streams = streams
         self.push_enabled = push_enabled
@@ -149,6 +155,9 @@ class GatewayHttpApp:
         if scope["type"] != "http":
             return
         path = scope["path"]
+        if self.ai is not None and self.ai.handles(path):
+            await self.ai(scope, receive, send)
+            return
         if path.startswith("/live/") or path == "/live":
             if not self.push_enabled:
                 await _text(send, 404, "HTTP push is off on this gateway (-httpIngest; it is on by default only "
@@ -171,6 +180,9 @@ class GatewayHttpApp:
         elif path == "/healthz":
             await _send(send, 200, b"", [])
         elif path.startswith("/stream/"):
+            if self.ai is not None and await self.ai.serve_media(path[len("/stream/"):], send,
+                                                                 head=scope["method"] == "HEAD"):
+                return
             await self._hls(path[len("/stream/"):], send, head=scope["method"] == "HEAD")
         else:
             await _text(send, 404, "404 page not found")

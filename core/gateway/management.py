@@ -5,7 +5,8 @@
                                     StreamInfo (mid -> SourceBytes, TranscodedBytes), OrchestratorPool,
                                     OrchestratorPoolInfos ({Url, Score, Latency}), Version, runtime fields,
                                     BroadcasterPrices; plus `Streams` (lpc's per-stream view: segments,
-                                    failures in words, orchestrator in use, swaps)
+                                    failures in words, orchestrator in use, swaps) and `AIPool` (the AI
+                                    orchestrators: models warm/cold, capacity, prices; ai_pool.py)
     GET  /manifestID, /streamID     the newest manifest ID, and `<mid>/source` (text)
     GET  /localStreams              []
     GET  /getBroadcastConfig        {"MaxPrice": "n/d" | null, "TranscodingOptions": "P240p30fps16x9,…"}
@@ -62,7 +63,8 @@ def _json(payload) -> bytes:
 class GatewayManagementApp:
     def __init__(self, config: GatewayConfig, streams: GatewayStreams, playlists: HlsPlaylists,
                  defaults: BroadcastDefaults, metrics: GatewayMetrics, *, version: str,
-                 on_max_price: Callable[[Fraction | None], None] | None = None, sender: SenderApi | None = None):
+                 on_max_price: Callable[[Fraction | None], None] | None = None, sender: SenderApi | None = None,
+                 ai_pool: Callable[[], dict] | None = None):
         self.config = config
         self.streams = streams
         self.playlists = playlists
@@ -71,6 +73,7 @@ class GatewayManagementApp:
         self.version = version
         self.on_max_price = on_max_price  # tells the broadcaster, when it can take a new max price
         self.sender = sender  # the TicketBroker endpoints, on chain only
+        self.ai_pool = ai_pool  # the AI orchestrators and their models, for /status (core/gateway/ai_pool.py)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -213,6 +216,7 @@ class GatewayManagementApp:
             "LocalTranscoding": False,
             "BroadcasterPrices": {},
             "Streams": [asdict(v) for v in views],
+            "AIPool": self.ai_pool() if self.ai_pool is not None else {"Orchestrators": []},
         }
 
     # ---------------------------------------------------------------- writes

@@ -115,6 +115,19 @@ class GatewayMetrics:
                               registry=r) for who in ("gateway", "broadcaster")]
         self.reserve = [Gauge(f"livepeer_{who}_reserve", f"Current remaining reserve for the {who} node, wei", funds,
                               registry=r) for who in ("gateway", "broadcaster")]
+        # AI (go-livepeer's census names; the latency histogram is lpc's: go-livepeer exports only a
+        # latency *score*, seconds per unit of work, which says little across pipelines)
+        ai = base + ["pipeline", "model_name"]
+        self.ai_models_requested = _ExactCounter("livepeer_ai_models_requested", "Number of AI models requested "
+                                                 "over time", ai)
+        self.ai_request_errors = _ExactCounter("livepeer_ai_request_errors", "Errors when processing AI requests",
+                                               ai + ["error_code", "orchestrator_uri"])
+        self.ai_request_price = Gauge("livepeer_ai_request_price", "AI request price per unit, wei",
+                                      ai + ["orchestrator_uri"], registry=r)
+        self.ai_request_latency = Histogram("livepeer_ai_request_latency_seconds",
+                                            "AI request latency through the gateway, request in to answer out",
+                                            ai, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60, 120, 300),
+                                            registry=r)
         Gauge("livepeer_versions", "Versions used by the node", ["livepeer_version", "python_version", "os"],
               registry=r).labels(version, platform.python_version(), sys.platform).set(1)
         self._ok = 0
@@ -192,7 +205,23 @@ class GatewayMetrics:
         if ev_wei:
             self.ticket_value_sent.inc(ev_wei, **self._of(manifest_id))
 
+    # ---------------------------------------------------------------- the AI API (ai_api.py)
+    def ai_requested(self, pipeline: str, model: str) -> None:
+        self.ai_models_requested.inc(**self.labels, pipeline=pipeline, model_name=model)
+
+    def ai_failed(self, pipeline: str, model: str, error_code: str, orchestrator: str) -> None:
+        """One failure: the client's (orchestrator "") or one orchestrator's attempt; error_code is the
+        HTTP status answered or received (0: a network error)."""
+        self.ai_request_errors.inc(**self.labels, pipeline=pipeline, model_name=model, error_code=error_code,
+                                   orchestrator_uri=orchestrator)
+
+    def ai_done(self, pipeline: str, model: str, latency_s: float, orchestrator: str, price: float) -> None:
+        self.ai_request_latency.labels(**self.labels, pipeline=pipeline, model_name=model).observe(latency_s)
+        self.ai_request_price.labels(**self.labels, pipeline=pipeline, model_name=model,
+                                     orchestrator_uri=orchestrator).set(price)
+
     # ----------------------------------------------------------------
     def render(self) -> bytes:
-        exact = "".join(c.text() for c in (self.swaps, self.retried, self.ticket_value_sent, self.tickets_sent))
+        exact = "".join(c.text() for c in (self.swaps, self.retried, self.ticket_value_sent, self.tickets_sent,
+                                           self.ai_models_requested, self.ai_request_errors))
         return generate_latest(self.registry) + exact.encode()

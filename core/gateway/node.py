@@ -8,7 +8,7 @@ loop thread, the way core/node/node.py runs the orchestrator.
     node.stop()            # RTMP first, then every stream ends (playlists 404), then the ports close
 
 Parts: HlsPlaylists (hls.py), GatewayStreams (streams.py), the HTTP port (http_app.py: HLS out, push,
-/healthz), the management port (management.py), GatewayMetrics (metrics.py). The node owns the
+/healthz, and the AI API: ai_api.py with its pool ai_pool.py and result store ai_media.py), the management port (management.py), GatewayMetrics (metrics.py). The node owns the
 broadcaster it is given: stop() closes it. A broadcaster with an `observer` attribute left None
 (NetworkBroadcaster(config)) gets the node's GatewayMetrics as its observer.
 """
@@ -28,6 +28,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from hypercorn.asyncio import serve
 
+from core.gateway.ai_api import AIApi, AIPayer
+from core.gateway.ai_client import OnchainAIPayer
+from core.gateway.ai_media import AIMediaStore
+from core.gateway.ai_pool import AIPool, MaxPriceError, parse_max_prices
 from core.gateway.config import GatewayConfig
 from core.gateway.hls import HlsPlaylists
 from core.gateway.http_app import READ_TIMEOUT_S, GatewayHttpApp
@@ -123,6 +127,10 @@ class GatewayNode:
         self._cli: str | None = None
         self._rtmp_addr: str | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.ai_pool: AIPool | None = None
+        self.ai_media: AIMediaStore | None = None
+        self.ai: AIApi | None = None
+        self._ai_payer = AIPayer()
         self._closed = False  # the broadcaster is closed (stop() may be called more than once)
 
     # ---------------------------------------------------------------- any thread
@@ -136,6 +144,11 @@ class GatewayNode:
         self.defaults = BroadcastDefaults(ladder, self.config.max_price())
         self.streams = GatewayStreams(self.config, self.broadcaster, self.playlists, defaults=self.defaults,
                                       metrics=self.metrics)
+        try:
+            self.ai_pool = self._ai_pool()
+        except MaxPriceError as exc:
+            raise GatewayStartError(str(exc)) from None
+        self.ai_media = AIMediaStore()
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max(8, 4 * self.config.max_sessions + 4), thread_name_prefix="gateway")
         self._thread = threading.Thread(target=self._run, name="lpc-gateway", daemon=True)
@@ -183,6 +196,8 @@ class GatewayNode:
             self._thread.join(timeout)  # the loop's own shutdown (asyncio.run's cleanup) is done too
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.ai_pool is not None:
+            self.ai_pool.close()
         if not self._closed:
             self._closed = True
             try:
@@ -199,6 +214,23 @@ class GatewayNode:
             transcoding_options=",".join(p.name for p in self.defaults.profiles) if self.defaults else "",
             error=self._error,
         )
+
+    def _ai_pool(self) -> AIPool:
+        """The AI orchestrators: -orchAddr, plus the broadcaster's other candidates (the webhook's, the
+        chain's pool); on chain GetOrchestrator is signed by the broadcaster's payer."""
+        cfg, b = self.config, self.broadcaster
+        more = (lambda: [c.uri for c in b.candidates()]) if hasattr(b, "candidates") else None
+        payer = getattr(b, "_payer", None)
+        self._ai_payer = OnchainAIPayer(payer) if payer is not None and not cfg.offchain else AIPayer()
+        request = self._ai_payer.request
+        max_price = b.max_price if hasattr(b, "max_price") else cfg.max_price
+        return AIPool(cfg.orch_addrs, max_prices=parse_max_prices(cfg.max_price_per_capability),
+                      max_price_per_unit=max_price, more_candidates=more, request=request,
+                      discovery_timeout_s=cfg.discovery_timeout_s, blocklist=cfg.orch_blocklist)
+
+    def ai_view(self) -> dict:
+        """The AI pool as /status shows it (orchestrators, their models warm/cold, prices)."""
+        return self.ai_pool.view() if self.ai_pool is not None else {"Orchestrators": []}
 
     def streams_view(self) -> tuple[StreamView, ...]:
         return self.streams.views() if self.streams else ()
@@ -229,8 +261,11 @@ class GatewayNode:
             self._http = _name(http_sock)
             self._cli = _name(cli_sock) if cli_sock else None
             assert self.streams is not None and self.defaults is not None and self._pool is not None
+            assert self.ai_pool is not None and self.ai_media is not None
+            self.ai = AIApi(self.ai_pool, self.ai_media, retry_timeout_s=cfg.ai_processing_retry_timeout_s,
+                            metrics=self.metrics, payer=self._ai_payer)
             app = GatewayHttpApp(cfg, self.playlists, self.streams, push_enabled=self.push_enabled,
-                                 pool=self._pool, read_timeout_s=self._read_timeout_s)
+                                 pool=self._pool, read_timeout_s=self._read_timeout_s, ai=self.ai)
             set_price = None
             if hasattr(self.broadcaster, "set_max_price"):  # the management API gives wei per pixel (None: any)
                 def set_price(price: Fraction | None) -> None:
@@ -238,7 +273,8 @@ class GatewayNode:
             tasks = [asyncio.create_task(serve(app, _config(http_sock), shutdown_trigger=self._stop.wait))]
             if cli_sock is not None:
                 mgmt = GatewayManagementApp(cfg, self.streams, self.playlists, self.defaults, self.metrics,
-                                            version=_version(), on_max_price=set_price, sender=self.sender_api)
+                                            version=_version(), on_max_price=set_price, sender=self.sender_api,
+                                            ai_pool=self.ai_view)
                 tasks.append(asyncio.create_task(serve(mgmt, _config(cli_sock), shutdown_trigger=self._stop.wait)))
             idle = asyncio.create_task(self._idle_loop())
             await asyncio.sleep(0)
@@ -252,6 +288,8 @@ class GatewayNode:
                     task.cancel()
                 self._stopped.set()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                if self.ai is not None:
+                    await self.ai.aclose()
         finally:
             http_sock.close()
             if cli_sock is not None:

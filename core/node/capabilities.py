@@ -1,7 +1,10 @@
-"""Capability bits a transcoding node advertises, and the gateway-compatibility check.
+"""Capability bits a node advertises (transcoding 0..26, the AI pipelines 27..36), the per-model AI
+constraints, and the gateway-compatibility check.
 
 Capability c is bit c % 64 of word c // 64 of `Capabilities.bitstring` (numbering shared by go-livepeer
-and the Python SDK).
+and the Python SDK). An AI model is advertised as go-livepeer does: its pipeline's bit, the pipeline's
+capacity in `capacities`, and `constraints.PerCapability[cap].models[model_id]` = ModelConstraint(warm,
+capacity = IDLE slots (go puts its idle containers there), runnerVersion, capacityInUse).
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ TRANSCODING = frozenset(
 )
 
 
+# The batch AI pipelines' ids (core.ai.ports.CAPABILITY_ID): 27..34 and 36 (35 is live-video-to-video)
+AI_CAPABILITIES = frozenset({27, 28, 29, 30, 31, 32, 33, 34, 36})
+
+
 def bitstring(caps) -> list[int]:
     words = [0] * (max(int(c) for c in caps) // 64 + 1) if caps else []
     for c in caps:
@@ -74,13 +81,31 @@ def bits_of(words) -> set[int]:
     return {i * 64 + b for i, w in enumerate(words) for b in range(64) if w >> b & 1}
 
 
-def to_wire(caps=TRANSCODING, version: str = "") -> net.Capabilities:
-    msg = net.Capabilities(bitstring=bitstring(caps), version=version)
+def to_wire(caps=TRANSCODING, version: str = "", ai=()) -> net.Capabilities:
+    """The Capabilities message: `caps` (transcoding; empty on an AI-only node) with capacity 1 each, and
+    `ai` = (ModelSpec, warm, capacity, capacity_in_use) of every model with weights (AIWorkerPort.advertised)."""
+    ai_caps = {spec.pipeline.capability for spec, *_ in ai}
+    msg = net.Capabilities(bitstring=bitstring({int(c) for c in caps} | ai_caps), version=version)
     for c in caps:
         msg.capacities[int(c)] = 1
+    for spec, warm, capacity, in_use in ai:
+        cap = spec.pipeline.capability
+        msg.capacities[cap] = msg.capacities[cap] + capacity
+        msg.constraints.PerCapability[cap].models[spec.model_id].CopyFrom(
+            net.Capabilities.CapabilityConstraints.ModelConstraint(
+                warm=warm, capacity=max(0, capacity - in_use), runnerVersion=version, capacityInUse=in_use))
     return msg
 
 
+def requested_models(req: net.Capabilities | None) -> tuple[tuple[int, str], ...]:
+    """(capability, model_id) pairs a gateway's OrchestratorRequest names in its constraints (an AI
+    gateway asks for exactly the model it wants a price for); () for a plain discovery request."""
+    if req is None:
+        return ()
+    return tuple((int(cap), model) for cap, cc in req.constraints.PerCapability.items() for model in cc.models)
+
+
 def missing(required: net.Capabilities, offered=TRANSCODING) -> set[int]:
-    """Capabilities a gateway requires (its bitstring) that this node lacks; empty = compatible."""
+    """Capabilities a gateway requires (its bitstring) that this node lacks; empty = compatible. An
+    AI-only node offers no transcoding, so a transcoding gateway's segment is refused."""
     return bits_of(required.bitstring) - {int(c) for c in offered}

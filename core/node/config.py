@@ -61,6 +61,14 @@ class NodeConfig:
     rendition_ttl_s: float = 120.0  # how long finished renditions stay downloadable
     keep_alive_s: float = 20.0  # an idle gateway connection is closed after this (gateways reuse them)
     tls_shutdown_timeout_s: float = 5.0  # how long a closing TLS connection waits for the peer's close_notify
+    transcoding: bool = True  # -transcoder: transcode segments; False on an AI-only node (-aiWorker alone)
+    ai_worker: bool = False  # -aiWorker: serve the AI routes with in-process models
+    ai_models: str | None = None  # -aiModels: aiModels.json path or inline form; None = the bundled defaults
+    ai_models_dir: Path | None = None  # -aiModelsDir; node_config fills in <data dir>/models
+
+    def models_dir(self) -> Path:
+        """Where user-supplied weights live: -aiModelsDir, else <data dir>/models (go-livepeer's default)."""
+        return self.ai_models_dir if self.ai_models_dir is not None else self.data_dir / "models"
 
     def bind(self) -> tuple[str, int]:
         _, service_port = split_host_port(self.service_addr, DEFAULT_SERVICE_PORT)
@@ -92,5 +100,7 @@ def node_config(settings: Settings, overrides: Mapping[str, Any] | None = None) 
         raise ValueError("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
     values: dict[str, Any] = {name: getattr(node, name) for name in names if name in NodeSettings.model_fields}
     values["data_dir"] = settings.data_dir
+    if values.get("ai_models_dir") is None:
+        values["ai_models_dir"] = settings.data_dir / "models"  # go-livepeer's <datadir>/models
     values.update({k: v for k, v in given.items() if k not in NodeSettings.model_fields})
     return NodeConfig(**values)

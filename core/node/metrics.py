@@ -22,7 +22,10 @@ _SCORE_BUCKETS = (0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 5, 8, 10, 20)
 
 
 class NodeMetrics:
-    def __init__(self, node_id: str, version: str, encoder: str, hw_decode: bool):
+    def __init__(self, node_id: str, version: str, encoder: str, hw_decode: bool, ai=None):
+        """`ai`: the node's AI worker (AIWorkerPort) whose slots are exported as go-livepeer's
+        livepeer_ai_container_in_use / livepeer_ai_container_idle (per pipeline and model) at each scrape."""
+        self._ai = ai
         self.registry = r = CollectorRegistry(auto_describe=True)
         labels = {"node_type": "orch", "node_id": node_id}
         self._labels = labels
@@ -82,6 +85,16 @@ class NodeMetrics:
         self.value_redeemed = Counter(
             "livepeer_value_redeemed", "Winning ticket face value redeemed, wei", names + ["sender"], registry=r
         )
+        # AI (go-livepeer monitor/census.go names; a "container" here is one slot of an in-process model)
+        ai_names = names + ["pipeline", "model_name"]
+        self.ai_in_use = Gauge("livepeer_ai_container_in_use", "AI slots running a request", ai_names, registry=r)
+        self.ai_idle = Gauge("livepeer_ai_container_idle", "AI slots free", ai_names, registry=r)
+        self.ai_requested = Counter("livepeer_ai_models_requested", "AI requests per pipeline and model",
+                                    ai_names, registry=r)
+        self.ai_errors = Counter("livepeer_ai_request_errors", "AI requests answered with an error, by HTTP status",
+                                 ai_names + ["error_code"], registry=r)
+        self.ai_latency = Histogram("lpc_ai_request_seconds", "AI request wall time at the orchestrator, seconds",
+                                    ai_names, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120), registry=r)
         self._ok = 0
         self._failed = 0
 
@@ -118,5 +131,26 @@ class NodeMetrics:
     def _rate(self) -> None:
         self.success_rate.set(self._ok / (self._ok + self._failed))
 
+    def ai_request(self, pipeline: str, model: str, status: int, seconds: float) -> None:
+        labels = {**self._labels, "pipeline": pipeline, "model_name": model}
+        self.ai_requested.labels(**labels).inc()
+        if status == 200:
+            self.ai_latency.labels(**labels).observe(seconds)
+        else:
+            self.ai_errors.labels(**labels, error_code=str(status)).inc()
+
+    def _ai_slots(self) -> None:
+        if self._ai is None:
+            return
+        try:
+            advertised = self._ai.advertised()
+        except Exception:  # noqa: BLE001 - a scrape never fails on the worker
+            return
+        for spec, _warm, capacity, in_use in advertised:
+            labels = {**self._labels, "pipeline": spec.pipeline.value, "model_name": spec.model_id}
+            self.ai_in_use.labels(**labels).set(in_use)
+            self.ai_idle.labels(**labels).set(max(0, capacity - in_use))
+
     def render(self) -> bytes:
+        self._ai_slots()
         return generate_latest(self.registry)

@@ -30,6 +30,8 @@ from core.media.encoders import EncoderChoice, probe_encoder
 from core.media.ladder import MediaLimits, TranscodedSegment
 from core.media.rendition_pool import rendition_pool
 from core.node import h2_early
+from core.node.ai_http import AIEndpoint
+from core.node.ai_results import AIResultStore
 from core.node.auth import AuthTokens
 from core.node.config import DEFAULT_SERVICE_PORT, NodeConfig, split_host_port
 from core.node.metrics import NodeMetrics
@@ -100,9 +102,10 @@ def quiet_wire_loggers() -> None:
 
 class Node:
     def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None, *, services: Sequence = (),
-                 api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None):
+                 api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None, ai=None):
         """`services` have start()/stop() and run beside the servers (on chain: the chain-state poller, the
-        redemption worker, the reward autopilot); `api` answers extra management-port paths."""
+        redemption worker, the reward autopilot); `api` answers extra management-port paths; `ai` is the
+        AI worker (core.ai.ports.AIWorkerPort, built by core.composition) serving the AI routes."""
         if not config.offchain and payments is None:
             raise NodeStartError("on-chain mode needs a payment policy (core.composition.onchain_node)")
         self.config = config
@@ -111,6 +114,7 @@ class Node:
         self.api = api
         # More Prometheus text for /metrics (the GPU monitor's, wired by core.composition).
         self.extra_metrics = extra_metrics
+        self.ai = ai  # AIWorkerPort | None: started and stopped with the node
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -185,7 +189,17 @@ class Node:
             error=self._error,
             max_sessions_per_gateway=self._sessions.per_gateway if self._sessions else 0,
             gateways=self._sessions.gateways() if self._sessions else (),
+            ai_models=self._ai_models(),
         )
+
+    def _ai_models(self) -> tuple:
+        if self.ai is None:
+            return ()
+        try:
+            return tuple(self.ai.models())
+        except Exception:  # noqa: BLE001 - a status read never fails the caller
+            log.exception("AI worker status failed")
+            return ()
 
     def metrics_text(self) -> bytes:
         own = self._metrics.render() if self._metrics else b""
@@ -240,6 +254,12 @@ class Node:
             cert, key = await asyncio.to_thread(ensure_certificate, cfg.data_dir / "tls", host)
             started = []
             try:
+                if self.ai is not None:  # warm models load in the background; a loading model answers 503
+                    try:
+                        await asyncio.to_thread(self.ai.start)
+                    except Exception as exc:
+                        raise NodeStartError(f"cannot start the AI worker: {exc}") from None
+                    started.append(self.ai)
                 for service in self.services:
                     try:
                         await asyncio.to_thread(service.start)
@@ -262,7 +282,7 @@ class Node:
         enc = self._encoder
         assert enc is not None and self._stop is not None
         node_id = secrets.token_hex(4)
-        self._metrics = metrics = NodeMetrics(node_id, _version(), enc.name, enc.hw_decode)
+        self._metrics = metrics = NodeMetrics(node_id, _version(), enc.name, enc.hw_decode, ai=self.ai)
         metrics.max_sessions.set(self._max_sessions)
         self.payments.bind_metrics(metrics)
         self._pool = concurrent.futures.ThreadPoolExecutor(max(1, self._max_sessions), thread_name_prefix="transcode")
@@ -288,8 +308,13 @@ class Node:
         )
         sessions.on_count_changed = metrics.current_sessions.set
         self._sessions = sessions
-        offer = Offer(self.service_uri, *_flag_price(cfg), _version(), enc.name)
-        info = OrchestratorInfoBuilder(offer, tokens, self.payments)
+        offer = Offer(self.service_uri, *_flag_price(cfg), _version(), enc.name, transcoding=cfg.transcoding,
+                      offchain=cfg.offchain)
+        info = OrchestratorInfoBuilder(offer, tokens, self.payments, ai=self.ai)
+        ai_results = AIResultStore()
+        ai = None
+        if self.ai is not None:
+            ai = AIEndpoint(self.ai, tokens, self.payments, ai_results, info, on_request=metrics.ai_request)
         rpc = OrchestratorService(info, sessions)
         segment = SegmentEndpoint(
             tokens, self.payments, sessions, store, info,
@@ -309,7 +334,8 @@ class Node:
         service_cfg.h2_max_inbound_frame_size = 2**20
         tasks = [
             asyncio.create_task(
-                serve(ServiceApp(rpc.methods(), segment, store), service_cfg, shutdown_trigger=self._stop.wait)
+                serve(ServiceApp(rpc.methods(), segment, store, ai=ai, ai_results=ai_results,
+                                 transcoding=cfg.transcoding), service_cfg, shutdown_trigger=self._stop.wait)
             )
         ]
         if mgmt_sock is not None:
@@ -321,7 +347,7 @@ class Node:
                     serve(ManagementApp(self.metrics_text, self.status, self.api), mcfg, shutdown_trigger=self._stop.wait)
                 )
             )
-        purge = asyncio.create_task(self._purge_loop(store))
+        purge = asyncio.create_task(self._purge_loop(store, ai_results))
         await asyncio.sleep(0)
         self._ready.set()
         log.info("node serving on %s (%s), encoder %s, max sessions %d",
@@ -343,12 +369,15 @@ class Node:
             for service in reversed(self.services):  # the redeemer may be mid-transaction: let it finish
                 await asyncio.to_thread(service.stop)
             self._stopped.set()
+            if self.ai is not None:  # after: a warm model still loading finishes first (SmolLM2's first ~24 s)
+                await asyncio.to_thread(self.ai.stop)
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _purge_loop(self, store: RenditionStore) -> None:
+    async def _purge_loop(self, store: RenditionStore, ai_results: AIResultStore) -> None:
         while True:
             await asyncio.sleep(10)
             store.purge()
+            ai_results.purge()
 
     def _segment_done(self, session: Session, job: SegmentJob, result: TranscodedSegment | None, error) -> None:
         metrics = self._metrics

@@ -117,14 +117,19 @@ class OnchainPayments(Background):
         """What a well-funded gateway is offered now (wei per pixel; PriceError without a currency rate)."""
         return self.offered_price("", self.overhead_for(None))
 
-    def _quote(self, sender: bytes, view) -> tuple[int, int, Fraction]:
+    def _quote(self, sender: bytes, view, base: Fraction | None = None) -> tuple[int, int, Fraction]:
         """(sender's max float, face value, price on the wire) for a gateway now; ParamsRefused when no
-        ticket parameters can be issued to it."""
+        ticket parameters can be issued to it. `base`: an AI request's price (the sum of its models' prices,
+        wei per unit) instead of the transcoding price book's, raised by the same overhead when
+        auto-adjusting, as go-livepeer prices a request with capabilities."""
         s_hex = checksum(sender)
         mf = self.max_float_of(s_hex)
         oh = self.params.overhead(view.gas_price, mf)
         if oh.face_value is None:
             raise ParamsRefused(oh.why)
+        if base is not None:
+            offered = base * (1 + oh.overhead) if self.prices.auto_adjust else base
+            return mf, oh.face_value, Fraction(*to_wire(offered))
         return mf, oh.face_value, Fraction(*to_wire(self.offered_price(s_hex, oh)))
 
     def price_now(self, sender: bytes) -> Fraction:
@@ -142,16 +147,27 @@ class OnchainPayments(Background):
         return to_wire(price) if price > 0 else None
 
     def ticket_params(self, sender: bytes, manifest_id: bytes):
-        sender = bytes(sender)
+        got = self._issue(bytes(sender), None)
+        return got[0] if got is not None else None
+
+    def ai_ticket_params(self, sender: bytes, base: Fraction):
+        """(TicketParams committed to an AI request's price, that price as on the wire) for `sender`;
+        `base` is the sum of the requested models' prices (wei per unit), raised by the redemption overhead
+        when auto-adjusting. (None, base) for a request without a sender address."""
+        got = self._issue(bytes(sender), base)
+        return got if got is not None else (None, base)
+
+    def _issue(self, sender: bytes, base: Fraction | None):
         if len(sender) != 20 or sender == ZERO_ADDRESS:
             return None
         view = self.state.view()
         try:
-            mf, fv, price_f = self._quote(sender, view)
+            mf, fv, price_f = self._quote(sender, view, base)
         except ParamsRefused as exc:
             self.metrics.payment_refused(ParamsRefused.code)
             raise PaymentRefused(ParamsRefused.code, str(exc)) from None
-        self._offered[sender] = price_f
+        if base is None:
+            self._offered[sender] = price_f
         issued = self.params.issue(sender, gas_price=view.gas_price, sender_max_float=mf, l1_block=view.l1_block,
                                    creation_round=view.last_initialized_round,
                                    creation_round_block_hash=view.round_block_hash, price=price_f)
@@ -161,7 +177,7 @@ class OnchainPayments(Background):
             expiration_block=_be(issued.expiration_block),
             expiration_params=net.TicketExpirationParams(creation_round=issued.creation_round,
                                                          creation_round_block_hash=issued.creation_round_block_hash),
-        )
+        ), price_f
 
     def process_payment(self, payment, manifest_id: bytes) -> None:
         if not payment.ticket_sender_params:

@@ -12,6 +12,7 @@ balances, signing with the orchestrator key) is core/node/onchain.py.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Protocol
 
 
@@ -36,6 +37,10 @@ class PaymentPolicy(Protocol):
 
     def ticket_params(self, sender: bytes, manifest_id: bytes):
         """`net.TicketParams` for this gateway, or None (offchain)."""
+
+    def ai_ticket_params(self, sender: bytes, base: Fraction):
+        """(`net.TicketParams` or None, the price they commit to, wei per unit) for an AI request whose
+        models cost `base` together (go-livepeer prices a GetOrchestrator with capabilities so)."""
 
     def process_payment(self, payment, manifest_id: bytes) -> None:
         """Validate and credit the tickets in a `net.Payment`; PaymentError if refused."""
@@ -69,6 +74,9 @@ class OffchainPayments:
 
     def ticket_params(self, sender: bytes, manifest_id: bytes):
         return None
+
+    def ai_ticket_params(self, sender: bytes, base: Fraction):
+        return None, base
 
     def process_payment(self, payment, manifest_id: bytes) -> None:
         return None

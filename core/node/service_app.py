@@ -7,11 +7,16 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
+from core.ai.ports import Pipeline
+from core.node.ai_results import AIResultStore
 from core.node.asgi_io import drain, read_body, send_bytes, send_text
 from core.node.grpc_unary import UnaryMethod, is_grpc, serve_unary
 from core.node.metrics import CONTENT_TYPE
 from core.node.renditions import RenditionStore
 from core.node.status import NodeStatus
+
+
+AI_ROUTES = frozenset(p.route for p in Pipeline)
 
 
 async def _lifespan(receive, send) -> None:
@@ -25,12 +30,18 @@ async def _lifespan(receive, send) -> None:
 
 
 class ServiceApp:
-    """gRPC when content-type is application/grpc (any HTTP version negotiates), else the HTTP routes."""
+    """gRPC when content-type is application/grpc (any HTTP version negotiates), else the HTTP routes:
+    /segment (transcoding; refused on an AI-only node), the AI routes (/text-to-image … /text-to-speech,
+    core/node/ai_http.py) when the node has an AI worker, and GET /stream/… for renditions and AI results."""
 
-    def __init__(self, grpc_methods: dict[str, UnaryMethod], segment, store: RenditionStore):
+    def __init__(self, grpc_methods: dict[str, UnaryMethod], segment, store: RenditionStore, *, ai=None,
+                 ai_results: AIResultStore | None = None, transcoding: bool = True):
         self.grpc_methods = grpc_methods
         self.segment = segment
         self.store = store
+        self.ai = ai  # AIEndpoint | None
+        self.ai_results = ai_results
+        self.transcoding = transcoding
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -44,8 +55,24 @@ class ServiceApp:
             await send_text(send, 426, "gRPC needs HTTP/2: connect with ALPN h2 (gRPC clients do by default)")
         elif is_grpc(scope):
             await serve_unary(scope, receive, send, self.grpc_methods)
+        elif scope["path"] == "/segment" and not self.transcoding:
+            await drain(receive, 1 << 20)
+            await send_text(send, 403, "Capabilities incompatible: this node does not transcode (it serves the AI "
+                                       "pipelines only; start it with -transcoder to transcode)")
         elif scope["path"] == "/segment":
             await self.segment(scope, receive, send)
+        elif self.ai is not None and scope["path"] in AI_ROUTES:
+            await self.ai(scope, receive, send)
+        elif scope["path"] in AI_ROUTES:
+            await drain(receive, 1 << 20)
+            await send_text(send, 503, f"{scope['path'][1:]}: this node runs no AI worker (start it with -aiWorker)")
+        elif (self.ai_results is not None and scope["method"] in ("GET", "HEAD")
+              and AIResultStore.is_result_path(scope["path"])):
+            item = self.ai_results.get(scope["path"])
+            if item is None:
+                await send_text(send, 404, "AI result not found (results are kept 10 minutes)")
+            else:
+                await send_bytes(send, 200, item.data, item.content_type.encode())
         elif scope["path"].startswith("/stream/") and scope["method"] in ("GET", "HEAD"):
             data = self.store.get(scope["path"])
             if data is None:

@@ -52,3 +52,4 @@ class NodeStatus:
     error: str | None = None  # why the node stopped or failed to start
     max_sessions_per_gateway: int = 0  # the most one gateway may hold (0: the node is not serving)
     gateways: tuple[GatewayShare, ...] = ()  # who holds slots and who was refused one
+    ai_models: tuple = ()  # core.ai.ports.ModelView per AI model (empty without -aiWorker)

@@ -112,16 +112,22 @@ def tiny_safety_checker_flagging_everything():
     return checker, CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
 
 
-def save_tiny_stable_diffusion(directory: Path, *, safety_checker: bool = False) -> Path:
+def save_tiny_stable_diffusion(directory: Path, *, safety_checker: bool = False, variant: str | None = None) -> Path:
     """A StableDiffusionPipeline (text-to-image; AutoPipelineForImage2Image turns it into img2img), with
-    a safety checker that flags every image when `safety_checker`."""
+    a safety checker that flags every image when `safety_checker`; `variant="fp16"` saves only half-precision
+    *.fp16.safetensors files, as a download of just the fp16 variant leaves them."""
     from diffusers import StableDiffusionPipeline
 
     parts = _sd_parts(directory.parent / (directory.name + "-src"), 4)
     if safety_checker:
         checker, extractor = tiny_safety_checker_flagging_everything()
         parts.update(safety_checker=checker, feature_extractor=extractor, requires_safety_checker=True)
-    StableDiffusionPipeline(**parts).save_pretrained(directory)
+    pipe = StableDiffusionPipeline(**parts)
+    if variant == "fp16":
+        import torch
+
+        pipe = pipe.to(torch.float16)
+    pipe.save_pretrained(directory, variant=variant)
     write_manifest(directory)
     return directory
 

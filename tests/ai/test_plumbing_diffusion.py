@@ -93,6 +93,14 @@ def pngs(result: ImagesResult):
     return out
 
 
+def near(a, b) -> bool:
+    """Same picture up to float rounding: a batch of 2 and a batch of 1 run different kernels, so the same
+    seed gives pixels within a few levels, while another seed gives a different picture altogether."""
+    import numpy as np
+
+    return int(np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max()) <= 4
+
+
 def image(w=40, h=32, seed=1) -> Upload:
     return Upload("in.png", "image/png", png_bytes(w, h, seed))
 
@@ -114,8 +122,11 @@ def test_text_to_image_is_deterministic_per_image_seed(t2i):
                                      num_images_per_prompt=2, seed=7))
     again = t2i.run(TextToImageRequest(prompt="a cat", width=32, height=32, num_inference_steps=1, seed=7))
     second_alone = t2i.run(TextToImageRequest(prompt="a cat", width=32, height=32, num_inference_steps=1, seed=8))
-    assert pngs(again)[0].tobytes() == pngs(two)[0].tobytes()
-    assert pngs(second_alone)[0].tobytes() == pngs(two)[1].tobytes()  # image i is seed + i
+    assert near(pngs(again)[0], pngs(two)[0])
+    assert near(pngs(second_alone)[0], pngs(two)[1])  # image i is seed + i
+    assert not near(pngs(two)[0], pngs(two)[1])
+    assert t2i.run(TextToImageRequest(prompt="a cat", width=32, height=32, num_inference_steps=1,
+                                      seed=7)).images[0].data == again.images[0].data  # same request, same bytes
 
 
 def test_text_to_image_without_a_seed_draws_one(t2i):
@@ -171,7 +182,7 @@ def test_image_to_image_keeps_the_input_size_and_seeds(i2i):
     assert [m.seed for m in result.images] == [3, 4]
     again = i2i.run(ImageToImageRequest(prompt="a cat", image=image(40, 32), strength=0.5, num_inference_steps=2,
                                         seed=3))
-    assert again.images[0].data == result.images[0].data
+    assert near(pngs(again)[0], images[0]) and not near(images[0], images[1])
 
 
 def test_instruct_pix2pix_loads_and_takes_image_guidance_scale(pix2pix):
@@ -239,6 +250,16 @@ def test_a_diffusers_x4_upscaler_makes_a_png_four_times_each_side(models_dir, di
 
 
 # ------------------------------------------------------------------------------------------ weights
+def test_a_directory_of_only_fp16_variant_files_loads_as_float32_on_the_cpu(tmp_path, digests, t2i):
+    d = save_tiny_stable_diffusion(tmp_path / "tiny/sd-fp16", variant="fp16")
+    assert (d / "unet" / "diffusion_pytorch_model.fp16.safetensors").is_file()
+    assert not (d / "unet" / "diffusion_pytorch_model.safetensors").exists()
+    runner = loaded(tmp_path, digests, Pipeline.TEXT_TO_IMAGE, "tiny/sd-fp16")
+    assert runner.memory_bytes() == t2i.memory_bytes()  # the same architecture in float32, not half the bytes
+    assert pngs(runner.run(TextToImageRequest(prompt="a cat", width=32, height=32, num_inference_steps=1)))[0].size \
+        == (32, 32)
+
+
 def test_a_pipeline_directory_of_the_wrong_kind_is_unavailable(models_dir, digests):
     runner = user_runner(ModelSpec(Pipeline.IMAGE_TO_VIDEO, SD), models_dir, cache=digests)
     assert runner.available() is None  # the files verify; what they hold is found out by loading

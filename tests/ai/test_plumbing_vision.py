@@ -24,7 +24,7 @@ from core.ai.ports import (
     Upload,
 )
 from core.ai.user_weights import DigestCache, user_runner
-from tests.ai.plumbing_models import SAM2_SIZE, flip_byte, png_bytes, save_tiny_blip, save_tiny_sam2
+from tests.ai.plumbing_models import SAM2_SIZE, flip_byte, png_bytes, save_tiny_blip, save_tiny_sam2, write_manifest
 
 BLIP, SAM = "tiny/blip", "tiny/sam2"
 
@@ -163,6 +163,16 @@ def test_an_image_too_big_for_text_masks_is_refused_before_decoding(sam):
 def test_a_blip_directory_is_not_a_sam2_model(models_dir, digests):
     reason = user_runner(ModelSpec(Pipeline.SEGMENT_ANYTHING_2, BLIP), models_dir, cache=digests).available()
     assert 'model_type "sam2"' in reason and "blip" in reason
+
+
+def test_an_original_sam2_checkpoint_is_explained(tmp_path, digests):
+    d = tmp_path / "facebook" / "sam2-hiera-large"
+    d.mkdir(parents=True)
+    (d / "sam2_hiera_large.pt").write_bytes(b"\0" * 64)
+    write_manifest(d)
+    reason = user_runner(ModelSpec(Pipeline.SEGMENT_ANYTHING_2, "facebook/sam2-hiera-large"), tmp_path,
+                         cache=digests).available()
+    assert "original SAM 2 checkpoint" in reason and "Sam2Model" in reason
 
 
 def test_tampered_or_unlisted_weights_are_refused(tmp_path, digests):

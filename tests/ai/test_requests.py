@@ -239,6 +239,7 @@ def test_audio_return_timestamps_value(wav):
     ({"max_tokens": 0}, "'max_tokens' must be between 1 and 4096"),
     ({"max_tokens": 5000}, "'max_tokens' must be between 1 and 4096"),
     ({"stream": "true"}, "'stream' must be true or false"),
+    ({"top_k": 0}, "'top_k' must be -1 (off) or a positive whole number, got 0"),
 ])
 def test_llm_errors(over, needle):
     with pytest.raises(BadRequest) as e:
@@ -286,6 +287,14 @@ def test_validate_media_refuses_corrupt_files(png):
     assert e.value.status == 415
     with pytest.raises(UnsupportedMedia, match="upscale: fox.png is not an image"):
         validate_media(Pipeline.UPSCALE, parse_request(Pipeline.UPSCALE, *sdk_upscale(b"GIF? no" * 20)))
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((128, 128), 40).convert("RGB").save(buf, format="PNG")
+    truncated = buf.getvalue()[: len(buf.getvalue()) // 2]  # a valid header, half the pixels
+    with pytest.raises(UnsupportedMedia, match="truncated"):
+        validate_media(Pipeline.IMAGE_TO_TEXT, parse_request(Pipeline.IMAGE_TO_TEXT, *form(
+            {}, {"image": ("half.png", truncated, "image/png")})))
 
 
 # ------------------------------------------------------------------------------------------ encoding

@@ -1,5 +1,5 @@
 """core.ai.worker with the REAL bundled runners (Real-ESRGAN animevideov3 for upscale, Whisper tiny.en for
-audio-to-text): slots, refusals, loading once, resolve rules, unavailable models.
+audio-to-text, SmolLM2 for llm): slots, refusals, loading once, resolve rules, unavailable models.
 
 To hold a slot at a known moment, some tests wrap the real runner in `Gate` (a test instrument, not a
 fake): its run() and load() wait for the test to open the gate, then call the real model, whose real
@@ -17,7 +17,9 @@ import pytest
 from core.ai import catalog
 from core.ai.ports import (
     BadRequest,
+    ChatMessage,
     InsufficientCapacity,
+    LLMRequest,
     ModelSpec,
     ModelUnavailable,
     Pipeline,
@@ -87,21 +89,11 @@ class Gate:
         return self.real.run(request)
 
 
-def real_runner_for(spec, models_dir):
-    """The real bundled runner for the ids these tests use (until core.ai.bundled, the registry that maps
-    the same ids, lands on main), else catalog.runner_for."""
-    from core.ai.runners import realesrgan, whisper
-
-    factory = {UPSCALE: realesrgan.animevideov3_runner, "realesrgan/RealESRGAN_x4plus": realesrgan.x4plus_runner,
-               WHISPER: whisper.tiny_en_runner}.get(spec.model_id)
-    return factory() if factory and not spec.url else catalog.runner_for(spec, models_dir)
-
-
 def gated(**kw):
     gates = {}
 
     def runner_for(spec, models_dir):
-        gates[spec.model_id] = Gate(real_runner_for(spec, models_dir), **kw)
+        gates[spec.model_id] = Gate(catalog.runner_for(spec, models_dir), **kw)
         return gates[spec.model_id]
 
     return runner_for, gates
@@ -114,8 +106,7 @@ def view(worker, model_id):
 @pytest.fixture(scope="module")
 def warm_worker():
     """upscale + audio-to-text, both warm, loaded once for the module."""
-    w = AIWorker([ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True), ModelSpec(Pipeline.AUDIO_TO_TEXT, WHISPER, warm=True)],
-                 runner_for=real_runner_for)
+    w = AIWorker([ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True), ModelSpec(Pipeline.AUDIO_TO_TEXT, WHISPER, warm=True)])
     w.start()
     wait_for(lambda: all(v.state == "warm" for v in w.models() if v.model_id), 120,
              lambda: f"warm models: {[(v.model_id, v.state, v.reason) for v in w.models()]}")
@@ -137,7 +128,7 @@ def test_resolve_rules(warm_worker):
 
 def test_empty_model_id_prefers_the_first_warm_model():
     w = AIWorker([ModelSpec(Pipeline.UPSCALE, "realesrgan/RealESRGAN_x4plus", warm=False),
-                  ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True)], runner_for=real_runner_for)
+                  ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True)])
     assert w.resolve(Pipeline.UPSCALE, "") == UPSCALE
     assert w.resolve(Pipeline.UPSCALE, "realesrgan/RealESRGAN_x4plus") == "realesrgan/RealESRGAN_x4plus"
 
@@ -229,12 +220,65 @@ def test_a_cold_model_loads_once_under_concurrent_first_requests():
     assert view(w, UPSCALE).state == "cold" and not gates[UPSCALE].loaded
 
 
+def test_stop_lets_a_running_request_finish_before_unloading():
+    runner_for, gates = gated(hold_run=True)
+    w = AIWorker([ModelSpec(Pipeline.UPSCALE, UPSCALE, warm=True)], runner_for=runner_for)
+    w.start()
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(w.run, Pipeline.UPSCALE, upscale_request())
+        wait_for(lambda: gates[UPSCALE].running == 1, 60, "the request to reach the model")
+        stopping = pool.submit(w.stop)
+        wait_for(w._stopping.is_set, 10, "stop() to begin")
+        with pytest.raises(TimeoutError):
+            stopping.result(timeout=0.5)  # still waiting for the request, the model still loaded
+        assert gates[UPSCALE].loaded
+        gates[UPSCALE].run_gate.set()
+        assert size_of(running.result(60)) == (128, 96)
+        stopping.result(60)
+    assert not gates[UPSCALE].loaded and view(w, UPSCALE).state == "cold"
+
+
+# ------------------------------------------------------------------------------------------ llm
+@pytest.fixture(scope="module")
+def llm_worker():
+    w = AIWorker([ModelSpec(Pipeline.LLM, LLM, warm=True, capacity=1)])
+    w.start()
+    wait_for(lambda: view(w, LLM).state in ("warm", "unavailable"), 120, "SmolLM2 to load")
+    assert view(w, LLM).state == "warm", view(w, LLM).reason
+    yield w
+    w.stop()
+
+
+def _ask(text: str, **kw) -> LLMRequest:
+    return LLMRequest(messages=(ChatMessage("user", text),), temperature=0.0, **kw)
+
+
+def test_an_open_stream_holds_the_slot_until_closed(llm_worker):
+    stream = llm_worker.stream(_ask("Count from one to twenty.", max_tokens=60, stream=True))
+    first = next(stream)
+    assert first.text or first.finish_reason
+    assert view(llm_worker, LLM).in_use == 1
+    with pytest.raises(InsufficientCapacity, match=f"insufficient capacity: llm {LLM}"):
+        llm_worker.run(Pipeline.LLM, _ask("Hi", max_tokens=4))
+    with pytest.raises(InsufficientCapacity):
+        llm_worker.stream(_ask("Hi", max_tokens=4, stream=True))
+    stream.close()
+    assert view(llm_worker, LLM).in_use == 0
+    answer = llm_worker.run(Pipeline.LLM, _ask("What is the capital of France?", max_tokens=12))
+    assert "paris" in answer.text.lower()
+
+
+def test_an_exhausted_stream_releases_the_slot(llm_worker):
+    chunks = list(llm_worker.stream(_ask("Say hello.", max_tokens=6, stream=True)))
+    assert chunks[-1].finish_reason in ("stop", "length") and view(llm_worker, LLM).in_use == 0
+
+
 # ------------------------------------------------------------------------------------------ unavailable
 def test_missing_user_weights_are_unavailable_with_the_reason_and_not_advertised(tmp_path):
     specs = [ModelSpec(Pipeline.TEXT_TO_IMAGE, "stabilityai/sd-turbo", warm=True),
              ModelSpec(Pipeline.LLM, "acme/chat", url="http://127.0.0.1:9", token="t0ken"),
              ModelSpec(Pipeline.UPSCALE, UPSCALE)]
-    w = AIWorker(specs, models_dir=tmp_path, runner_for=real_runner_for)
+    w = AIWorker(specs, models_dir=tmp_path)
     w.start()  # a warm model without weights is checked on the loading thread and not loaded
     t2i = wait_for(lambda: (v := view(w, "stabilityai/sd-turbo")).state != "loading" and v, 30, "the weights check")
     assert t2i.state == "unavailable" and "sd-turbo" in t2i.reason and str(tmp_path) in t2i.reason, t2i.reason
@@ -255,7 +299,52 @@ def test_missing_user_weights_are_unavailable_with_the_reason_and_not_advertised
     w.stop()
 
 
+def test_a_failed_load_is_unavailable_with_the_error_and_retried_by_the_next_request(tmp_path):
+    import hashlib
+
+    from core.ai.ports import TextToImageRequest
+
+    broken = tmp_path / "acme" / "broken"  # verified weights that diffusers cannot build a pipeline from
+    broken.mkdir(parents=True)
+    (broken / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    digest = hashlib.sha256((broken / "model_index.json").read_bytes()).hexdigest()
+    (broken / "SHA256SUMS").write_text(f"{digest}  model_index.json\n")
+    w = AIWorker([ModelSpec(Pipeline.TEXT_TO_IMAGE, "acme/broken", warm=True)], models_dir=tmp_path)
+    w.start()
+    v = wait_for(lambda: (x := view(w, "acme/broken")).state != "loading" and x, 60, "the warm load to end")
+    assert v.state == "unavailable" and "could not load" in v.reason and str(broken) in v.reason, v.reason
+    with pytest.raises(ModelUnavailable, match="could not load") as e:
+        w.run(Pipeline.TEXT_TO_IMAGE, TextToImageRequest(prompt="a fox"))
+    assert e.value.status == 503
+    v = view(w, "acme/broken")
+    assert (v.errors, v.client_errors, v.in_use) == (1, 0, 0)
+    w.stop()
+
+
 def test_advertised_rows_for_models_with_weights(warm_worker):
     rows = {s.model_id: (warm, cap, in_use) for s, warm, cap, in_use in warm_worker.advertised()}
     assert rows == {UPSCALE: (True, 1, 0), WHISPER: (True, 1, 0)}
 
+
+# ------------------------------------------------------------------------------------------ catalog
+def test_catalog_picks_bundled_user_weights_or_external(tmp_path):
+    from core.ai.external_runner import ExternalRunner
+
+    bundled = catalog.runner_for(ModelSpec(Pipeline.AUDIO_TO_TEXT, WHISPER), tmp_path)
+    assert bundled.bundled and bundled.model_id == WHISPER and bundled.available() is None
+    user = catalog.runner_for(ModelSpec(Pipeline.AUDIO_TO_TEXT, "acme/whisper-large"), tmp_path)
+    assert not user.bundled and "acme/whisper-large" in user.available()
+    external = catalog.runner_for(ModelSpec(Pipeline.LLM, LLM, url="http://127.0.0.1:9"), None)
+    assert isinstance(external, ExternalRunner)
+
+
+def test_bundled_defaults_without_ai_models():
+    from core.ai.models_file import load_ai_models
+    from fractions import Fraction
+
+    specs = load_ai_models(None, default_price=Fraction(0), default_pixels=1, offchain=True)
+    by_pipeline = {s.pipeline: s for s in specs}
+    assert by_pipeline[Pipeline.AUDIO_TO_TEXT].model_id == WHISPER and by_pipeline[Pipeline.UPSCALE].model_id == UPSCALE
+    assert all(s.warm and s.capacity == 1 for s in specs)
+    w = AIWorker(specs)
+    assert {s.model_id for s, *_ in w.advertised()} >= {WHISPER, UPSCALE}

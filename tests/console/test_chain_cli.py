@@ -117,6 +117,21 @@ def test_orchestrator_config_sends_only_the_change(run, client):
     assert again.exit_code == 2 and "nothing to change" in again.output
 
 
+def test_orchestrator_config_sets_the_ai_service_uri_after_showing_it(run, client):
+    ai = client.contract("AIServiceRegistry").functions
+    before = ai.getServiceURI(ORCH0).call()
+    preview = run("orchestrator", "config", "--ai-service-uri", "https://ai.example:8935", "--account", ORCH0,
+                  input="n\n")
+    assert f"AI service URI {before or '(none)'} → https://ai.example:8935" in " ".join(preview.output.split())
+    assert ai.getServiceURI(ORCH0).call() == before  # declined: nothing sent
+    out = run("orchestrator", "config", "--ai-service-uri", "https://ai.example:8935", "--account", ORCH0, "--yes")
+    assert out.exit_code == 0, out.output
+    assert ai.getServiceURI(ORCH0).call() == "https://ai.example:8935"
+    assert client.contract("ServiceRegistry").functions.getServiceURI(ORCH0).call() != "https://ai.example:8935"
+    bad = run("orchestrator", "config", "--ai-service-uri", "ai.example:8935", "--account", ORCH0, "--yes")
+    assert bad.exit_code == 2 and "--ai-service-uri" in bad.output and "https://" in bad.output
+
+
 def test_account_show_uses_the_configured_account(run, client, monkeypatch):
     out = run("account", "show", "--json")
     assert out.exit_code == 2 and "no account" in out.output

@@ -1,5 +1,5 @@
 """Navigation always works, tried as a user would in a real terminal: on one `lpc` on the devnet, every
-screen's key is pressed from every screen (every ordered pair, 17×17, in one walk of 289 presses) and each
+screen's key is pressed from every screen (every ordered pair, 18×18, in one walk of 324 presses) and each
 press must land — the nav bar highlights the screen and a text only that screen shows is on it. On
 Orchestrator settings a focused field takes a navigation letter as text, Escape leaves the field and
 the same letter then navigates — also when Escape and the letter arrive together as one Alt chord."""
@@ -36,6 +36,7 @@ MARKER = {
     "governance": "Treasury proposals",
     "deposit": "Add to deposit",
     "streams": "Self-test (T)",
+    "ai": "Try it: pick a pipeline",
     "settings": "RPC URL",
 }
 
@@ -84,7 +85,7 @@ def test_the_walk_covers_every_ordered_pair_once():
     assert len(pairs) == 256 and set(pairs) == {(a, b) for a in range(16) for b in range(16)}
 
 
-@pytest.mark.timeout(900)  # 17 x 17 presses, each a screen built and drawn: ~100 s quiet, minutes under load
+@pytest.mark.timeout(900)  # 18 x 18 presses, each a screen built and drawn: ~100 s quiet, minutes under load
 def test_every_screen_key_works_from_every_screen(tmp_path, secret_service):
     keys = _nav_keys()
     order = [e.key for e in SCREENS]

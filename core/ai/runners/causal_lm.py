@@ -200,9 +200,11 @@ class CausalLMRunner(RunnerBase):
             raise self.unavailable(f"could not load the model: {exc}") from None
         if tokenizer.chat_template is None:
             raise self.unavailable(f"{directory} has no chat template (tokenizer_config.json / chat_template.jinja)")
-        self._tokenizer, self._model, self.device = tokenizer, model, device
         self.context_tokens = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
         self._max_token_chars = max((len(t) for t in tokenizer.get_vocab()), default=0) or 64
+        # the model last: `loaded` is true only once everything a request reads is in place
+        self._tokenizer, self.device = tokenizer, device
+        self._model = model
 
     def unload(self) -> None:
         self._model = self._tokenizer = None

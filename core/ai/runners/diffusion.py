@@ -92,17 +92,21 @@ class DiffusionRunner(DirectoryRunner):
         except ImportError:
             raise self.unavailable("diffusers is not installed") from None
         dtype = self.torch_dtype(device)
+        self.prepare_torch(device)
+        options = dict(local_files_only=True, dtype=dtype)
+        if self.fp16_only():
+            options["variant"] = "fp16"
         try:
             pipe = None
             auto = _AUTO.get(self.pipeline)
             if auto:
                 try:
-                    pipe = getattr(diffusers, auto).from_pretrained(self.directory, local_files_only=True, dtype=dtype)
+                    pipe = getattr(diffusers, auto).from_pretrained(self.directory, **options)
                 except ValueError as exc:
                     if "AutoPipeline can't find" not in str(exc):
                         raise
             if pipe is None:  # instruct-pix2pix, SVD and other classes the auto mapping lacks
-                pipe = diffusers.DiffusionPipeline.from_pretrained(self.directory, local_files_only=True, dtype=dtype)
+                pipe = diffusers.DiffusionPipeline.from_pretrained(self.directory, **options)
         except Exception as exc:  # noqa: BLE001 - any load failure (safetensors, missing class …) is "unavailable: why"
             raise self.unavailable(f"diffusers could not load {self.directory}: {exc}") from None
         params = frozenset(inspect.signature(pipe.__call__).parameters)
@@ -115,6 +119,14 @@ class DiffusionRunner(DirectoryRunner):
             raise self.unavailable(f"could not move the pipeline to {device}: {exc}") from None
         pipe.set_progress_bar_config(disable=True)
         self._pipe, self._params, self.device = pipe, params, device
+
+    def fp16_only(self) -> bool:
+        """True when the directory holds only the fp16 variant of its weights (`*.fp16.safetensors`, what
+        `huggingface-cli download --include "*.fp16.*"` fetches): diffusers must then be asked for that
+        variant, or it looks for the plain files and fails. On the CPU they are loaded as float32."""
+        weights = [p.name for p in self.directory.rglob("*") if p.name.endswith((".safetensors", ".bin"))]
+        fp16 = [n for n in weights if ".fp16." in n]
+        return bool(fp16) and len(fp16) == len(weights)
 
     def _misfit(self, params: frozenset[str]) -> str | None:
         if self.pipeline is Pipeline.TEXT_TO_IMAGE and "prompt" not in params:

@@ -78,6 +78,7 @@ class ImageToTextRunner(DirectoryRunner):
             raise self.unavailable("transformers is not installed") from None
         config = _config(self.directory)
         dtype = self.torch_dtype(device)
+        self.prepare_torch(device)
         try:
             processor = transformers.AutoProcessor.from_pretrained(self.directory, local_files_only=True)
             if config.get("model_type") == "blip":
@@ -137,6 +138,10 @@ class Sam2Runner(DirectoryRunner):
     def available(self) -> str | None:
         config = _config(self.directory)
         if isinstance(config, str):
+            if any(self.directory.glob("*.pt")):
+                return (f"{self.directory} holds an original SAM 2 checkpoint (.pt) without config.json; lpc loads "
+                        "transformers' Sam2Model format (a directory with config.json and model.safetensors, as "
+                        "Sam2Model.save_pretrained writes)")
             return config
         if config.get("model_type") != "sam2":
             return (f"{self.directory} holds a {config.get('model_type') or 'untyped'} model; segment-anything-2 needs "
@@ -155,6 +160,7 @@ class Sam2Runner(DirectoryRunner):
             from transformers import Sam2Model
         except ImportError:
             raise self.unavailable("transformers with Sam2Model (5.x) is not installed") from None
+        self.prepare_torch(device)
         try:
             model = Sam2Model.from_pretrained(self.directory, local_files_only=True,
                                               dtype=self.torch_dtype(device)).to(device).eval()
