@@ -6,7 +6,7 @@ Screens call these from workers; they never touch web3, SQL or sockets themselve
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from chain.tx import Journal, Signer
     from chain.wallet import Wallet
-    from collections.abc import Iterator
-
     from console.screens.ai.overview import AIOverview
     from console.screens.ai.try_it import TryAnswer
     from core.ai.ports import AIWorkerPort, LLMChunk, Pipeline

@@ -197,6 +197,10 @@ class GatewaySettings(BaseModel):
                                                       "(-currentManifest)")
     monitor: bool = Field(False, description="Prometheus /metrics on cli_addr (-monitor)")
     metrics_per_stream: bool = Field(False, description="a manifestID label on the metrics (-metricsPerStream)")
+    ai_processing_retry_timeout_s: float = Field(2.0, gt=0, le=600, description="seconds an AI request may spend "
+                                                 "looking for an orchestrator that takes it (-aiProcessingRetryTimeout)")
+    max_price_per_capability: str | None = Field(None, description="the most paid per AI pipeline and model: JSON "
+                                                 "text or a JSON file, as go-livepeer (-maxPricePerCapability)")
 
     @field_validator("rtmp_addr", "cli_addr")
     @classmethod

@@ -71,7 +71,13 @@ case "$MODE" in
     ;;
   test)
     unset NO_COLOR
-    exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+    # In parallel (pytest-xdist): one worker per core, at most 3 (each worker starts its own devnets,
+    # keyring and models); each test file stays on one worker, so its module fixtures are built once.
+    # LPC_TEST_WORKERS=0 runs serially; a later `-n N` overrides this.
+    workers=${LPC_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
+    [ "$workers" -gt 3 ] && workers=3
+    [ "$workers" -lt 2 ] && workers=0
+    exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "$workers" --dist loadfile "$@"
     ;;
   install)
     log "installed; start the console with .venv/bin/lpc"

@@ -220,12 +220,23 @@ def keyring_session(tmp_path_factory) -> Iterator[KeyringSession]:
 @pytest.fixture
 def secret_service(keyring_session) -> Iterator[KeyringSession]:
     """keyring's global backend is the Secret Service on the private bus for this test; the keyring
-    is unlocked and emptied afterwards so tests do not see each other's entries."""
+    is unlocked and emptied afterwards so tests do not see each other's entries.
+
+    Each module that imports these fixtures has its own keyring_session, and the one started last owns
+    DBUS_SESSION_BUS_ADDRESS; the backend connects through that variable, so it is pointed at this
+    test's bus for the test (otherwise, in another test order such as a pytest-xdist worker's, the
+    backend would talk to another module's keyring while the test locks or reads its own)."""
     previous = keyring.get_keyring()
+    saved_bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+    os.environ["DBUS_SESSION_BUS_ADDRESS"] = keyring_session.address
     keyring.set_keyring(keyring_session.backend())
     try:
         yield keyring_session
     finally:
+        if saved_bus is None:
+            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        else:
+            os.environ["DBUS_SESSION_BUS_ADDRESS"] = saved_bus
         keyring.set_keyring(previous)
         keyring_session.unlock()
         keyring_session.clear()

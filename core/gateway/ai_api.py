@@ -24,7 +24,7 @@ Order of work for one request (nothing reaches an orchestrator before step 3):
    from the orchestrator (input our validation let through) goes back to the client with the
    orchestrator's words and suspends nobody (go-livepeer suspends it first: trap 8).
 5. The body is re-encoded with the concrete model id (core.ai.requests.encode_request; audio-to-text
-   carries go-livepeer's `metadata` {"duration"}), sent by ai_client.py.
+   carries go-livepeer's `metadata` {"duration"}), sent by ai_client.py (HTTPS, HTTP/1.1: it says why).
 6. The answer is checked against the pipeline's schema (core.ai.responses.parse_result: one that does
    not follow it suspends the O); every media file it names (images, audio, video) is fetched from
    the orchestrator (or decoded from its data: URI) and stored in ai_media.py; the client gets

@@ -35,9 +35,20 @@ def installed_version(python: Path = SDK_PYTHON) -> str | None:
 
 
 def ensure_sdk_venv(venv: Path = SDK_VENV, version: str = SDK_VERSION) -> Path:
-    """The venv's python with livepeer-ai==`version` importable; made or repaired when needed."""
+    """The venv's python with livepeer-ai==`version` importable; made or repaired when needed, under a file
+    lock, so two pytest-xdist workers (or two runs in one checkout) never build it at once."""
+    from filelock import FileLock
+
     python = venv / "bin" / "python"
     if installed_version(python) == version:
+        return python
+    with FileLock(str(venv) + ".lock", timeout=600):
+        return _make_sdk_venv(venv, version)
+
+
+def _make_sdk_venv(venv: Path, version: str) -> Path:
+    python = venv / "bin" / "python"
+    if installed_version(python) == version:  # another process made it while this one waited
         return python
     if not python.exists():
         base = shutil.which("python3.11")

@@ -27,6 +27,7 @@ NO_WEIGHTS_DIR = Path("/nonexistent/lpc-ai-test-models")  # no user weights: tho
 UPSCALE_MODEL = "realesrgan/realesr-animevideov3-x4"
 LLM_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 WHISPER_MODEL = "openai/whisper-tiny.en"
+TTS_MODEL = "hibari-tts/heart"
 
 
 def _worker(specs):
@@ -37,11 +38,12 @@ def _worker(specs):
 
 @pytest.fixture(scope="module")
 def served():
-    """A real worker serving the bundled upscale and llm (warm: loaded once for the module) and audio-to-text
-    (cold: it loads only if a test gets that far)."""
+    """A real worker serving the bundled upscale and llm (warm: loaded once for the module), audio-to-text and
+    text-to-speech (cold: each loads on the first try that reaches it)."""
     worker = _worker((ModelSpec(Pipeline.UPSCALE, UPSCALE_MODEL, warm=True),
                       ModelSpec(Pipeline.LLM, LLM_MODEL, warm=True),
-                      ModelSpec(Pipeline.AUDIO_TO_TEXT, WHISPER_MODEL)))
+                      ModelSpec(Pipeline.AUDIO_TO_TEXT, WHISPER_MODEL),
+                      ModelSpec(Pipeline.TEXT_TO_SPEECH, TTS_MODEL)))
     worker.start()
     yield worker
     worker.stop()
@@ -199,6 +201,31 @@ async def test_a_missing_or_undecodable_file_is_said_in_words_and_the_screen_kee
         console_services.ai_worker = None
 
 
+async def test_try_speech_saves_a_wav_and_its_transcript_has_the_words_with_timestamps(console_services, served):
+    """text-to-speech saves a WAV in the data dir with its duration; that file tried on audio-to-text reads the
+    words back, with timestamps."""
+    console_services.ai_worker = served
+    app = LivepeerConsole(console_services, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        await _pick(pilot, screen, "text-to-speech")
+        answer = await _try(pilot, screen, prompt="The quick brown fox jumps over the lazy dog.")
+        assert screen.try_state == "done", answer
+        assert "(loading the model first)" in answer  # it was cold
+        saved = Path(answer.split("saved ", 1)[1].split()[0])
+        assert saved.parent == console_services.settings.data_dir / "ai-try" and saved.suffix == ".wav"
+        seconds = float(answer.split(" · ")[-1].split(" s WAV")[0])
+        assert 1.0 < seconds < 9.0 and "24 kHz" in answer  # nine words, spoken
+
+        await _pick(pilot, screen, "audio-to-text")
+        answer = await _try(pilot, screen, path=str(saved))
+        assert screen.try_state == "done", answer
+        words = answer.lower()
+        assert all(w in words for w in ("quick", "brown", "fox", "lazy", "dog")), answer
+        assert "[0:00." in answer and " → 0:0" in answer  # a timestamped piece
+        console_services.ai_worker = None
+
+
 async def test_an_unavailable_pipeline_says_why_and_is_not_offered(console_services, served):
     console_services.ai_worker = served
     app = LivepeerConsole(console_services, poll=False)
@@ -286,3 +313,30 @@ async def test_the_nodes_ai_worker_is_shown_and_M_leaves_it_to_the_node(console_
             console_services.node = None  # stopped below, not by the app's exit
     finally:
         node.stop()
+
+
+def test_what_was_typed_is_checked_before_any_model_runs(tmp_path):
+    """The try-it panel's own checks, in words naming the field: a prompt the pipeline needs, a file path that
+    is empty, a directory, an empty file or over the gateway's 50 MB limit."""
+    from console.screens.ai.try_it import build_request
+    from core.ai.ports import BadRequest, TooLarge
+
+    def refused(pipeline, prompt="", path="", kind=BadRequest) -> str:
+        with pytest.raises(kind) as caught:
+            build_request(pipeline, prompt, path)
+        return str(caught.value)
+
+    assert refused(Pipeline.LLM, "   ") == "llm: type a question or an instruction in the prompt field"
+    assert refused(Pipeline.TEXT_TO_SPEECH) == "text-to-speech: type the text to speak in the prompt field"
+    assert refused(Pipeline.UPSCALE).startswith("upscale: no file given: type the path of an image")
+    assert refused(Pipeline.UPSCALE, path=str(tmp_path)) == f"upscale: {tmp_path} is a directory: type the path " \
+                                                           "of an image (PNG, JPEG, WebP)"
+    (tmp_path / "empty.wav").write_bytes(b"")
+    assert refused(Pipeline.AUDIO_TO_TEXT, path=str(tmp_path / "empty.wav")).startswith(
+        f"audio-to-text: {tmp_path / 'empty.wav'} is empty")
+    with open(tmp_path / "huge.png", "wb") as f:
+        f.truncate(51 * 2**20)
+    assert "is 51.0 MiB; the limit is 50 MiB" in refused(Pipeline.UPSCALE, path=str(tmp_path / "huge.png"),
+                                                          kind=TooLarge)
+    llm = build_request(Pipeline.LLM, " What is 2+2? ")
+    assert llm.messages[0].content == "What is 2+2?" and llm.temperature == 0.0  # greedy: a repeatable check

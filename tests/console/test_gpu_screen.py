@@ -158,6 +158,8 @@ async def open_gpu_screen(pilot) -> GpuScreen:
 async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.pause()
+    await pilot.wait_for_scheduled_animations()  # "end" scrolls with an animation, slower on a loaded machine
+    await pilot.pause()
 
 
 # -- snapshots -----------------------------------------------------------------------------------------

@@ -196,9 +196,14 @@ def test_a_client_that_leaves_a_stream_frees_the_orchestrators_slot(net):
     node = o["A"][0]
     if not _llm_served(node):
         pytest.skip("the bundled llm runner is not served here")
-    with httpx.stream("POST", f"{base}/llm", json=_llm_body("Count from one to one hundred.", stream=True,
-                                                             max_tokens=400), timeout=120) as s:
-        first = next(line for line in s.iter_lines() if line.startswith("data: "))
+    story = _llm_body("Write a very long story about a dragon who learns to bake bread.", stream=True, max_tokens=2000)
+    with httpx.stream("POST", f"{base}/llm", json=story, timeout=120) as s:
+        lines = s.iter_lines()  # kept: a closed line iterator would close the connection (the client leaving)
+        first = ""
+        for line in lines:
+            if line.startswith("data: "):
+                first = line
+                break
         assert json.loads(first[6:])["choices"][0]["finish_reason"] == ""
         assert next(m for m in node.status().ai_models if m.pipeline == "llm").in_use == 1
         busy = httpx.post(f"{base}/llm", json=_llm_body("Say hello.", stream=False, max_tokens=4), timeout=60)

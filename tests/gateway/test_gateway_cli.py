@@ -140,3 +140,15 @@ def test_show_config_reads_the_ladder_as_the_gateway_will(tmp_path):
     r = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "node", "-gateway", "-transcodingOptions",
                                  "P240p30fps16x9,P720p30fps16X9", "--show-config"])
     assert r.exit_code == 2 and "P720p30fps16X9" in r.output  # go-livepeer would drop the typo silently
+
+
+def test_the_ai_gateway_settings_come_from_settings_toml_and_flags_win(tmp_path):
+    (tmp_path / "settings.toml").write_text('[gateway]\nai_processing_retry_timeout_s = 5.0\n'
+                                            'max_price_per_capability = "caps.json"\n')
+    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935", "--show-config")
+    assert out.returncode == 0, out.stderr
+    lines = set(out.stdout.splitlines())
+    assert "ai_processing_retry_timeout_s = 5.0" in lines and 'max_price_per_capability = "caps.json"' in lines
+    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935", "-aiProcessingRetryTimeout", "750ms", "--show-config")
+    assert out.returncode == 0, out.stderr
+    assert "ai_processing_retry_timeout_s = 0.75" in set(out.stdout.splitlines())

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[2]
 SDK_VENV = REPO / ".venv-sdk"
@@ -51,6 +52,14 @@ def _python312() -> str | None:
 
 @pytest.fixture(scope="module")
 def sdk_python() -> Path:
+    # One process at a time makes or completes the SDK venv: two pytest-xdist workers (or two runs in the
+    # same checkout) creating .venv-sdk at once would leave it half-made for both.
+    SDK_VENV.mkdir(exist_ok=True)  # `python -m venv` fills an existing directory
+    with FileLock(str(SDK_VENV / ".lpc-making.lock"), timeout=600):
+        return _make_sdk_venv()
+
+
+def _make_sdk_venv() -> Path:
     if not SDK_PYTHON.exists():
         py = _python312()
         if py is None:

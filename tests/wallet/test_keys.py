@@ -87,6 +87,10 @@ def _keystore() -> dict:
         (json.dumps({**_keystore(), "address": "00" * 20}).encode(), "address field does not match"),
         (b" " * (70 * 1024), "larger than 64 KiB"),
     ],
+    # fixed ids: the keystores above are encrypted with a random IV and salt, and ids made from them would
+    # differ between pytest-xdist workers, which then refuse to run the suite
+    ids=["not-json", "not-utf8", "not-an-object", "no-crypto", "version-4", "no-cipher", "wrong-address",
+         "over-64KiB"],
 )
 def test_bad_keystores_are_refused_with_the_reason(data, says):
     with pytest.raises(InvalidKeystore, match=says):

@@ -8,7 +8,8 @@ replaces a pending one, so a burst of samples costs one redraw. The screen never
 A sample must cost little (issue #16: ≤ 3 % of a core with 8 GPUs at 2 Hz, bench/gpu_monitor.py), so each
 GPU card is one Line API widget (`GpuCard`) and the processes one Line API table (`ProcessTable`), and
 both redraw only the lines whose text or trace changed; lines and titles that did not change are not
-set again (`show_text`), and classes are toggled only when they change (a class change restyles).
+set again (`show_text`). A card's alert/lost look is set as inline styles, not by a class change:
+a class change restyles the card and its component classes (~10 ms each time an alert comes or goes).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -75,14 +76,18 @@ def runs_segments(runs: Runs, width: int, styles: dict[str, RichStyle], pad: Ric
     return segments
 
 
-def split_fr(width: int, cells: int, margin: int) -> list[int]:
-    """Widths of `cells` cells of 1fr, each followed by `margin`, in `width` (Textual's rounding)."""
+@lru_cache(maxsize=64)
+def split_fr(width: int, cells: int, margin: int) -> tuple[int, ...]:
+    """Widths of `cells` cells of 1fr, each followed by `margin`, in `width` (Textual's rounding).
+
+    Cached: Fraction arithmetic is slow and every sample of every card asks it again.
+    """
     unit = Fraction(max(0, width - cells * margin), cells)
     widths, x = [], Fraction(0)
     for _ in range(cells):
         widths.append(int(x + unit) - int(x))
         x += unit + margin
-    return widths
+    return tuple(widths)
 
 
 class GpuCard(Widget):
@@ -93,6 +98,8 @@ class GpuCard(Widget):
         "gpu-card--value",
         "gpu-card--trace",
         *(f"gpu-card--{m}-{end}" for m in METRICS for end in ("low", "high")),
+        "gpu-card--alert",  # the border and subtitle of a GPU over an alert threshold
+        "gpu-card--lost",  # the border, title and subtitle of a lost GPU
     }
 
     def __init__(self, index: int, *, count: int = 1) -> None:
@@ -131,9 +138,13 @@ class GpuCard(Widget):
         name = "" if d.name is NA else f" · {d.name}"
         title = f"GPU {d.index}{name}" + (" · LOST" if lost else "")
         alerting = bool(alerts) and not lost
-        if (lost, alerting) != (self.has_class("-lost"), self.has_class("-alert")):  # a restyle only on a change
-            self.set_class(lost, "-lost")
-            self.set_class(alerting, "-alert")
+        if (lost, alerting) != (self.has_class("-lost"), self.has_class("-alert")):
+            # The classes say the state (for queries); the look is set inline (_show_state): a class
+            # change would restyle the card and its 13 component classes, ~10 ms, and the alerts of
+            # 8 GPUs come and go often enough for that to be a fifth of the screen's idle CPU.
+            self.set_class(lost, "-lost", update=False)
+            self.set_class(alerting, "-alert", update=False)
+            self._show_state()
         if lost:
             subtitle = "✖ lost: no readings"
         elif alerts:
@@ -178,6 +189,26 @@ class GpuCard(Widget):
         self._wrapped.clear()
         self._runs.clear()
         super().notify_style_update()
+        if self.has_class("-lost") or self.has_class("-alert"):
+            self._show_state()  # the theme's colours may have changed
+
+    def _show_state(self) -> None:
+        """The border of an alerting or lost card, as inline styles from its component classes."""
+        styles = self.styles
+        state = "lost" if self.has_class("-lost") else "alert" if self.has_class("-alert") else None
+        if state is None:  # back to the .card look of the stylesheet
+            styles.border = None
+            styles.border_title_color = styles.auto_border_title_color = None
+            styles.border_subtitle_color = None
+            styles.border_subtitle_style = None
+            return
+        look = self.get_component_styles(f"gpu-card--{state}")
+        styles.border = ("heavy" if state == "lost" else "round", look.color)
+        lost = state == "lost"
+        styles.border_title_color = look.color if lost else None
+        styles.auto_border_title_color = False if lost else None  # .card's $text is "auto": a contrast colour
+        styles.border_subtitle_color = look.color
+        styles.border_subtitle_style = look.text_style
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width

@@ -130,19 +130,41 @@ class ProcessTable(ScrollView):
         else:
             style, bold_style, rest_style = self._row_styles("odd-row" if index % 2 else "even-row")
             cells, bold = self._rows[index]
+        # Cells in the same style are joined as they are laid out (most rows are one style end to
+        # end): a few segments per row instead of three per cell and a simplify() pass.
         pad = " " * PADDING
-        segments = []
+        segments: list[Segment] = []
+        run: list[str] = []
+        run_style = style
+
+        def add(text: str, text_style: Style) -> None:
+            nonlocal run_style
+            if not text:
+                return
+            if text_style is not run_style:
+                if run:
+                    segments.append(Segment("".join(run), run_style))
+                    run.clear()
+                run_style = text_style
+            run.append(text)
+
         for column, ((_, column_width, right), text) in enumerate(zip(PROCESS_COLUMNS, cells)):
-            if cell_len(text) > column_width:
-                text = set_cell_size(text, column_width)
-            fill = " " * (column_width - cell_len(text))
+            length = cell_len(text)
+            if length > column_width:
+                text, length = set_cell_size(text, column_width), column_width
+            fill = " " * (column_width - length)
             text_style = bold_style if bold and column in BOLD_COLUMNS else style
             if right and index != -1:  # the header's labels are left-aligned
-                parts = [(pad + fill, style), (text, text_style), (pad, style)]
+                add(pad + fill, style)
+                add(text, text_style)
+                add(pad, style)
             else:
-                parts = [(pad, style), (text, text_style), (fill + pad, style)]
-            segments += [Segment(t, st) for t, st in parts if t]
+                add(pad, style)
+                add(text, text_style)
+                add(fill + pad, style)
         rest = width - self._table_width
         if rest > 0:
-            segments.append(Segment(" " * rest, rest_style))
-        return Strip(segments, width).simplify()
+            add(" " * rest, rest_style)
+        if run:
+            segments.append(Segment("".join(run), run_style))
+        return Strip(segments, width)
