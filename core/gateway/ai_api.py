@@ -51,12 +51,14 @@ from core.gateway.ai_client import AIClient, Hop, HopError, HopKind, segment_hea
 from core.gateway.ai_media import AIMediaStore, MediaTooLarge, new_request_id
 from core.gateway.ai_pool import AIPool, Candidate, ai_request_capabilities
 from core.gateway.discovery import Unreachable, get_orchestrator
-from core.node.asgi_io import BodyTooLarge, ClientGone, header, read_body
+from core.node.asgi_io import BodyStalled, BodyTooLarge, ClientGone, header, read_body_within
 
 log = logging.getLogger(__name__)
 
 ROUTES: dict[str, Pipeline] = {p.route: p for p in Pipeline}
 MAX_BODY_BYTES = 51 << 20  # a 50 MB upload (ai-runner's limit) and its form
+BODY_IDLE_S = 30.0  # a request body that sends nothing for this long is answered 408 (hypercorn has no read timeout)
+BODY_TIMEOUT_S = 600.0  # and one not complete after this (a slow-loris)
 MAX_TRIES_PER_O = 3
 RETRY_TIMEOUT_S = 2.0
 MODEL_HEADER = b"x-livepeer-model"  # the model that served (the one chosen for model_id "")
@@ -104,6 +106,7 @@ class AIApi:
         self.metrics = metrics
         self.payer = payer or AIPayer()
         self.max_body_bytes = max_body_bytes
+        self.body_idle_s, self.body_timeout_s = BODY_IDLE_S, BODY_TIMEOUT_S
         self.hops = 0  # requests sent to orchestrators (every attempt)
 
     @staticmethod
@@ -141,7 +144,12 @@ class AIApi:
                 self._failed(pipeline, "", 413, "")
                 return
             try:
-                body = await read_body(receive, self.max_body_bytes)
+                body = await read_body_within(receive, self.max_body_bytes, idle_s=self.body_idle_s,
+                                              total_s=self.body_timeout_s)
+            except BodyStalled as exc:  # a slow-loris or a lying Content-Length no longer holds the request
+                await _error(send, 408, f"{pipeline.value}: {exc}; send it again", [(b"connection", b"close")])
+                self._failed(pipeline, "", 408, "")
+                return
             except BodyTooLarge:
                 await _error(send, 413, f"{pipeline.value}: the request is over {self.max_body_bytes:,} bytes",
                              [(b"connection", b"close")])

@@ -32,7 +32,8 @@ from collections.abc import Callable
 from core.ai import requests, responses, units
 from core.ai.ports import AIError, InsufficientCapacity, LLMRequest, Media, ModelUnavailable, Pipeline, model_of
 from core.node.ai_results import AIResultStore
-from core.node.asgi_io import BodyTooLarge, ClientGone, drain, header, send_bytes, send_text
+from core.node.asgi_io import (BodyStalled, BodyTooLarge, ClientGone, drain, header, read_body_within, send_bytes,
+                              send_text)
 from core.node.auth import AuthError, AuthTokens
 from core.node.orchestrator_rpc import OrchestratorInfoBuilder
 from core.node.payments import PaymentError, PaymentPolicy, SignatureError
@@ -46,10 +47,6 @@ ROUTES: dict[str, Pipeline] = {p.route: p for p in Pipeline}
 STALL_S = 30  # an SSE client that reads nothing for this long is dropped (its slot freed)
 BODY_IDLE_S = 30.0  # a request body that sends nothing for this long is answered 408
 BODY_TIMEOUT_S = 600.0  # and one not complete after this (50 MB at 0.7 Mbit/s): a slow-loris is answered 408
-
-
-class _Stalled(Exception):
-    """The request body stopped arriving (the message says how)."""
 
 
 def manifest_of(pipeline: Pipeline, model_id: str) -> bytes:
@@ -121,7 +118,7 @@ class AIEndpoint:
                                    f"{requests.MAX_BODY_BYTES} byte limit")
             try:
                 body = await self._read_body(receive)
-            except _Stalled as exc:
+            except BodyStalled as exc:
                 body_read = True  # nothing more will come in time: answer, and let the server close
                 raise Refusal(408, f"{pipeline.value}: {exc}; send it again") from None
             except BodyTooLarge:
@@ -174,34 +171,9 @@ class AIEndpoint:
         self.on_request(pipeline.value, model_id, 200, time.monotonic() - started)
 
     async def _read_body(self, receive) -> bytes:
-        """read_body with deadlines, which hypercorn does not have: a client that sends nothing for
-        body_idle_s (a Content-Length larger than the body sent, a stalled upload), or that has not sent it
-        all after body_timeout_s (a slow-loris, one byte at a time), is _Stalled."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.body_timeout_s
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            wait = min(self.body_idle_s, deadline - loop.time())
-            try:
-                async with asyncio.timeout(max(0.0, wait)):
-                    msg = await receive()
-            except TimeoutError:
-                if loop.time() >= deadline:
-                    raise _Stalled(f"the request body did not arrive within {self.body_timeout_s:g} s "
-                                   f"({size:,} bytes came)") from None
-                raise _Stalled(f"the request body stopped arriving: nothing for {self.body_idle_s:g} s after "
-                               f"{size:,} bytes (a Content-Length larger than the body sent, or a stalled upload)"
-                               ) from None
-            if msg["type"] == "http.disconnect":
-                raise ClientGone()
-            body = msg.get("body", b"")
-            size += len(body)
-            if size > requests.MAX_BODY_BYTES:
-                raise BodyTooLarge()
-            chunks.append(body)
-            if not msg.get("more_body", False):
-                return b"".join(chunks)
+        """The body within body_idle_s of silence and body_timeout_s in all (hypercorn has no read timeout)."""
+        return await read_body_within(receive, requests.MAX_BODY_BYTES, idle_s=self.body_idle_s,
+                                      total_s=self.body_timeout_s)
 
     def _prepare(self, pipeline: Pipeline, content_type: str, body: bytes):
         request = requests.parse_request(pipeline, content_type, body)

@@ -1,8 +1,8 @@
 """The gateway's AI API (core/gateway/ai_api.py) against a slow-loris: a request whose body never finishes.
 
-core/gateway/ai_*.py belong to the ai-gateway helper until its branch is merged, so this is the failing
-test and the fix is described in the ai-hostile report: read the body as core/node/ai_http.py's
-AIEndpoint._read_body does (an idle deadline and an overall one, answered 408). Driven as ASGI by hand,
+It held such a request for ever (read_body has no deadline, nor has hypercorn); it now reads the body as the
+orchestrator's AI routes do, with core.node.asgi_io.read_body_within (an idle deadline and an overall one),
+and answers 408. Driven as ASGI by hand,
 as hypercorn would, so the test needs no orchestrator: the body never arrives, so none is ever chosen."""
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from core.gateway.ai_media import AIMediaStore
 from core.gateway.ai_pool import AIPool
 
 
-@pytest.mark.xfail(strict=True, reason="ai_api.py reads the body with no deadline (read_body): fix belongs to "
-                                       "the ai-gateway helper, see the ai-hostile report")
 def test_a_body_that_never_arrives_is_answered_408_not_held_for_ever():
     api = AIApi(AIPool(("127.0.0.1:1",)), AIMediaStore())
-    api.body_idle_s = 1.0  # the fix is to read these, as AIEndpoint does (30 s and 600 s by default)
+    api.body_idle_s = 1.0  # 30 s by default
     sent: list[dict] = []
 
     async def receive():  # the headers came (Content-Length 100000) and then nothing, ever
@@ -43,3 +41,5 @@ def test_a_body_that_never_arrives_is_answered_408_not_held_for_ever():
     asyncio.run(main())
     starts = [m for m in sent if m["type"] == "http.response.start"]
     assert starts and starts[0]["status"] == 408
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b"stopped arriving: nothing for 1 s" in body

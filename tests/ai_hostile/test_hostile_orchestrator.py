@@ -415,7 +415,8 @@ def test_a_slow_loris_body_is_stopped_at_the_overall_deadline():
     hand: the deadline's logic, without waiting 10 minutes on a socket)."""
     import asyncio
 
-    from core.node.ai_http import AIEndpoint, _Stalled
+    from core.node.ai_http import AIEndpoint
+    from core.node.asgi_io import BodyStalled
 
     endpoint = AIEndpoint(None, None, None, None, None)
     endpoint.body_idle_s, endpoint.body_timeout_s = 1.0, 0.5
@@ -426,6 +427,6 @@ def test_a_slow_loris_body_is_stopped_at_the_overall_deadline():
         sent.append(1)
         return {"type": "http.request", "body": b"x", "more_body": True}
 
-    with pytest.raises(_Stalled, match=r"did not arrive within 0.5 s \(\d+ bytes came\)"):
+    with pytest.raises(BodyStalled, match=r"did not arrive within 0.5 s \(\d+ bytes came\)"):
         asyncio.run(endpoint._read_body(receive))
     assert 3 <= len(sent) <= 12
