@@ -71,6 +71,7 @@ LONG_FILES = (
     "tests/console/test_tmux_navigation.py",  # 289 key presses on a real lpc in tmux
     "tests/core/test_startup_refusals.py",
     "tests/core/test_doctor.py",
+    "tests/ai_sdk/test_sdk_pipelines.py",  # the SDK venv and two lpc nodes with every bundled model loaded
     "tests/gateway/test_end_to_end.py",  # kill -9 of an orchestrator mid-stream, waits out its timeouts
     "tests/core/test_bad_data_dir.py",
     "tests/node/test_failed_transcode_memory.py",

@@ -124,8 +124,18 @@ def _up(url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def sdk_python() -> Path:
+    # one process at a time makes the venv: the two files here may run on two pytest-xdist workers at once
+    import hashlib
+    import tempfile
+
+    from filelock import FileLock
+
+    from tests.ai_sdk.sdk_venv import SDK_VENV
+
+    lock = Path(tempfile.gettempdir()) / f"lpc-ai-sdk-venv-{hashlib.sha256(str(SDK_VENV).encode()).hexdigest()[:12]}.lock"
     try:
-        return ensure_sdk_venv()
+        with FileLock(str(lock), timeout=900):
+            return ensure_sdk_venv()
     except SdkUnavailable as e:
         pytest.skip(str(e))
 
