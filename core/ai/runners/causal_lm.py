@@ -99,10 +99,22 @@ def _cache_is_complete(directory: Path) -> bool:
 
 
 def converted_smollm2() -> Path:
-    """model_cache_dir()/smollm2-135m-instruct, de-quantised from the GGUF on first use (~24 s)."""
+    """model_cache_dir()/smollm2-135m-instruct, de-quantised from the GGUF on first use (~24 s). One process
+    builds it at a time (a file lock beside it): a second one waits and then uses that copy, rather than
+    replacing the directory under a process that is loading it."""
+    from filelock import FileLock
+
     target = smollm2_cache_dir()
     if _cache_is_complete(target):
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock", timeout=900):
+        if _cache_is_complete(target):  # built by another process while this one waited
+            return target
+        return _convert_smollm2(target)
+
+
+def _convert_smollm2(target: Path) -> Path:
     problem = smollm2_gguf_problem()
     if problem:
         raise FileNotFoundError(problem)

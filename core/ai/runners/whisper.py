@@ -85,10 +85,20 @@ def joined_whisper_base() -> Path:
     parts, problem = whisper_base_parts()
     if problem:
         raise FileNotFoundError(problem)
+    from filelock import FileLock
+
     target = whisper_base_dir()
     if _base_is_complete(target, parts):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    # one process joins it at a time: a second waits and uses that copy instead of replacing it under a loader
+    with FileLock(str(target) + ".lock", timeout=900):
+        if _base_is_complete(target, parts):
+            return target
+        return _join_whisper_base(target, parts)
+
+
+def _join_whisper_base(target: Path, parts) -> Path:
     remove_stale_work_dirs(target.parent, ".whisper-base.")
     work = Path(tempfile.mkdtemp(prefix=".whisper-base.", dir=target.parent))
     try:
