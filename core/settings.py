@@ -201,6 +201,8 @@ class GatewaySettings(BaseModel):
                                                  "looking for an orchestrator that takes it (-aiProcessingRetryTimeout)")
     max_price_per_capability: str | None = Field(None, description="the most paid per AI pipeline and model: JSON "
                                                  "text or a JSON file, as go-livepeer (-maxPricePerCapability)")
+    ai_service_registry: bool = Field(False, description="on chain, find AI orchestrators at the URIs they set in "
+                                      "the AI ServiceRegistry instead of the ServiceRegistry (-aiServiceRegistry)")
 
     @field_validator("rtmp_addr", "cli_addr")
     @classmethod

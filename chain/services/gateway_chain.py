@@ -55,6 +55,22 @@ class Web3GatewayChain:
         pool = self._read("pool", lambda: load_orchestrator_pool(self._client, cache=self._pool_cache))
         return [o for o in pool.orchestrators if o.active]
 
+    def ai_service_uris(self, addresses) -> dict[str, str]:
+        """address -> the URI it set in the AI ServiceRegistry ("" when none), one multicall round trip."""
+        from chain.multicall import Call, aggregate
+
+        addrs = tuple(addresses)
+        if not addrs:
+            return {}
+
+        def load():
+            ai = self._client.contract("AIServiceRegistry").functions
+            values = aggregate(self._client.w3, self._client.profile.multicall3,
+                               [Call.of(ai.getServiceURI(a)) for a in addrs])
+            return dict(zip(addrs, values))
+
+        return self._read("ai-uris:" + ",".join(addrs), load)
+
     def invalidate(self) -> None:
         with self._lock:
             self._cached.clear()

@@ -232,6 +232,9 @@ def _duration(ctx, param, value: str | None) -> float | None:
 @click.option("--monitor/--no-monitor", default=None,
               help="The gateway's Prometheus /metrics on its management port (-monitor); the orchestrator always "
                    "serves /metrics.")
+@click.option("--ai-service-registry/--no-ai-service-registry", default=None,
+              help="On chain, the gateway finds AI orchestrators at the URIs in the AI ServiceRegistry "
+                   "(-aiServiceRegistry).")
 @click.option("--metrics-per-stream/--no-metrics-per-stream", default=None,
               help="A manifestID label on the gateway's metrics (-metricsPerStream).")
 @click.option("--http-ingest/--no-http-ingest", default=None,
@@ -437,7 +440,7 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                        select_rand_freq=None, select_price_exp_factor=None, discovery_timeout_s=None,
                        local_verify=None, auth_webhook_url=None, monitor=None, metrics_per_stream=None,
                        http_ingest=None, current_manifest=None, ai_processing_retry_timeout_s=None,
-                       max_price_per_capability=None) -> dict:
+                       max_price_per_capability=None, ai_service_registry=None) -> dict:
     """The GatewayConfig fields the user gave as flags (None = not given); the settings model checks them."""
     given: dict = {"offchain": offchain, "rtmp_addr": rtmp_addr, "http_addr": gateway_http_addr,
                    "cli_addr": gateway_cli_addr, "max_sessions": gateway_max_sessions, "orch_addrs": orch_addr,
@@ -453,6 +456,7 @@ def _gateway_overrides(offchain, pixels_per_unit, inert: dict, *, rtmp_addr=None
                    "http_ingest": http_ingest, "current_manifest": current_manifest,
                    "ai_processing_retry_timeout_s": ai_processing_retry_timeout_s,
                    "max_price_per_capability": max_price_per_capability,
+                   "ai_service_registry": ai_service_registry,
                    "extra": dict(inert) or None}
     if pixels_per_unit is not None:
         from core.payments.pricing import PriceError, parse_pixels

@@ -144,7 +144,7 @@ class Payer(Protocol):
 
     def needs_new_params(self, session: OrchSession) -> bool: ...
 
-    def candidates(self) -> list[Candidate]: ...
+    def candidates(self, *, ai_registry: bool = False) -> list[Candidate]: ...
 
 
 class _Offchain:
@@ -174,7 +174,7 @@ class _Offchain:
     def needs_new_params(self, session: OrchSession) -> bool:
         return False
 
-    def candidates(self) -> list[Candidate]:
+    def candidates(self, *, ai_registry: bool = False) -> list[Candidate]:
         return []
 
 
@@ -266,16 +266,17 @@ class NetworkBroadcaster:
         return per_pixel * 10**18 / self._rates.rate(currency)
 
     # ------------------------------------------------------------------ candidates and discovery
-    def candidates(self) -> list[Candidate]:
+    def candidates(self, *, ai_registry: bool = False) -> list[Candidate]:
         """-orchAddr, then the webhook's (each URI once); on chain, the active pool only when neither is
-        given (go-livepeer: the first discovery source configured makes the working pool)."""
+        given (go-livepeer: the first discovery source configured makes the working pool). `ai_registry`
+        (-aiServiceRegistry, for the AI pool): the pool at the URIs set in the AI ServiceRegistry."""
         out: dict[str, Candidate] = {u: Candidate(u) for u in self._orch_addrs}
         if self._webhook is not None:
             for uri in self._webhook.addresses(self.observer):
                 out.setdefault(uri, Candidate(uri))
         if not out and self._webhook is None:
             try:
-                chain = self._payer.candidates()
+                chain = self._payer.candidates(ai_registry=ai_registry)
             except Exception as exc:  # noqa: BLE001 - an RPC failure: no candidates this time, in words
                 log.warning("reading the active pool failed: %s", exc)
                 if self.observer:

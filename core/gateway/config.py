@@ -56,6 +56,7 @@ class GatewayConfig:
     push_idle_s: float = 60.0  # a pushed stream with no push for this long ends
     ai_processing_retry_timeout_s: float = 2.0  # -aiProcessingRetryTimeout: how long an AI request looks for an O
     max_price_per_capability: str | None = None  # -maxPricePerCapability: JSON text or a JSON file (ai_pool.py)
+    ai_service_registry: bool = False  # -aiServiceRegistry: on chain, AI orchestrators' URIs from the AI registry
     extra: dict[str, str] = field(default_factory=dict)  # accepted go-livepeer flags with no effect yet
 
     @property

@@ -219,7 +219,8 @@ class GatewayNode:
         """The AI orchestrators: -orchAddr, plus the broadcaster's other candidates (the webhook's, the
         chain's pool); on chain GetOrchestrator is signed by the broadcaster's payer."""
         cfg, b = self.config, self.broadcaster
-        more = (lambda: [c.uri for c in b.candidates()]) if hasattr(b, "candidates") else None
+        ai_registry = cfg.ai_service_registry and not cfg.offchain  # -aiServiceRegistry
+        more = (lambda: [c.uri for c in b.candidates(ai_registry=ai_registry)]) if hasattr(b, "candidates") else None
         payer = getattr(b, "_payer", None)
         self._ai_payer = OnchainAIPayer(payer) if payer is not None and not cfg.offchain else AIPayer()
         request = self._ai_payer.request

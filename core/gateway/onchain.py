@@ -50,6 +50,9 @@ class GatewayChain(Protocol):
     def active_pool(self) -> list:
         """The active orchestrators: objects with `address` (0x…), `service_uri`, `total_stake`."""
 
+    def ai_service_uris(self, addresses) -> dict[str, str]:
+        """address -> its URI in the AI ServiceRegistry ("" when it set none)."""
+
 
 class _PortSigner:
     """core.payments' HashSigner shape over the port (the key stays behind the port)."""
@@ -96,14 +99,21 @@ class OnchainPayer:
     def session(self, info: net.OrchestratorInfo) -> PaymentSession:
         return PaymentSession(info)
 
-    def candidates(self) -> list:
+    def candidates(self, *, ai_registry: bool = False) -> list:
+        """The active pool at its ServiceRegistry URIs; with `ai_registry` (-aiServiceRegistry) at the URIs
+        the orchestrators set in the AI ServiceRegistry, and one that set none there is left out."""
         from core.gateway.broadcast import Candidate
         from core.gateway.discovery import orch_uri
 
+        pool = self.chain.active_pool()
+        ai_uris = self.chain.ai_service_uris([o.address for o in pool]) if ai_registry else {}
         out = []
-        for o in self.chain.active_pool():
+        for o in pool:
+            uri = ai_uris.get(o.address, "") if ai_registry else o.service_uri
+            if not uri:
+                continue
             try:
-                out.append(Candidate(orch_uri(o.service_uri), address=o.address, stake=int(o.total_stake)))
+                out.append(Candidate(orch_uri(uri), address=o.address, stake=int(o.total_stake)))
             except ValueError:
                 continue
         return out

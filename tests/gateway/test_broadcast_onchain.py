@@ -12,6 +12,7 @@ from chain.services.deposit import load_sender
 from chain.services.gateway_chain import Web3GatewayChain
 from core.gateway.broadcast import NetworkBroadcaster
 from core.gateway.config import GatewayConfig
+from core.gateway.discovery import orch_uri
 from core.gateway.ports import SourceSegment
 from tests.gateway.conftest import LADDER
 from tests.gateway.test_broadcast import Recorder
@@ -118,3 +119,22 @@ def test_without_orch_addr_the_active_pool_is_discovered_from_its_service_uris(o
         assert states == {service: "in use", f"https://{closed}": "unreachable"}
     finally:
         bc.close()
+
+
+def test_ai_service_registry_discovery_uses_the_uris_set_in_the_ai_registry(client, dev, tmp_path):  # noqa: F811
+    """-aiServiceRegistry: the AI pool is the active set at the URIs the orchestrators set in the AI
+    ServiceRegistry (go-livepeer's AI subnet), not their transcoding URIs; one that set none is left out."""
+    orch = dev_account(ORCH).address
+    ai = dev.c("AIServiceRegistry").functions
+    dev.send(ai.setServiceURI("https://127.0.0.1:18936"), orch)
+    cfg = GatewayConfig(data_dir=tmp_path, offchain=False, discovery_timeout_s=3.0)
+    bc = NetworkBroadcaster(cfg, onchain=Web3GatewayChain(client, dev_account(GATEWAY), ttl_s=0))
+    try:
+        video = {c.address.lower(): c.uri for c in bc.candidates()}
+        by_ai = {c.address.lower(): c.uri for c in bc.candidates(ai_registry=True)}
+    finally:
+        bc.close()
+    assert by_ai[orch.lower()] == "https://127.0.0.1:18936" != video[orch.lower()]
+    registered = {a: ai.getServiceURI(client.w3.to_checksum_address(a)).call() for a in video}
+    assert by_ai == {a: orch_uri(u) for a, u in registered.items() if u}  # each at its own AI registry entry
+    assert any(not u for u in registered.values())  # the seed lists only some in the AI registry: those are out

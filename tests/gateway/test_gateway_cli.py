@@ -149,6 +149,9 @@ def test_the_ai_gateway_settings_come_from_settings_toml_and_flags_win(tmp_path)
     assert out.returncode == 0, out.stderr
     lines = set(out.stdout.splitlines())
     assert "ai_processing_retry_timeout_s = 5.0" in lines and 'max_price_per_capability = "caps.json"' in lines
-    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935", "-aiProcessingRetryTimeout", "750ms", "--show-config")
+    out = lpc(tmp_path, "-gateway", "-orchAddr", "127.0.0.1:8935", "-aiProcessingRetryTimeout", "750ms",
+              "-aiServiceRegistry", "--show-config")
     assert out.returncode == 0, out.stderr
-    assert "ai_processing_retry_timeout_s = 0.75" in set(out.stdout.splitlines())
+    lines = set(out.stdout.splitlines())
+    assert "ai_processing_retry_timeout_s = 0.75" in lines and "ai_service_registry = true" in lines
+    assert "no effect" not in out.stderr  # -aiServiceRegistry is a real flag now
