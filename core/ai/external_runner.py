@@ -19,6 +19,7 @@ import json
 import threading
 from collections.abc import Iterator
 
+from core import safe_json
 from core.ai.ports import (
     AIRequest,
     AIResult,
@@ -83,7 +84,7 @@ class ExternalRunner:
         if r.status_code != 200:
             return f"the external ai-runner at {self.base} answered /health with HTTP {r.status_code}"
         try:
-            status = str(r.json().get("status", "")).upper()
+            status = str(safe_json.loads(r.content).get("status", "")).upper()
         except (ValueError, AttributeError):
             return f"the external ai-runner at {self.base} answered /health with something other than JSON"
         if status not in READY:
@@ -92,7 +93,7 @@ class ExternalRunner:
 
     def _error(self, response) -> Exception:
         try:
-            body = response.json()
+            body = safe_json.loads(response.content)
             detail = body.get("detail")
             msg = detail.get("msg") if isinstance(detail, dict) else (json.dumps(detail) if detail else None)
             msg = msg or (body.get("error") or {}).get("message")
@@ -153,7 +154,7 @@ class ExternalRunner:
         if r.status_code != 200:
             raise self._error(r)
         try:
-            payload = r.json()
+            payload = safe_json.loads(r.content)
         except ValueError:
             raise RunnerFailed(f"{self._where()}: the external ai-runner answered with something other than JSON",
                                pipeline=self.pipeline.value, model_id=self.model_id) from None
@@ -194,7 +195,7 @@ class ExternalRunner:
                 if data == "[DONE]":
                     return
                 try:
-                    chunk = parse_chunk(json.loads(data))
+                    chunk = parse_chunk(safe_json.loads(data))
                 except ValueError:
                     raise RunnerFailed(f"{self._where()}: an SSE event that is not JSON",
                                        pipeline=self.pipeline.value, model_id=self.model_id) from None

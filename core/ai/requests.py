@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields as dc_fields
 from typing import Any
 
+from core import safe_json
 from core.ai.ports import (
     REQUEST_TYPE,
     AIRequest,
@@ -296,7 +297,7 @@ class _Reader:
             return None
         v = self.text(name, limit=MAX_JSON_FIELD_CHARS)
         try:
-            parsed = json.loads(v)
+            parsed = safe_json.loads(v)
         except (ValueError, RecursionError):
             raise self.bad(name, v, f"{want} written as JSON") from None
         if want.startswith("a JSON object") and not isinstance(parsed, dict):
@@ -337,7 +338,10 @@ def parse_request(pipeline: Pipeline, content_type: str, body: bytes) -> AIReque
                                f"{media or 'a body without a Content-Type'}", pipeline=pipeline.value)
     if want == JSON_TYPE:
         try:
-            values = json.loads(body or b"")
+            values = safe_json.loads(body or b"")
+        except safe_json.TooDeep:
+            raise BadRequest(f"{pipeline.value}: the JSON body is nested too deeply; send a flat request object",
+                             pipeline=pipeline.value) from None
         except ValueError as exc:
             raise BadRequest(f"{pipeline.value}: the body is not valid JSON ({exc})", pipeline=pipeline.value) from None
         except RecursionError:

@@ -45,6 +45,7 @@ import json
 import logging
 import time
 
+from core import safe_json
 from core.ai.ports import (AIError, BadRequest, LLMRequest, ModelUnavailable, Pipeline, RunnerFailed, TooLarge,
                            UnsupportedMedia, model_of)
 from core.gateway.ai_client import AIClient, Hop, HopError, HopKind, segment_header, sse_events
@@ -386,7 +387,7 @@ def _seconds(value: float) -> str:
 
 def _finished(data: bytes) -> bool:
     try:
-        chunk = json.loads(data)
+        chunk = safe_json.loads(data)
     except ValueError:
         return False
     for choice in chunk.get("choices") or () if isinstance(chunk, dict) else ():

@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core import safe_json
 from core.ai.ports import CAPABILITY_ID, Pipeline
 from core.proto import net
 
@@ -174,7 +175,7 @@ class AIClient:
         async with self.open(hop) as response:
             body = await _read(response, MAX_ANSWER_BYTES)
             try:
-                payload = json.loads(body)
+                payload = safe_json.loads(body)
             except ValueError:
                 raise HopError(HopKind.FAULT, f"answered 200 with {len(body)} bytes that are not JSON "
                                               f"({response.headers.get('content-type', 'no content type')})") from None

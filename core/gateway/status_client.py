@@ -13,6 +13,7 @@ import json
 import urllib.error
 import urllib.request
 
+from core import safe_json
 from core.gateway.ports import OrchestratorView, SegmentRecord, StreamPoolView, StreamView
 
 
@@ -25,7 +26,7 @@ def read_streams(addr: str, timeout: float = 0.5) -> tuple[StreamView, ...]:
     url = f"http://{addr}/status"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - a loopback/LAN http URL we built
-            doc = json.loads(r.read())
+            doc = safe_json.loads(r.read())
     except urllib.error.HTTPError as exc:
         raise StatusUnavailable(f"{url} answered {exc.code}") from None
     except (OSError, ValueError) as exc:

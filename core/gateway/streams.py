@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from core import safe_json
 from core.gateway.config import GatewayConfig
 from core.gateway.hls import SOURCE, HlsPlaylists
 from core.gateway.metrics import GatewayMetrics
@@ -107,7 +108,7 @@ def parse_terms(body: bytes | str, *, who: str) -> StreamTerms:
     if not text.strip():
         return StreamTerms()
     try:
-        data = json.loads(text)
+        data = safe_json.loads(text)
     except ValueError:
         raise ValueError(f"{who} is not JSON") from None
     if not isinstance(data, dict):

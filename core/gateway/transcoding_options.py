@@ -18,6 +18,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from core import safe_json
 from core.media.profiles import LPMS_PRESETS, Codec, H264Profile, ProfileError, VideoProfile, checked
 
 _H264_PROFILES = {
@@ -69,7 +70,7 @@ def parse(value: str) -> tuple[VideoProfile, ...]:
             raise TranscodingOptionsError(
                 f"cannot read the transcoding options file {text}: {exc.strerror or exc}") from None
         try:
-            data = json.loads(raw)
+            data = safe_json.loads(raw)
         except ValueError as exc:
             raise TranscodingOptionsError(f"{text} is not JSON ({exc}); it must hold an array of profiles") from None
         return json_profiles(data, where=text)

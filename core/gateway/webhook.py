@@ -11,6 +11,7 @@ import time
 
 import httpx
 
+from core import safe_json
 from core.gateway.discovery import orch_uri
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class WebhookDiscovery:
         if r.status_code != 200:
             raise WebhookError(f"HTTP {r.status_code}")
         try:
-            rows = r.json()
+            rows = safe_json.loads(r.content)
         except ValueError:
             raise WebhookError("the answer is not JSON") from None
         if not isinstance(rows, list):

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 
+from core import safe_json
 from core.ai.ports import Pipeline
 from core.node.ai_results import AIResultStore
 from core.node.asgi_io import drain, read_body, send_bytes, send_text
@@ -121,7 +122,7 @@ class ManagementApp:
             raw = await read_body(receive, 1 << 20)
             if raw:
                 try:
-                    body = json.loads(raw)
+                    body = safe_json.loads(raw)
                 except ValueError:
                     return 400, {"error": "the body is not JSON"}
         query = scope.get("query_string", b"").decode()
