@@ -52,7 +52,8 @@ from core.gateway.ai_client import AIClient, Hop, HopError, HopKind, segment_hea
 from core.gateway.ai_media import AIMediaStore, MediaTooLarge, new_request_id
 from core.gateway.ai_pool import AIPool, Candidate, ai_request_capabilities
 from core.gateway.discovery import Unreachable, get_orchestrator
-from core.node.asgi_io import BodyStalled, BodyTooLarge, ClientGone, header, read_body_within
+from core.node.asgi_io import (BodyStalled, BodyTooLarge, ClientGone, header, read_body_within,
+                              watch_disconnect)
 
 log = logging.getLogger(__name__)
 
@@ -337,13 +338,6 @@ class AIApi:
                                     (MODEL_HEADER, model.encode()), (ORCH_HEADER, c.orch.transcoder.encode())]})
             gone = asyncio.Event()
 
-            async def watch() -> None:
-                while True:
-                    msg = await receive()
-                    if msg["type"] == "http.disconnect":
-                        gone.set()
-                        return
-
             async def pump() -> None:
                 try:
                     async for data in sse_events(response):
@@ -360,7 +354,7 @@ class AIApi:
                                 "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-            watcher = asyncio.create_task(watch())
+            watcher = asyncio.create_task(watch_disconnect(receive, gone))
             relay = asyncio.create_task(pump())
             try:
                 await asyncio.wait({watcher, relay}, return_when=asyncio.FIRST_COMPLETED)

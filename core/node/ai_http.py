@@ -33,7 +33,7 @@ from core.ai import requests, responses, units
 from core.ai.ports import AIError, InsufficientCapacity, LLMRequest, Media, ModelUnavailable, Pipeline, model_of
 from core.node.ai_results import AIResultStore
 from core.node.asgi_io import (BodyStalled, BodyTooLarge, ClientGone, drain, header, read_body_within, send_bytes,
-                              send_text)
+                              send_text, watch_disconnect)
 from core.node.auth import AuthError, AuthTokens
 from core.node.orchestrator_rpc import OrchestratorInfoBuilder
 from core.node.payments import PaymentError, PaymentPolicy, SignatureError
@@ -200,20 +200,13 @@ class AIEndpoint:
         it = await asyncio.to_thread(self.worker.stream, _with_model(request, model_id))
         gone = asyncio.Event()
 
-        async def watch() -> None:
-            while True:
-                msg = await receive()
-                if msg["type"] == "http.disconnect":
-                    gone.set()
-                    return
-
         try:
             first = await asyncio.to_thread(next, it, None)
         except BaseException:
             await asyncio.to_thread(it.close)
             raise
         self.payments.debit(sender, manifest, n_units)  # llm is billed by max_tokens, not by what it made
-        watcher = asyncio.create_task(watch())
+        watcher = asyncio.create_task(watch_disconnect(receive, gone))
         status = 200
         try:
             await send({"type": "http.response.start", "status": 200,

@@ -68,6 +68,16 @@ async def read_body_within(receive, limit: int, *, idle_s: float, total_s: float
             return b"".join(chunks)
 
 
+async def watch_disconnect(receive, gone) -> None:
+    """Set the asyncio.Event `gone` when the client disconnects (run it as a task beside a streamed answer,
+    whose body has been read already)."""
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
 async def drain(receive, limit: int) -> None:
     """Read and drop the rest of a request body before answering early: over HTTP/1.1 the connection
     cannot be reused otherwise. (Over HTTP/2 the node answers at once and resets the stream instead:

@@ -84,9 +84,7 @@ class DiffusionRunner(DirectoryRunner):
         return self._pipe is not None
 
     def load(self, device: str) -> None:
-        problem = self.available()
-        if problem:
-            raise self.unavailable(problem)
+        self.require_available()
         try:
             import diffusers
         except ImportError:

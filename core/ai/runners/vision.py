@@ -69,9 +69,7 @@ class ImageToTextRunner(DirectoryRunner):
         return self._model is not None
 
     def load(self, device: str) -> None:
-        problem = self.available()
-        if problem:
-            raise self.unavailable(problem)
+        self.require_available()
         try:
             import transformers
         except ImportError:
@@ -153,9 +151,7 @@ class Sam2Runner(DirectoryRunner):
         return self._model is not None
 
     def load(self, device: str) -> None:
-        problem = self.available()
-        if problem:
-            raise self.unavailable(problem)
+        self.require_available()
         try:
             from transformers import Sam2Model
         except ImportError:
