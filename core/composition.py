@@ -195,8 +195,9 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
         ai = ai_worker(config) if config.ai_worker else None
     except AIModelsProblem as exc:
         raise NodeUnavailable(str(exc)) from None
+    extensions = node_extensions(config, ai)
     if config.offchain:
-        built = AssembledNode(Node(config, ai=ai))
+        built = AssembledNode(Node(config, ai=ai, extensions=extensions))
     else:
         if signer is None:
             raise NodeUnavailable("the on-chain node signs as an orchestrator, and no account was given")
@@ -205,7 +206,8 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
 
         store = open_store(store_dir) if store_dir is not None else data_store(settings)
         try:
-            node, parts = onchain_node(settings, config, key, payment_config, store=store, ai=ai)
+            node, parts = onchain_node(settings, config, key, payment_config, store=store, ai=ai,
+                                       extensions=extensions)
         except ChainError as exc:
             store.close()
             raise NodeUnavailable(str(exc)) from None
@@ -218,7 +220,15 @@ def assemble_node(settings: Settings, overrides: Mapping[str, Any] | None = None
     return built
 
 
-def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None, ai=None):
+def node_extensions(config, ai=None) -> list:
+    """The node's extensions (core/node/extensions.py) that `config` asks for: each serves its own routes
+    beside /segment and the AI routes. The one place they are chosen, for the console's node and `lpc node`."""
+    extensions: list = []
+    return extensions
+
+
+def onchain_node(settings: Settings, node_config, signer, payment_config=None, *, store=None, ai=None,
+                 extensions=()):
     """Everything an on-chain node needs around the servers, wired: the TicketBroker client signing with
     `signer` (a keyring chain.wallet.Signer, or a devnet dev key), the payment policy, the ticket ledger
     and its redemption worker, prices, the reward autopilot and the management API. `ai`: the node's AI
@@ -298,7 +308,8 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
                             max_gas_price=pc.max_gas_price, poll_s=pc.reward_poll_s), alerts=alerts)
         services.append(autopilot)
     api = PaymentsApi(prices, ledger, autopilot, alerts, redeemer, receipts)
-    node = Node(replace(node_config, offchain=False), payments, services=services, api=api, ai=ai)
+    node = Node(replace(node_config, offchain=False), payments, services=services, api=api, ai=ai,
+                extensions=extensions)
     return node, OnchainParts(payments, ledger, prices, redeemer, autopilot, alerts, store, broker, feed, receipts)
 
 

@@ -34,6 +34,7 @@ from core.node.ai_http import AIEndpoint
 from core.node.ai_results import AIResultStore
 from core.node.auth import AuthTokens
 from core.node.config import DEFAULT_SERVICE_PORT, NodeConfig, split_host_port
+from core.node.extensions import Attached, NodeContext, NodeExtension
 from core.node.metrics import NodeMetrics
 from core.node.orchestrator_rpc import Offer, OrchestratorInfoBuilder, OrchestratorService
 from core.node.payments import OffchainPayments, PaymentPolicy
@@ -102,10 +103,12 @@ def quiet_wire_loggers() -> None:
 
 class Node:
     def __init__(self, config: NodeConfig, payments: PaymentPolicy | None = None, *, services: Sequence = (),
-                 api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None, ai=None):
+                 api: ManagementApi | None = None, extra_metrics: Callable[[], str] | None = None, ai=None,
+                 extensions: Sequence[NodeExtension] = ()):
         """`services` have start()/stop() and run beside the servers (on chain: the chain-state poller, the
         redemption worker, the reward autopilot); `api` answers extra management-port paths; `ai` is the
-        AI worker (core.ai.ports.AIWorkerPort, built by core.composition) serving the AI routes."""
+        AI worker (core.ai.ports.AIWorkerPort, built by core.composition) serving the AI routes;
+        `extensions` serve their own routes (core/node/extensions.py: live video, BYOC, remote workers)."""
         if not config.offchain and payments is None:
             raise NodeStartError("on-chain mode needs a payment policy (core.composition.onchain_node)")
         self.config = config
@@ -115,6 +118,8 @@ class Node:
         # More Prometheus text for /metrics (the GPU monitor's, wired by core.composition).
         self.extra_metrics = extra_metrics
         self.ai = ai  # AIWorkerPort | None: started and stopped with the node
+        self.extensions = tuple(extensions)
+        self._attached: dict[str, Attached] = {}
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -190,7 +195,19 @@ class Node:
             max_sessions_per_gateway=self._sessions.per_gateway if self._sessions else 0,
             gateways=self._sessions.gateways() if self._sessions else (),
             ai_models=self._ai_models(),
+            extensions=self._extension_status(),
         )
+
+    def _extension_status(self) -> dict:
+        out = {}
+        for name, attached in list(self._attached.items()):
+            if attached.status is None:
+                continue
+            try:
+                out[name] = attached.status()
+            except Exception:  # noqa: BLE001 - a status read never fails the caller
+                log.exception("%s status failed", name)
+        return out
 
     def _ai_models(self) -> tuple:
         if self.ai is None:
@@ -203,6 +220,15 @@ class Node:
 
     def metrics_text(self) -> bytes:
         own = self._metrics.render() if self._metrics else b""
+        for name, attached in list(self._attached.items()):
+            if attached.metrics is None:
+                continue
+            try:
+                text = attached.metrics().encode()
+            except Exception:  # noqa: BLE001
+                log.exception("%s metrics failed", name)
+                continue
+            own += (b"\n" if own and not own.endswith(b"\n") else b"") + text
         if self.extra_metrics is None:
             return own
         try:
@@ -316,6 +342,17 @@ class Node:
         if self.ai is not None:
             ai = AIEndpoint(self.ai, tokens, self.payments, ai_results, info, on_request=metrics.ai_request)
         rpc = OrchestratorService(info, sessions)
+        grpc_methods = dict(rpc.methods())
+        routes = []
+        ctx = NodeContext(cfg, tokens, self.payments, info, metrics, self.service_uri, loop, self.ai)
+        for extension in self.extensions:
+            try:
+                attached = extension.attach(ctx)
+            except Exception as exc:
+                raise NodeStartError(f"cannot start {extension.name}: {exc}") from None
+            self._attached[extension.name] = attached
+            routes.extend(attached.routes)
+            grpc_methods.update(attached.grpc)
         segment = SegmentEndpoint(
             tokens, self.payments, sessions, store, info,
             SegmentLimits(cfg.max_segment_bytes, cfg.max_segment_seconds, cfg.max_renditions,
@@ -334,8 +371,9 @@ class Node:
         service_cfg.h2_max_inbound_frame_size = 2**20
         tasks = [
             asyncio.create_task(
-                serve(ServiceApp(rpc.methods(), segment, store, ai=ai, ai_results=ai_results,
-                                 transcoding=cfg.transcoding), service_cfg, shutdown_trigger=self._stop.wait)
+                serve(ServiceApp(grpc_methods, segment, store, ai=ai, ai_results=ai_results,
+                                 transcoding=cfg.transcoding, routes=routes), service_cfg,
+                      shutdown_trigger=self._stop.wait)
             )
         ]
         if mgmt_sock is not None:
@@ -356,6 +394,12 @@ class Node:
             await self._stop.wait()
         finally:
             purge.cancel()
+            for extension in reversed(self.extensions):
+                if extension.name in self._attached:
+                    try:
+                        await asyncio.wait_for(extension.aclose(), 10)
+                    except Exception:  # noqa: BLE001 - one extension's failure must not keep the ports open
+                        log.exception("closing %s failed", extension.name)
             await sessions.close()
             # Hypercorn waits for every client connection to close (asyncio's Server.wait_closed), and a
             # gateway may hold its connection open for ever: give them a moment, then cancel.

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from core import safe_json
 from core.ai.ports import Pipeline
 from core.node.ai_results import AIResultStore
 from core.node.asgi_io import drain, read_body, send_bytes, send_text
+from core.node.extensions import HttpRoute, route_for
 from core.node.grpc_unary import UnaryMethod, is_grpc, serve_unary
 from core.node.metrics import CONTENT_TYPE
 from core.node.renditions import RenditionStore
@@ -36,13 +37,15 @@ class ServiceApp:
     core/node/ai_http.py) when the node has an AI worker, and GET /stream/… for renditions and AI results."""
 
     def __init__(self, grpc_methods: dict[str, UnaryMethod], segment, store: RenditionStore, *, ai=None,
-                 ai_results: AIResultStore | None = None, transcoding: bool = True):
+                 ai_results: AIResultStore | None = None, transcoding: bool = True,
+                 routes: Sequence[HttpRoute] = ()):
         self.grpc_methods = grpc_methods
         self.segment = segment
         self.store = store
         self.ai = ai  # AIEndpoint | None
         self.ai_results = ai_results
         self.transcoding = transcoding
+        self.routes = tuple(routes)  # the node extensions' routes (core/node/extensions.py), tried first
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -56,6 +59,8 @@ class ServiceApp:
             await send_text(send, 426, "gRPC needs HTTP/2: connect with ALPN h2 (gRPC clients do by default)")
         elif is_grpc(scope):
             await serve_unary(scope, receive, send, self.grpc_methods)
+        elif self.routes and (route := route_for(self.routes, scope["method"], scope["path"])) is not None:
+            await route(scope, receive, send)
         elif scope["path"] == "/segment" and not self.transcoding:
             await drain(receive, 1 << 20)
             await send_text(send, 403, "Capabilities incompatible: this node does not transcode (it serves the AI "

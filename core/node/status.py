@@ -53,3 +53,5 @@ class NodeStatus:
     max_sessions_per_gateway: int = 0  # the most one gateway may hold (0: the node is not serving)
     gateways: tuple[GatewayShare, ...] = ()  # who holds slots and who was refused one
     ai_models: tuple = ()  # core.ai.ports.ModelView per AI model (empty without -aiWorker)
+    # per node extension (core/node/extensions.py) its JSON-able status: live sessions, BYOC workers, fleet
+    extensions: dict = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Remote transcoders and AI workers over go-livepeer's O–T protocol (issue #14)."""
