@@ -123,6 +123,26 @@ async def test_service_uri_change_alone_does_not_touch_rates(signing_services):
     assert _transcoder(svc, svc.account)[:3] == before[:3]
 
 
+async def test_ai_service_uri_change_sends_one_tx_to_the_ai_service_registry(signing_services):
+    svc = signing_services
+    ai = svc.client.contract("AIServiceRegistry").functions
+    before_uri, before_ai = _uri(svc, svc.account), ai.getServiceURI(svc.account).call()
+    app = LivepeerConsole(svc, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        assert _flat(screen.query_one("#current-ai-service-uri", Static)) == (before_ai or "(none)")
+        await _submit(pilot, screen, ai_service_uri="https://198.51.100.9:8936")
+        modal = app.screen
+        assert [(i.contract, i.action) for i in modal.plan.intents] == [("AIServiceRegistry", "setServiceURI")]
+        await pilot.click("#send")
+        await settle(pilot)
+        await pilot.click("#close")
+        await settle(pilot)
+        assert _flat(screen.query_one("#current-ai-service-uri", Static)) == "https://198.51.100.9:8936"
+    assert ai.getServiceURI(svc.account).call() == "https://198.51.100.9:8936"
+    assert _uri(svc, svc.account) == before_uri  # the transcoding service URI is untouched
+
+
 async def test_rate_change_in_the_lock_window_shows_the_rule_and_sends_nothing(signing_services):
     svc = signing_services
     rm = svc.client.contract("RoundsManager").functions

@@ -32,6 +32,7 @@ class OrchestratorLoaded(Message):
     detail: OrchestratorDetail
     round: RoundInfo
     pool: OrchestratorPool
+    ai_service_uri: str = ""  # in the AI ServiceRegistry, where -aiServiceRegistry gateways look
 
 
 def parse_service_uri(text: str) -> str:
@@ -54,6 +55,9 @@ def parse_service_uri(text: str) -> str:
     if port == 0:
         raise InputError(f"service URI {raw!r}: port 0 is not a port")
     return raw.rstrip("/")
+
+
+FIELDS = ("reward-cut", "fee-share", "service-uri", "ai-service-uri")
 
 
 def _field_label(name: str) -> str:
@@ -81,7 +85,8 @@ class OrchestratorScreen(ChainReadScreen):
                 for name, label, placeholder in (
                         ("reward-cut", "Reward cut", "unchanged · e.g. 10 or 12.5%"),
                         ("fee-share", "Fee share", "unchanged · e.g. 75 (to delegators)"),
-                        ("service-uri", "Service URI", "unchanged · https://host:8935")):
+                        ("service-uri", "Service URI", "unchanged · https://host:8935"),
+                        ("ai-service-uri", "AI service URI", "unchanged · https://host:8935 (AI gateways)")):
                     with Horizontal(classes="field", id=f"field-{name}"):
                         yield Static(label, classes="field-label")
                         yield Static("…", classes="field-current", id=f"current-{name}")
@@ -110,7 +115,10 @@ class OrchestratorScreen(ChainReadScreen):
         detail = load_orchestrator(client, account)
         rnd = load_round_info(client)
         pool = load_orchestrator_pool(client, cache=self.app.pool_cache)
-        return OrchestratorLoaded(detail, rnd, pool)
+        ai_uri = ""
+        if detail.registered:
+            ai_uri = client.contract("AIServiceRegistry").functions.getServiceURI(detail.address).call()
+        return OrchestratorLoaded(detail, rnd, pool, ai_uri)
 
     def on_read_failed(self, message: ReadFailed) -> None:
         self.add_class("-stale")
@@ -137,6 +145,8 @@ class OrchestratorScreen(ChainReadScreen):
         self.query_one("#current-fee-share", Static).update(
             Text.assemble((format_percent(d.fee_share), "bold"), f" to delegators (fee cut {format_percent(1_000_000 - d.fee_share)})"))
         self.query_one("#current-service-uri", Static).update(Text(d.service_uri or "(none)", style="bold"))
+        self.query_one("#current-ai-service-uri", Static).update(
+            Text(message.ai_service_uri or "(none)", style="bold"))
         self._show_rules(message)
         self._show_diff()
 
@@ -173,8 +183,8 @@ class OrchestratorScreen(ChainReadScreen):
         self.query_one("#rule-reward", Static).update(reward)
         self.query_one("#rule-reward").set_class(blocked, "-violated")
         self.query_one("#rule-notes", Static).update(
-            "New rates apply from the next round's earnings pool. The service URI is not bound by either rule "
-            "(ServiceRegistry.setServiceURI). Empty fields are never sent: unlike livepeer_cli, nothing falls "
+            "New rates apply from the next round's earnings pool. The service URIs are not bound by either rule "
+            "(ServiceRegistry.setServiceURI; the AI one is where gateways started with -aiServiceRegistry look). Empty fields are never sent: unlike livepeer_cli, nothing falls "
             "back to a default."
         )
 
@@ -218,12 +228,13 @@ class OrchestratorScreen(ChainReadScreen):
                     values[name] = parse_percent(raw, _field_label(name))
                 except InputError as exc:
                     errors[name] = str(exc)
-        raw = self.query_one("#service-uri", Input).value.strip()
-        if raw:
-            try:
-                values["service-uri"] = parse_service_uri(raw)
-            except InputError as exc:
-                errors["service-uri"] = str(exc)
+        for name in ("service-uri", "ai-service-uri"):
+            raw = self.query_one(f"#{name}", Input).value.strip()
+            if raw:
+                try:
+                    values[name] = parse_service_uri(raw)
+                except InputError as exc:
+                    errors[name] = ("AI " if name == "ai-service-uri" else "") + str(exc)
         return values, errors
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -231,7 +242,7 @@ class OrchestratorScreen(ChainReadScreen):
 
     def _show_diff(self) -> None:
         values, errors = self._read_form()
-        for name in ("reward-cut", "fee-share", "service-uri"):
+        for name in FIELDS:
             notice = self.query_one(f"#notice-{name}", Notice)
             if name in errors:
                 notice.say(f"✗ {errors[name]}", "error")
@@ -250,6 +261,8 @@ class OrchestratorScreen(ChainReadScreen):
             lines.append(f"  fee share   {format_percent(d.fee_share)} → {format_percent(values['fee-share'])}\n")
         if "service-uri" in values and values["service-uri"] != d.service_uri:
             lines.append(f"  service URI {d.service_uri or '(none)'} → {values['service-uri']}\n")
+        if "ai-service-uri" in values and values["ai-service-uri"] != self.data.ai_service_uri:
+            lines.append(f"  AI service URI {self.data.ai_service_uri or '(none)'} → {values['ai-service-uri']}\n")
         if len(lines.plain.splitlines()) == 1:
             lines = Text("The values typed are already on chain: nothing would be sent.", style="italic")
         diff.update(lines)
@@ -264,7 +277,7 @@ class OrchestratorScreen(ChainReadScreen):
         """Escape in a field leaves it (screen keys work again); Escape outside the fields clears them."""
         if self.leave_field():
             return
-        for name in ("reward-cut", "fee-share", "service-uri"):
+        for name in FIELDS:
             self.query_one(f"#{name}", Input).value = ""
         self.query_one("#config-message", Notice).say("")
 
@@ -287,7 +300,7 @@ class OrchestratorScreen(ChainReadScreen):
             notice.say("✗ nothing to send: type a new value in at least one field (empty = unchanged)", "error")
             return
         kwargs = {"reward_cut": values.get("reward-cut"), "fee_share": values.get("fee-share"),
-                  "service_uri": values.get("service-uri")}
+                  "service_uri": values.get("service-uri"), "ai_service_uri": values.get("ai-service-uri")}
         notice.say("checking the rules and preparing the transaction…")
         self.app.propose(lambda c: orchestrator.configure(c, account, **kwargs), self._after)
 
