@@ -19,9 +19,11 @@ __all__ = ["bundled_pipelines", "live_device", "pipeline_by_id"]
 
 def bundled_pipelines() -> list[FramePipeline]:
     """Every live pipeline lpc ships, unloaded; each says through available() whether it can run here."""
+    from core.live.pipelines.background import BackgroundPipeline
+    from core.live.pipelines.face_blur import FaceBlurPipeline
     from core.live.pipelines.style import StyleTransferPipeline
 
-    return [StyleTransferPipeline()]
+    return [FaceBlurPipeline(), BackgroundPipeline(), StyleTransferPipeline()]
 
 
 def pipeline_by_id(model_id: str) -> FramePipeline | None:

@@ -32,7 +32,8 @@ class ProcessorBase:
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         self._lock = threading.Lock()
-        self.params = merge_params(self.model_id, self.specs, defaults(self.specs), params)
+        initial = merge_params(self.model_id, self.specs, {}, defaults(self.specs))
+        self.params = merge_params(self.model_id, self.specs, initial, params)
         self._applied(self.params)
         self.closed = False
 

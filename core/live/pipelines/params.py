@@ -58,17 +58,21 @@ def choice(*options: str) -> Parser:
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
-def colour(value: Any) -> tuple[int, int, int]:
-    """'#00ff00', '00ff00' or [0, 255, 0] -> (0, 255, 0)."""
+def colour(value: Any) -> str:
+    """'#00FF00', '00ff00' or [0, 255, 0] -> '#00ff00' (rgb() turns it into numbers)."""
     if isinstance(value, str):
         m = _HEX.match(value.strip())
         if m:
-            h = m.group(1)
-            return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+            return "#" + m.group(1).lower()
     elif isinstance(value, (list, tuple)) and len(value) == 3 \
             and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value):
-        return int(value[0]), int(value[1]), int(value[2])
+        return "#{:02x}{:02x}{:02x}".format(*value)
     raise ValueError("a colour as '#rrggbb' or [r, g, b] with each 0 to 255")
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
 def defaults(specs: Sequence[Param]) -> dict[str, Any]:
