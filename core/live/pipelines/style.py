@@ -70,7 +70,7 @@ SPECS = (
                    "such as {\"3\": 0.5, \"12\": 0.5}", 0, parse_style),
     Param("strength", "0 to 1: how much of the style; 0 keeps the picture, 1 is the style alone", 1.0, number(0, 1)),
     Param("max_side", "the longer side the network runs at, 64 to 1024 (the result is scaled back to the "
-                      "frame's size); smaller is faster and coarser", 512, integer(64, 1024)),
+                      "frame's size); smaller is faster and coarser", 384, integer(64, 1024)),
 )
 
 
