@@ -285,7 +285,7 @@ def test_style_refuses_bad_params_by_name_and_keeps_the_old_ones(style, update, 
     proc = style.open({"style": 5, "strength": 0.8})
     with pytest.raises(ParamsError, match=key):
         proc.update(update)
-    assert proc.params == {"style": 5, "strength": 0.8, "max_side": 512}
+    assert proc.params == {"style": 5, "strength": 0.8, "max_side": 384}
     with pytest.raises(ParamsError, match=key):
         style.open(update)
 
