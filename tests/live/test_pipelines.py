@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from core.ai.runners.base import package_dir
-from core.live.pipelines import bundled_pipelines, pipeline_by_id, selfie_model
+from core.live.pipelines import bundled_pipelines, live_device, pipeline_by_id, selfie_model
 from core.live.pipelines.background import BackgroundPipeline
 from core.live.pipelines.face_blur import FaceBlurPipeline
 from core.live.pipelines.onnx_model import OnnxModel
@@ -316,3 +316,22 @@ def test_available_refuses_a_model_file_that_is_not_the_pinned_one():
 def test_open_before_load_says_so():
     with pytest.raises(PipelineUnavailable, match="not loaded"):
         StyleTransferPipeline().open({})
+
+
+@pytest.mark.parametrize("model_id", ["face-blur", "background-blur", "style-transfer"])
+def test_odd_and_tiny_frames_come_back_the_same_size(model_id, faces, background, style, astronaut):
+    pipeline = {"face-blur": faces, "background-blur": background, "style-transfer": style}[model_id]
+    proc = pipeline.open({})
+    odd = np.ascontiguousarray(astronaut[:177, :301])
+    assert proc.process(odd).shape == odd.shape
+    tiny = np.ascontiguousarray(astronaut[100:106, 200:208])
+    assert proc.process(tiny).shape == tiny.shape  # a new size mid-session is fine too
+    proc.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        proc.process(odd)
+
+
+def test_asking_for_cuda_runs_where_onnxruntime_really_can_and_says_so():
+    pipeline = StyleTransferPipeline()
+    pipeline.load("cuda")
+    assert pipeline.device == live_device()  # "cpu" on a machine without a CUDA build of onnxruntime and a GPU

@@ -14,6 +14,7 @@ compositing at 512x512 on two CPU cores.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from core.live.pipelines import selfie_model
 from core.live.pipelines.base import ProcessorBase
-from core.live.pipelines.onnx_model import CPU_PROVIDER, CUDA_PROVIDER
+from core.live.pipelines.onnx_model import make_session
 from core.live.pipelines.params import Param, choice, colour, defaults, help_lines, integer, number, rgb
 from core.live.ports import FramePipelineInfo, PipelineUnavailable
 
@@ -48,31 +49,17 @@ class BackgroundPipeline:
     def __init__(self) -> None:
         self.session = None
         self.device = ""
+        self._lock = threading.Lock()
 
     def available(self) -> str | None:
         return selfie_model.problem()
 
     def load(self, device: str) -> None:
-        if self.session is not None:
-            return
-        path = selfie_model.ensure_onnx()
-        import onnxruntime as ort
-
-        from core.ai.device import cpu_threads
-
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = cpu_threads()
-        opts.inter_op_num_threads = 1
-        providers = [CPU_PROVIDER]
-        if device.startswith("cuda") and CUDA_PROVIDER in ort.get_available_providers():
-            providers = [CUDA_PROVIDER, CPU_PROVIDER]
-        try:
-            session = ort.InferenceSession(str(path), opts, providers=providers)
-        except Exception as exc:
-            raise PipelineUnavailable(f"onnxruntime could not load {path}: {exc} (delete it to convert again)") from None
-        self.device = "cuda" if session.get_providers()[0] == CUDA_PROVIDER else "cpu"
-        self.session = session
+        with self._lock:
+            if self.session is not None:
+                return
+            path = selfie_model.ensure_onnx()
+            self.session, self.device = make_session(path, device, what=f"{path} (delete it to convert again)")
 
     def open(self, params: Mapping[str, Any]) -> BackgroundProcessor:
         if self.session is None:

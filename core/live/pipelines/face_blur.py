@@ -17,6 +17,7 @@ reuses the (tracked) boxes in between, for about twice the frame rate when faces
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from core.ai.runners.base import module_missing
 from core.live.pipelines.base import ProcessorBase
-from core.live.pipelines.onnx_model import CPU_PROVIDER, CUDA_PROVIDER, OnnxModel
+from core.live.pipelines.onnx_model import OnnxModel, make_session
 from core.live.pipelines.params import Param, choice, defaults, help_lines, integer, number
 from core.live.ports import FramePipelineInfo, PipelineUnavailable
 
@@ -72,6 +73,7 @@ class FaceBlurPipeline:
         self.session = None
         self.device = ""
         self._names: tuple[str, list[str]] = ("", [])
+        self._lock = threading.Lock()
 
     def available(self) -> str | None:
         problem = self.model.available()
@@ -80,33 +82,19 @@ class FaceBlurPipeline:
         return problem
 
     def load(self, device: str) -> None:
-        if self.session is not None:
-            return
-        problem = self.available()
-        if problem:
-            raise PipelineUnavailable(problem)
-        import onnxruntime as ort
-
-        from core.ai.device import cpu_threads
-
-        try:
-            data, names = dynamic_centerface(self.model.path().read_bytes())
-        except Exception as exc:  # a damaged file: onnx raises DecodeError and friends
-            raise PipelineUnavailable(f"could not read {self.model.path()}: {exc}; reinstall it ({INSTALL})") from None
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        opts.intra_op_num_threads = cpu_threads()
-        opts.inter_op_num_threads = 1
-        providers = [CPU_PROVIDER]
-        if device.startswith("cuda") and CUDA_PROVIDER in ort.get_available_providers():
-            providers = [CUDA_PROVIDER, CPU_PROVIDER]
-        try:
-            session = ort.InferenceSession(data, opts, providers=providers)
-        except Exception as exc:
-            raise PipelineUnavailable(f"onnxruntime could not load {self.model.path()}: {exc}") from None
-        self.device = "cuda" if session.get_providers()[0] == CUDA_PROVIDER else "cpu"
-        self._names = names
-        self.session = session
+        with self._lock:
+            if self.session is not None:
+                return
+            problem = self.available()
+            if problem:
+                raise PipelineUnavailable(problem)
+            try:
+                data, names = dynamic_centerface(self.model.path().read_bytes())
+            except Exception as exc:  # a damaged file: onnx raises DecodeError and friends
+                raise PipelineUnavailable(f"could not read {self.model.path()}: {exc}; "
+                                          f"reinstall it ({INSTALL})") from None
+            self._names = names
+            self.session, self.device = make_session(data, device, what=str(self.model.path()))
 
     def open(self, params: Mapping[str, Any]) -> FaceBlurProcessor:
         if self.session is None:

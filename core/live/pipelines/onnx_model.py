@@ -80,20 +80,26 @@ class OnnxModel:
             problem = self.available()
             if problem:
                 raise PipelineUnavailable(problem)
-            import onnxruntime as ort
+            self.session, self.device = make_session(self.path(), device)
 
-            from core.ai.device import cpu_threads
 
-            opts = ort.SessionOptions()
-            opts.log_severity_level = 3  # its warnings about unused initialisers would scribble on the console
-            opts.intra_op_num_threads = cpu_threads()
-            opts.inter_op_num_threads = 1
-            providers = [CPU_PROVIDER]
-            if device.startswith("cuda") and CUDA_PROVIDER in ort.get_available_providers():
-                providers = [CUDA_PROVIDER, CPU_PROVIDER]
-            try:
-                session = ort.InferenceSession(str(self.path()), opts, providers=providers)
-            except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
-                raise PipelineUnavailable(f"onnxruntime could not load {self.path()}: {exc}") from None
-            self.device = "cuda" if session.get_providers()[0] == CUDA_PROVIDER else "cpu"
-            self.session = session
+def make_session(model, device: str, *, what: str = ""):
+    """(onnxruntime session, "cuda" | "cpu") for `model` (a path or serialized bytes): the CUDA provider
+    when `device` asks for it and onnxruntime has it, else the CPU with cpu_threads() threads.
+    PipelineUnavailable when onnxruntime cannot load it."""
+    import onnxruntime as ort
+
+    from core.ai.device import cpu_threads
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # its warnings about unused initialisers would scribble on the console
+    opts.intra_op_num_threads = cpu_threads()
+    opts.inter_op_num_threads = 1
+    providers = [CPU_PROVIDER]
+    if device.startswith("cuda") and CUDA_PROVIDER in ort.get_available_providers():
+        providers = [CUDA_PROVIDER, CPU_PROVIDER]
+    try:
+        session = ort.InferenceSession(model if isinstance(model, bytes) else str(model), opts, providers=providers)
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise PipelineUnavailable(f"onnxruntime could not load {what or model}: {exc}") from None
+    return session, ("cuda" if session.get_providers()[0] == CUDA_PROVIDER else "cpu")
