@@ -11,10 +11,10 @@ downloaded at run time.
 
 from __future__ import annotations
 
-from core.live.pipelines.onnx_model import live_device
+from core.live.pipelines.onnx_model import live_device, live_device_reason
 from core.live.ports import FramePipeline
 
-__all__ = ["bundled_pipelines", "live_device", "pipeline_by_id"]
+__all__ = ["bundled_pipelines", "live_device", "live_device_reason", "pipeline_by_id"]
 
 
 def bundled_pipelines() -> list[FramePipeline]:

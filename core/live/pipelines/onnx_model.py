@@ -24,19 +24,35 @@ CUDA_PROVIDER = "CUDAExecutionProvider"
 CPU_PROVIDER = "CPUExecutionProvider"
 
 
-@lru_cache(maxsize=1)
 def live_device() -> str:
-    """"cuda" when onnxruntime here can run on a CUDA GPU (onnxruntime-gpu and a device), else "cpu"."""
+    """"cuda" when onnxruntime here can run on a CUDA GPU (onnxruntime-gpu and a device), else "cpu"
+    (without importing torch when onnxruntime has no CUDA provider anyway)."""
     try:
         import onnxruntime as ort
     except ImportError:
         return "cpu"
     if CUDA_PROVIDER not in ort.get_available_providers():
         return "cpu"
+    return live_device_reason()[0]
+
+
+@lru_cache(maxsize=1)
+def live_device_reason() -> tuple[str, str]:
+    """(device, why) for the console: a GPU that onnxruntime cannot use is named with what to install."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return "cpu", "onnxruntime is not installed"
+    has_provider = CUDA_PROVIDER in ort.get_available_providers()
     from core.ai.device import probe_device  # torch sees the device itself, not just the provider build
 
-    device, _why = probe_device()
-    return "cuda" if device.startswith("cuda") else "cpu"
+    device, why = probe_device()
+    if device.startswith("cuda"):
+        if has_provider:
+            return "cuda", f"onnxruntime CUDA provider on {why}"
+        return "cpu", (f"{why}, but this onnxruntime has no CUDA provider (pip uninstall onnxruntime && "
+                       "pip install onnxruntime-gpu); running on the CPU")
+    return "cpu", why
 
 
 @lru_cache(maxsize=16)
