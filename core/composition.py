@@ -137,13 +137,12 @@ def ai_specs(config) -> tuple:
                                      offchain=config.offchain))
     except AIModelsError as exc:
         raise AIModelsProblem(str(exc)) from None
-    in_currency = [s for s in specs if s.currency and s.currency.upper() != "WEI"]
-    if in_currency and not config.offchain:  # advertised without a price, they would be served for free
-        s = in_currency[0]
-        raise AIModelsProblem(f"{config.ai_models or 'aiModels'}: {s.pipeline.value} {s.model_id} is priced in "
-                              f"{s.currency}; lpc converts only transcoding prices with the price feed so far: give "
-                              "its price_per_unit in wei (and no currency)")
     return specs
+
+
+def ai_currencies(ai) -> set[str]:
+    """The currencies (USD …) the AI worker's models are priced in: the price feed must quote them."""
+    return {s.currency.upper() for s in getattr(ai, "specs", ()) if s.currency and s.currency.upper() != "WEI"}
 
 
 def check_ai_models(config) -> None:
@@ -268,13 +267,18 @@ def onchain_node(settings: Settings, node_config, signer, payment_config=None, *
                        auto_adjust=pc.auto_adjust_price)
     feed = None
     feed_address = pc.price_feed or settings.node.price_feed or client.profile.price_feed
+    ai_priced_in = ai_currencies(ai)
     if feed_address:
         from chain.services.price_feed import PriceFeedReader
 
         feed = PriceFeedWatcher(PriceFeedReader(client, feed_address), alerts=alerts,
                                 poll_s=pc.price_feed_poll_s or settings.node.price_feed_poll_s,
-                                required=prices.currencies)
+                                required=lambda: prices.currencies() | ai_priced_in)
         prices.rates = feed
+    elif ai_priced_in:  # each request would be refused: say so at start instead
+        raise ChainError(f"AI models are priced in {', '.join(sorted(ai_priced_in))}, and {client.profile.name} has "
+                         "no ETH price feed to convert that to wei: set node.price_feed (go-livepeer's "
+                         "-priceFeedAddr), or price the models in wei")
     else:
         prices.rates = NoFeed(f"none is configured for {client.profile.name}: set node.price_feed to the feed's "
                               "address (go-livepeer's -priceFeedAddr)")

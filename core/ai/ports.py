@@ -177,6 +177,9 @@ class Upload:
     filename: str
     content_type: str
     data: bytes = field(repr=False)
+    # The audio already decoded (float32 mono 16 kHz samples, duration s) by the orchestrator's validation,
+    # so the model does not decode the same bytes a second time. Never sent, never compared.
+    decoded: object = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

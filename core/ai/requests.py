@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields as dc_fields
+from dataclasses import dataclass, fields as dc_fields, replace
 from typing import Any
 
 from core import safe_json
@@ -483,6 +483,20 @@ def validate_media(pipeline: Pipeline, request: AIRequest) -> MediaFacts:
         return MediaFacts(audio_s=media.audio_seconds(upload, pipeline=pipeline.value))
     w, h = media.decode_image(upload, pipeline=pipeline.value).size  # TooLarge over MAX_IMAGE_PIXELS
     return MediaFacts(width=w, height=h)
+
+
+def prepare_media(pipeline: Pipeline, request: AIRequest) -> tuple[MediaFacts, AIRequest]:
+    """validate_media for the orchestrator, whose model reads the upload next: audio is decoded once and its
+    samples ride on the Upload (Upload.decoded) to the runner, instead of FFmpeg decoding it twice."""
+    from core.ai import media
+
+    pipeline = Pipeline(pipeline)
+    if pipeline is not Pipeline.AUDIO_TO_TEXT:
+        return validate_media(pipeline, request), request
+    field = FILE_FIELDS[pipeline]
+    upload: Upload = getattr(request, field)
+    samples, seconds = media.decode_audio(upload, pipeline=pipeline.value)
+    return MediaFacts(audio_s=seconds), replace(request, **{field: replace(upload, decoded=(samples, seconds))})
 
 
 # ------------------------------------------------------------------------------------------ encoding

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from core.ai.ports import CAPABILITY_ID, PIPELINE_OF_CAPABILITY, ModelUnavailable, Pipeline, pipeline_of
 from core.gateway.discovery import Unreachable, get_orchestrator, orch_uri
+from core.payments.pricing import WEI, PriceAmount, PriceError
 from core.proto import net
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,12 @@ class MaxPriceError(ValueError):
     """-maxPricePerCapability could not be used; the message says what is wrong and where."""
 
 
-def parse_max_prices(value: str | None) -> dict[tuple[Pipeline, str], Fraction]:
+def parse_max_prices(value: str | None) -> dict[tuple[Pipeline, str], PriceAmount]:
     """go-livepeer's -maxPricePerCapability: a JSON text or the path of a JSON file,
     `{"capabilities_prices": [{"pipeline", "model_id" ("default" = every model), "price_per_unit",
-    "pixels_per_unit" (1), "currency" ("" or "WEI")}]}` -> (pipeline, model) -> wei per unit. A price of
-    0 or less is no limit for that entry. MaxPriceError with the entry and field."""
+    "pixels_per_unit" (1), "currency" ("" or "WEI", or the price feed's quote currency: "USD")}]}` ->
+    (pipeline, model) -> the most per unit, in wei or that currency (converted when used: AIPool.max_price).
+    A price of 0 or less is no limit for that entry. MaxPriceError with the entry and field."""
     if value is None or not value.strip():
         return {}
     text = value.strip()
@@ -159,10 +161,9 @@ def parse_max_prices(value: str | None) -> dict[tuple[Pipeline, str], Fraction]:
         except ValueError as exc:
             raise MaxPriceError(f"{at}: pipeline: {exc}") from None
         model = str(e.get("model_id") or "default")
-        currency = str(e.get("currency") or "").upper()
-        if currency not in ("", "WEI"):
-            raise MaxPriceError(f"{at}: currency {currency!r}: lpc takes AI max prices in wei only; convert the "
-                                "price or leave currency out")
+        currency = str(e.get("currency") or "").upper() or WEI
+        if not currency.isalpha() or len(currency) > 8:
+            raise MaxPriceError(f"{at}: currency {currency!r} is not a currency name (USD) or WEI")
         try:
             price = Fraction(str(e.get("price_per_unit", 0)))
             pixels = int(e.get("pixels_per_unit", 1) or 1)
@@ -171,7 +172,7 @@ def parse_max_prices(value: str | None) -> dict[tuple[Pipeline, str], Fraction]:
         if pixels <= 0:
             raise MaxPriceError(f"{at}: pixels_per_unit must be 1 or more")
         if price > 0:
-            out[(pipeline, model)] = price / pixels
+            out[(pipeline, model)] = PriceAmount(price / pixels, currency)
     return out
 
 
@@ -204,7 +205,8 @@ class AIPool:
     """The gateway's AI orchestrators, per pipeline. Thread-safe; blocking (GetOrchestrator over gRPC):
     ai_api.py calls it off the event loop."""
 
-    def __init__(self, orch_addrs: tuple[str, ...] = (), *, max_prices: dict[tuple[Pipeline, str], Fraction] | None = None,
+    def __init__(self, orch_addrs: tuple[str, ...] = (), *, max_prices: dict[tuple[Pipeline, str], PriceAmount] | None = None,
+                 rates=None,
                  max_price_per_unit: Callable[[], Fraction | None] = lambda: None,
                  more_candidates: Callable[[], list[str]] | None = None,
                  request: Callable[[net.Capabilities], net.OrchestratorRequest] | None = None,
@@ -212,6 +214,12 @@ class AIPool:
                  blocklist: tuple[str, ...] = ()):
         self._addrs = [orch_uri(a) for a in orch_addrs if a.strip()]
         self._max_prices = dict(max_prices or {})
+        # the ETH price feed (core.payments.pricing.Rates) for max prices in a currency; None offchain
+        self._rates = rates
+        in_currency = sorted({a.currency for a in self._max_prices.values() if a.currency != WEI})
+        if in_currency and rates is None:
+            raise MaxPriceError(f"-maxPricePerCapability: prices in {', '.join(in_currency)} need the ETH price feed "
+                                "(-priceFeedAddr, on chain): give them in wei or configure the feed")
         self._max_price_per_unit = max_price_per_unit
         self._more = more_candidates
         self._request = request or self._offchain_request
@@ -348,10 +356,19 @@ class AIPool:
 
     # ---------------------------------------------------------------- choosing
     def max_price(self, pipeline: Pipeline, model_id: str) -> Fraction | None:
-        price = self._max_prices.get((pipeline, model_id), self._max_prices.get((pipeline, "default")))
-        if price is not None:
-            return price
-        return self._max_price_per_unit()
+        """The most this gateway pays per unit for the model now, in wei (a USD limit follows the feed);
+        ModelUnavailable (503) when a currency limit cannot be converted now."""
+        amount = self._max_prices.get((pipeline, model_id), self._max_prices.get((pipeline, "default")))
+        if amount is None:
+            return self._max_price_per_unit()
+        if amount.currency == WEI:
+            return amount.value
+        try:
+            return amount.value * 10**18 / self._rates.rate(amount.currency)
+        except PriceError as exc:
+            raise ModelUnavailable(f"{pipeline.value}: the max price for {model_id} is in {amount.currency} and "
+                                   f"cannot be converted to wei now: {exc}", pipeline=pipeline.value,
+                                   model_id=model_id) from None
 
     def resolve_model(self, pipeline: Pipeline, model_id: str) -> str:
         """The concrete model for a request: `model_id` itself when given, else the model most of the
@@ -438,7 +455,8 @@ class AIPool:
                            for f in sorted(o.offers.values(), key=lambda f: (f.pipeline.value, f.model_id))],
             })
         return {"Orchestrators": rows,
-                "MaxPricePerCapability": {f"{p.value}/{m}": _wei(v) for (p, m), v in self._max_prices.items()}}
+                "MaxPricePerCapability": {f"{p.value}/{m}": _wei(a.value) if a.currency == WEI else f"{a}"
+                                          for (p, m), a in self._max_prices.items()}}
 
 
 def most_served(orchs: list[AIOrchestrator], pipeline: Pipeline) -> str | None:

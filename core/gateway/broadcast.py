@@ -254,6 +254,12 @@ class NetworkBroadcaster:
         self.config = replace(self.config, max_price_per_unit=max_price_per_unit, pixels_per_unit=pixels_per_unit)
         self._max_price = parsed
 
+    @property
+    def rates(self):
+        """The ETH price feed (core.payments.pricing.Rates) the gateway converts currency prices with; None
+        offchain or with no feed."""
+        return self._rates
+
     def max_price(self) -> Fraction | None:
         """The most this gateway pays, in wei per pixel now (a USD price follows the feed)."""
         from core.payments.pricing import WEI

@@ -226,6 +226,7 @@ class GatewayNode:
         request = self._ai_payer.request
         max_price = b.max_price if hasattr(b, "max_price") else cfg.max_price
         return AIPool(cfg.orch_addrs, max_prices=parse_max_prices(cfg.max_price_per_capability),
+                      rates=getattr(b, "rates", None),
                       max_price_per_unit=max_price, more_candidates=more, request=request,
                       discovery_timeout_s=cfg.discovery_timeout_s, blocklist=cfg.orch_blocklist)
 

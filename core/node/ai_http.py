@@ -178,7 +178,7 @@ class AIEndpoint:
     def _prepare(self, pipeline: Pipeline, content_type: str, body: bytes):
         request = requests.parse_request(pipeline, content_type, body)
         model_id = self.worker.resolve(pipeline, model_of(request))
-        facts = requests.validate_media(pipeline, request)
+        facts, request = requests.prepare_media(pipeline, request)
         return request, model_id, facts
 
     def _payload(self, scope, pipeline: Pipeline, result) -> dict:

@@ -78,6 +78,10 @@ def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Connections accepted here inherit TCP_NODELAY. asyncio sets it only on sockets whose proto is
+    # IPPROTO_TCP, and this one's is 0, so without it every plain-HTTP answer (headers, then body: two
+    # writes) waited ~40 ms for the client's delayed ACK (Nagle): +42 ms on each AI answer of the gateway.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:

@@ -109,6 +109,20 @@ class OnchainPayments(Background):
         return self.params.overhead(gas_price) if sender is None else \
             self.params.overhead(gas_price, self.max_float_of(sender))
 
+    def wei_per(self, currency: str) -> Fraction:
+        """Wei per 1 `currency` from the node's price feed (the rate is currency units per ETH)."""
+        from core.payments.pricing import PriceError
+
+        rates = self.prices.rates
+        if rates is None:
+            raise PaymentError(f"a price in {currency} needs an ETH/{currency} price feed, and this node has none: "
+                               "set node.price_feed (go-livepeer's -priceFeedAddr) or price the model in wei")
+        try:
+            rate = rates.rate(currency)
+        except PriceError as exc:
+            raise PaymentError(str(exc)) from None
+        return Fraction(10**18) / rate
+
     def offered_price(self, sender: str, overhead: Overhead) -> Fraction:
         """`sender`'s base price, raised by the overhead when auto-adjusting (PriceBook.advertised)."""
         return self.prices.advertised(sender, overhead.overhead)

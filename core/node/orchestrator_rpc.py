@@ -28,15 +28,21 @@ class Offer:
     offchain: bool = True  # offchain no AI prices are set at all (as go-livepeer)
 
 
-def ai_price(spec, offer: Offer) -> Fraction | None:
+def ai_price(spec, offer: Offer, wei_per=None) -> Fraction | None:
     """Wei per unit of an AI model (its price_per_unit / pixels_per_unit, the node's flags where the entry
-    gives none), or None when it has no price: offchain (go-livepeer sets no AI prices there), a zero price,
-    or a currency price (no feed converts it here)."""
-    if offer.offchain or (spec.currency and spec.currency.upper() != "WEI"):
+    gives none), or None when it has no price: offchain (go-livepeer sets no AI prices there) or a zero
+    price. A price in a currency (aiModels.json "currency": "USD") is converted with `wei_per(currency)`,
+    the payment policy's price feed; PaymentError when it cannot be converted now (never served free)."""
+    if offer.offchain:
         return None
     per_unit = spec.price_per_unit if spec.price_per_unit is not None else Fraction(offer.price_per_unit)
     pixels = spec.pixels_per_unit or offer.pixels_per_unit or 1
     price = Fraction(per_unit) / pixels
+    if spec.currency and spec.currency.upper() != "WEI" and price > 0:
+        if wei_per is None:
+            raise PaymentError(f"{spec.pipeline.value} {spec.model_id} is priced in {spec.currency}, and this "
+                               "node has no price feed to convert it")
+        price *= wei_per(spec.currency.upper())
     return price if price > 0 else None
 
 
@@ -79,9 +85,16 @@ class OrchestratorInfoBuilder:
                                               version=self.offer.version, ai=ai),
             auth_token=net.AuthToken(token=token.token, session_id=token.session_id, expiration=token.expiration),
         )
-        prices = {(spec.pipeline.capability, spec.model_id): ai_price(self._priced_for(spec, sender), self.offer)
-                  for spec, *_ in ai}
         asked = [(cap, model) for cap, model in requested if cap in capabilities.AI_CAPABILITIES]
+        prices: dict[tuple[int, str], Fraction | None] = {}
+        for spec, *_ in ai:
+            key = (spec.pipeline.capability, spec.model_id)
+            try:
+                prices[key] = ai_price(self._priced_for(spec, sender), self.offer, self.payments.wei_per)
+            except PaymentError:
+                if key in asked:
+                    raise  # the gateway asks this model: it gets the reason, not a free price
+                prices[key] = None  # discovery: listed without a price until the feed answers
         total = sum((prices.get(key) or Fraction(0) for key in asked), Fraction(0))
         if asked and total > 0:
             # the ticket params commit to the AI price (it is bound into recipientRand on chain)

@@ -60,6 +60,10 @@ class PaymentPolicy(Protocol):
     def bind_metrics(self, metrics) -> None:
         """Count refusals and ticket value in the node's metrics."""
 
+    def wei_per(self, currency: str) -> Fraction:
+        """Wei per 1 unit of `currency` now (an AI price in USD is converted with it, as go-livepeer converts
+        with its price feed); PaymentError saying why when there is no rate (offchain, no feed, not yet)."""
+
 
 class OffchainPayments:
     """No blockchain: every payment is accepted and nothing is signed (as offchain go-livepeer)."""
@@ -95,3 +99,6 @@ class OffchainPayments:
 
     def bind_metrics(self, metrics) -> None:
         return None
+
+    def wei_per(self, currency: str) -> Fraction:
+        raise PaymentError(f"an offchain node has no price feed to convert {currency} to wei")

@@ -30,6 +30,7 @@ from core.ai.requests import (
     encode_request,
     parse_multipart,
     parse_request,
+    prepare_media,
     validate_media,
 )
 
@@ -279,6 +280,19 @@ def test_validate_media_reports_image_size_and_audio_length(png, wav):
     facts = validate_media(Pipeline.AUDIO_TO_TEXT, parse_request(Pipeline.AUDIO_TO_TEXT, *sdk_a2t(wav)))
     assert facts.audio_s == pytest.approx(2.5, abs=0.05) and facts.width is None
     assert validate_media(Pipeline.LLM, parse_request(Pipeline.LLM, *sdk_llm())) == MediaFacts()
+
+
+def test_the_orchestrator_decodes_audio_once_and_hands_the_samples_on(wav, png):
+    request = parse_request(Pipeline.AUDIO_TO_TEXT, *sdk_a2t(wav))
+    facts, kept = prepare_media(Pipeline.AUDIO_TO_TEXT, request)
+    samples, seconds = kept.audio.decoded
+    assert facts.audio_s == seconds == pytest.approx(2.5, abs=0.05)
+    assert len(samples) == pytest.approx(seconds * 16000, abs=1) and samples.dtype.name == "float32"
+    assert kept.audio == request.audio and "decoded" not in repr(kept.audio)  # bytes unchanged, never shown
+    with pytest.raises(UnsupportedMedia, match="Unsupported audio format"):
+        prepare_media(Pipeline.AUDIO_TO_TEXT, parse_request(Pipeline.AUDIO_TO_TEXT, *sdk_a2t(b"not audio" * 90)))
+    upscale = parse_request(Pipeline.UPSCALE, *sdk_upscale(png))
+    assert prepare_media(Pipeline.UPSCALE, upscale) == (MediaFacts(96, 64), upscale)
 
 
 def test_validate_media_refuses_corrupt_files(png):

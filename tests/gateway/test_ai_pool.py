@@ -12,6 +12,7 @@ import pytest
 from core.ai.ports import CAPABILITY_ID, Pipeline
 from core.gateway.ai_pool import (AIOrchestrator, MaxPriceError, ai_request_capabilities, most_served,
                                   offers_of, parse_max_prices, rank)
+from core.payments.pricing import PriceAmount
 from core.proto import net
 
 UPSCALE, LLM = Pipeline.UPSCALE, Pipeline.LLM
@@ -108,7 +109,8 @@ def test_model_for_empty_id_is_the_one_most_serve_warm():
 def test_max_prices_parse_as_go_livepeer_writes_them(tmp_path):
     text = ('{"capabilities_prices": [{"pipeline": "upscale", "model_id": "%s", "price_per_unit": 100, '
             '"pixels_per_unit": 4}, {"pipeline": "llm", "price_per_unit": 0.5}]}' % ANIME)
-    assert parse_max_prices(text) == {(UPSCALE, ANIME): Fraction(25), (LLM, "default"): Fraction(1, 2)}
+    assert parse_max_prices(text) == {(UPSCALE, ANIME): PriceAmount(Fraction(25)),
+                                      (LLM, "default"): PriceAmount(Fraction(1, 2))}
     f = tmp_path / "prices.json"
     f.write_text(text)
     assert parse_max_prices(str(f)) == parse_max_prices(text)
@@ -118,7 +120,7 @@ def test_max_prices_parse_as_go_livepeer_writes_them(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ('{"capabilities_prices": [{"pipeline": "text-to-song", "price_per_unit": 1}]}', "unknown pipeline 'text-to-song'"),
     ('{"capabilities_prices": [{"pipeline": "llm", "price_per_unit": "cheap"}]}', "must be numbers"),
-    ('{"capabilities_prices": [{"pipeline": "llm", "price_per_unit": 1, "currency": "USD"}]}', "in wei only"),
+    ('{"capabilities_prices": [{"pipeline": "llm", "price_per_unit": 1, "currency": "U$D"}]}', "not a currency"),
     ('{"prices": []}', 'expected {"capabilities_prices"'),
     ('{"capabilities_prices": [', "not JSON"),
     ("/no/such/file.json", "neither JSON nor a readable file"),

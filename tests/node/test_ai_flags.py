@@ -58,14 +58,6 @@ def test_a_bad_models_file_stops_the_start_naming_file_entry_and_field(tmp_path)
     assert r.exit_code == 2 and "text-to-everything" in r.output and "Traceback" not in r.output
 
 
-def test_on_chain_an_ai_price_in_a_currency_is_refused_not_served_free(tmp_path):
-    models = tmp_path / "aiModels.json"
-    models.write_text(json.dumps([{"pipeline": "upscale", "model_id": "realesrgan/realesr-animevideov3-x4",
-                                   "price_per_unit": 0.5, "currency": "USD"}]))
-    r = _lpc(tmp_path, "-orchestrator", "-aiWorker", f"-aiModels={models}", "--onchain", "--show-config")
-    assert r.exit_code == 2 and "priced in USD" in r.output and "in wei" in r.output
-
-
 def test_an_orchestrator_with_nothing_to_do_is_refused(tmp_path):
     r = _lpc(tmp_path, "--orchestrator", "--show-config")
     assert r.exit_code == 2

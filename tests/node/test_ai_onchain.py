@@ -28,18 +28,14 @@ PRICE = 1000  # wei per pixel
 OTHER_GATEWAY, OTHER_PRICE = 51, 700  # another seeded gateway, with its own price ("gateway" in aiModels.json)
 
 
-@pytest.fixture
-def ai_onchain_node(settings, client, tmp_path):  # noqa: F811 - the fixtures above
+def _start(settings, tmp_path, entries):
     from core.composition import ai_worker, onchain_node
     from core.node import NodeConfig
     from core.payments.config import PaymentConfig
     from core.store import open_store
 
     models = tmp_path / "aiModels.json"
-    models.write_text(json.dumps([
-        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": PRICE, "pixels_per_unit": 1},
-        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": OTHER_PRICE,
-         "pixels_per_unit": 1, "gateway": dev_account(OTHER_GATEWAY).address}]))
+    models.write_text(json.dumps(entries))
     cfg = NodeConfig(data_dir=tmp_path / "node", service_addr="127.0.0.1:0", http_addr="127.0.0.1:0",
                      cli_addr=None, encoder="x264", price_per_unit=1, pixels_per_unit=1, offchain=False,
                      transcoding=False, ai_worker=True, ai_models=str(models))
@@ -51,11 +47,24 @@ def ai_onchain_node(settings, client, tmp_path):  # noqa: F811 - the fixtures ab
     deadline = time.monotonic() + 60  # the warm model loads in the background; until then it answers 503
     while time.monotonic() < deadline and any(m.state == "loading" for m in node.status().ai_models):
         time.sleep(0.05)
-    yield node, parts
+    return node, parts, store
+
+
+def _stop(node, store) -> None:
     node.stop()
     for s in node.services:
         s.stop()
     store.close()
+
+
+@pytest.fixture
+def ai_onchain_node(settings, client, tmp_path):  # noqa: F811 - the fixtures above
+    node, parts, store = _start(settings, tmp_path, [
+        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": PRICE, "pixels_per_unit": 1},
+        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": OTHER_PRICE,
+         "pixels_per_unit": 1, "gateway": dev_account(OTHER_GATEWAY).address}])
+    yield node, parts
+    _stop(node, store)
 
 
 def _png(w: int, h: int) -> bytes:
@@ -124,3 +133,48 @@ def test_an_upscale_is_paid_in_tickets_at_the_models_price(ai_onchain_node, dev)
                          net.OrchestratorInfo)
     assert (asked.price_info.pricePerUnit, asked.price_info.pixelsPerUnit) == (OTHER_PRICE, 1)
     other.close()
+
+
+def _paid_upscale(gw, info, payment: net.Payment, size=(40, 30)):
+    seg = net.SegData(manifestId=b"ai", auth_token=info.auth_token)
+    gw.sender.sign_segment(seg)
+    headers = {"Livepeer-Segment": base64.b64encode(seg.SerializeToString()).decode(),
+               "Livepeer-Payment": base64.b64encode(payment.SerializeToString()).decode(),
+               "Authorization": "Livepeer-AI-Worker-1.0"}
+    with httpx.Client(http2=True, verify=False, timeout=60) as http:
+        return http.post(f"{info.transcoder}/upscale", headers=headers, data={"prompt": "sharper", "model_id": UPSCALE},
+                         files={"image": ("in.png", _png(*size), "image/png")})
+
+
+def test_a_model_priced_in_usd_is_charged_in_wei_at_the_devnet_feeds_rate(settings, client, tmp_path, dev):  # noqa: F811
+    """aiModels.json "currency": "USD" (as go-livepeer accepts it): the price a gateway is quoted and the fee
+    it pays are the USD price converted with the chain's ETH/USD feed, to the wei of the wire price."""
+    from chain.services.price_feed import PriceFeedReader
+    from core.payments.feed import PriceFeedWatcher
+    from core.payments.pricing import to_wire
+
+    usd_per_eth = PriceFeedWatcher(PriceFeedReader(client)).refresh().price
+    node, parts, store = _start(settings, tmp_path, [
+        {"pipeline": "upscale", "model_id": UPSCALE, "warm": True, "price_per_unit": 2e-12, "pixels_per_unit": 1,
+         "currency": "USD"}])
+    try:
+        dev.to_next_round()
+        gw = gateway_for(node)
+        info = gw._unary("GetOrchestrator", gw.sender.orchestrator_request(ignoreCapacityCheck=True,
+                                                                           capabilities=_asks_for(UPSCALE)),
+                         net.OrchestratorInfo)
+        wei_per_pixel = Fraction("2e-12") * 10**18 / usd_per_eth  # ~670 wei at ~3,000 USD/ETH
+        assert 10 < wei_per_pixel < 100_000
+        assert (info.price_info.pricePerUnit, info.price_info.pixelsPerUnit) == to_wire(wei_per_pixel)
+        plain = gw._unary("GetOrchestrator", gw.sender.orchestrator_request(ignoreCapacityCheck=True),
+                          net.OrchestratorInfo)
+        assert [(p.capability, p.pricePerUnit, p.pixelsPerUnit) for p in plain.capabilities_prices] == \
+            [(30, *to_wire(wei_per_pixel))]
+        paid = _paid_upscale(gw, info, gw.sender.payment(PaymentSession(info), 1))
+        assert paid.status_code == 200, paid.text
+        quoted = Fraction(info.price_info.pricePerUnit, info.price_info.pixelsPerUnit)
+        assert parts.payments.balances.balance(bytes(gw.sender.address), f"30_{UPSCALE}".encode()) == \
+            Fraction(FACE) - 40 * 30 * quoted
+        gw.close()
+    finally:
+        _stop(node, store)

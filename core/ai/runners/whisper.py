@@ -194,7 +194,10 @@ class WhisperRunner(RunnerBase):
                                    "true, 1, sentence, word, false, 0")
         from core.ai.media import decode_audio
 
-        samples, seconds = decode_audio(request.audio, pipeline=self.pipeline.value)
+        if request.audio.decoded is not None:  # decoded once by the orchestrator's validation
+            samples, seconds = request.audio.decoded
+        else:
+            samples, seconds = decode_audio(request.audio, pipeline=self.pipeline.value)
         if self._model is None:
             raise self.unavailable("the model is not loaded")
         words = mode in WORD_MODES
