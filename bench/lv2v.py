@@ -7,7 +7,10 @@ Model alone: the pipeline loaded in this process, its processor fed a moving 512
 photo panning, so the face tracker and the mask smoothing work as on video) back to back for --seconds:
 the model's own time per frame (p50, p95) and the sustained frame rate.
 
-Through the node: see node_path() below; it needs core/live/session.py (issue #13's live session).
+Through the node (bench/lv2v_node.py): the first variant of each pipeline in one live session through a
+real `lpc node --orchestrator --aiWorker` process, fed the same clip at 30 fps over trickle: end-to-end
+per frame (trickle in -> decode -> model -> encode -> trickle out), the same minus the model's own time
+(what the node adds), and the output frame rate. It needs core/live/session.py (issue #13's session).
 
 Aim (issue #13): the node adds < 50 ms per frame at p95; the pipeline keeps a 30 fps input's rate or
 says it cannot (the sustained fps column).
@@ -84,12 +87,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--pipelines", default="face-blur,background-blur,style-transfer")
+    ap.add_argument("--node-seconds", type=float, default=6.0, help="length of the clip sent through the node")
+    ap.add_argument("--no-node", action="store_true", help="only the pipelines alone")
     args = ap.parse_args()
     wanted = args.pipelines.split(",")
     device = live_device()
     frames = clip(120)
     print(f"live pipelines at {SIZE}x{SIZE}, device {device}, {args.seconds:g} s each")
-    why_no_node = node_path_available()
+    why_no_node = "--no-node" if args.no_node else node_path_available()
+    alone: dict[str, tuple[dict, float]] = {}
     header = f"{'pipeline':<18}{'variant':<20}{'model p50':>10}{'model p95':>10}{'fps':>7}  keeps 30 fps"
     print(header)
     print("-" * len(header))
@@ -104,13 +110,34 @@ def main() -> int:
         t = time.perf_counter()
         pipeline.load(device)
         load_s = time.perf_counter() - t
-        for label, params in VARIANTS.get(model_id, [("defaults", {})]):
+        for n, (label, params) in enumerate(VARIANTS.get(model_id, [("defaults", {})])):
             r = model_alone(pipeline, params, frames, args.seconds)
+            if n == 0:
+                alone[model_id] = (params, r["p50"])
             keeps = "yes" if r["fps"] >= 30 else f"no ({r['fps'] / 30:.0%} of it)"
             print(f"{model_id:<18}{label:<20}{r['p50']:>8.1f}ms{r['p95']:>8.1f}ms{r['fps']:>7.1f}  {keeps}")
         print(f"{'':<18}(load {load_s:.2f} s)")
     if why_no_node:
         print(f"\nthrough the node: not measured: {why_no_node}")
+        return 0
+    from lv2v_node import through_node
+
+    node_frames = clip(int(args.node_seconds * 30))
+    print(f"\nthrough a real node ({len(node_frames)} frames sent at 30 fps, 1 s MPEG-TS segments):")
+    header = (f"{'pipeline':<18}{'frames in/out':>14}{'out fps':>9}{'e2e p50':>9}{'e2e p95':>9}"
+              f"{'model':>8}{'added p50':>11}{'added p95':>11}  aim p95 < 50 ms")
+    print(header)
+    print("-" * len(header))
+    for model_id, (params, model_p50) in alone.items():
+        try:
+            r = through_node(model_id, params, node_frames, model_p50)
+        except Exception as exc:  # noqa: BLE001 - one pipeline failing must not hide the others
+            print(f"{model_id:<18}failed: {exc}")
+            continue
+        ok = "yes" if r["added_p95"] < 50 else "no"
+        print(f"{model_id:<18}{r['frames_in']:>6}/{r['frames_out']:<7}{r['fps']:>9.1f}{r['e2e_p50']:>7.1f}ms"
+              f"{r['e2e_p95']:>7.1f}ms{r['model_ms']:>6.1f}ms{r['added_p50']:>9.1f}ms{r['added_p95']:>9.1f}ms  {ok}"
+              f"  (model time from {r['model_from']}, frames paired by {r['paired_by']})")
     return 0
 
 
