@@ -264,6 +264,13 @@ def test_style_strength_mixes_with_the_picture_and_keeps_the_frame_size(style, a
     assert _mad(proc.process(wide), wide) == 0
 
 
+def test_a_style_by_name_is_that_style(style, astronaut):
+    small = np.asarray(Image.fromarray(astronaut).resize((128, 128)))
+    by_name = style.open({"style": "Comic"}).process(small)
+    assert _mad(by_name, style.open({"style": 1}).process(small)) < 1
+    assert style.open({"style": {"comic": 1, "3": 1}}).params["style"] == {"1": 1.0, "3": 1.0}
+
+
 def test_style_blend_lies_between_its_styles(style, astronaut):
     a = style.open({"style": 3}).process(astronaut)
     b = style.open({"style": 12}).process(astronaut)
@@ -277,6 +284,8 @@ def test_style_blend_lies_between_its_styles(style, astronaut):
     ({"style": 26}, "'style'"),
     ({"style": "starry"}, "'style'"),
     ({"style": {"3": -1}}, "'style'"),
+    ({"style": True}, "'style'"),
+    ({"style": {"3": float("nan")}}, "'style'"),
     ({"strength": 1.5}, "'strength'"),
     ({"strength": "high"}, "'strength'"),
     ({"max_side": 10}, "'max_side'"),
