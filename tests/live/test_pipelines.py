@@ -289,6 +289,8 @@ def test_style_blend_lies_between_its_styles(style, astronaut):
     ({"strength": 1.5}, "'strength'"),
     ({"strength": "high"}, "'strength'"),
     ({"max_side": 10}, "'max_side'"),
+    ({"max_side": float("inf")}, "'max_side'"),
+    ({"max_side": 300.5}, "'max_side'"),
 ])
 def test_style_refuses_bad_params_by_name_and_keeps_the_old_ones(style, update, key):
     proc = style.open({"style": 5, "strength": 0.8})

@@ -40,8 +40,8 @@ def number(lo: float, hi: float) -> Parser:
 
 def integer(lo: int, hi: int) -> Parser:
     def parse(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-                or not lo <= value <= hi:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value != int(value) or not lo <= value <= hi:
             raise ValueError(f"a whole number from {lo} to {hi}")
         return int(value)
     return parse
