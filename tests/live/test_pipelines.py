@@ -335,6 +335,9 @@ def test_odd_and_tiny_frames_come_back_the_same_size(model_id, faces, background
     proc = pipeline.open({})
     odd = np.ascontiguousarray(astronaut[:177, :301])
     assert proc.process(odd).shape == odd.shape
+    view = astronaut[::2, 10:300]  # a strided view in, C-contiguous rows out (what an encoder takes)
+    out = proc.process(view)
+    assert out.shape == view.shape and out.flags["C_CONTIGUOUS"]
     tiny = np.ascontiguousarray(astronaut[100:106, 200:208])
     assert proc.process(tiny).shape == tiny.shape  # a new size mid-session is fine too
     proc.close()

@@ -52,7 +52,7 @@ class ProcessorBase:
         with self._lock:
             if self.closed:
                 raise RuntimeError(f"{self.model_id}: this processor is closed")
-            return self._process(frame)
+            return np.ascontiguousarray(self._process(frame))  # encoders (PyAV) want C-contiguous rows
 
     def _process(self, frame: np.ndarray) -> np.ndarray:  # pragma: no cover - every pipeline overrides it
         raise NotImplementedError
