@@ -173,7 +173,7 @@ def test_the_selfie_mask_covers_the_person_and_not_the_backdrop(background, astr
 
 
 def test_background_replace_paints_the_backdrop_and_keeps_the_person(background, astronaut):
-    out = background.open({"mode": "replace", "colour": "#0000ff"}).process(astronaut)
+    out = background.open({"mode": "replace", "color": "#0000ff"}).process(astronaut)
     assert out.shape == astronaut.shape
     for box in BACKGROUND_PATCHES:
         assert np.abs(_patch(out, box).astype(int) - [0, 0, 255]).mean() < 3
@@ -206,16 +206,16 @@ def test_background_smoothing_carries_the_last_mask_over(background, astronaut):
 
 
 @pytest.mark.parametrize("update, key", [
-    ({"mode": "remove"}, "'mode'"), ({"colour": "green"}, "'colour'"), ({"colour": [0, 300, 0]}, "'colour'"),
+    ({"mode": "remove"}, "'mode'"), ({"color": "green"}, "'color'"), ({"color": [0, 300, 0]}, "'color'"),
     ({"blur": 0}, "'blur'"), ({"threshold": 0}, "'threshold'"), ({"smoothing": 1}, "'smoothing'"),
     ({"style": 3}, "'style'"),
 ])
 def test_background_refuses_bad_params_by_name(background, update, key):
-    proc = background.open({"mode": "replace", "colour": [255, 0, 0]})
-    assert proc.params["colour"] == "#ff0000"
+    proc = background.open({"mode": "replace", "color": [255, 0, 0]})
+    assert proc.params["color"] == "#ff0000"
     with pytest.raises(ParamsError, match=key):
         proc.update(update)
-    assert proc.params["mode"] == "replace" and proc.params["colour"] == "#ff0000"
+    assert proc.params["mode"] == "replace" and proc.params["color"] == "#ff0000"
 
 
 def test_the_selfie_model_is_converted_into_an_empty_cache(monkeypatch, tmp_path, astronaut):

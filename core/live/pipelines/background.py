@@ -5,7 +5,7 @@
     frame ──stretch to 256x256──> net ──mask (0–1)──> blend with the previous mask (`smoothing`) ──>
     soft threshold at `threshold` ──scale to the frame──> alpha
     background = the frame blurred (`blur` px, computed at a lower resolution: a blur hides the loss)
-                 or a solid `colour`
+                 or a solid `color`
     out = alpha * frame + (1 - alpha) * background
 
 The mask is person-only (MediaPipe's model, not promptable). About 3 ms for the net and a few more for the
@@ -33,7 +33,7 @@ EDGE = 0.2  # width of the soft edge around the threshold, in mask probability
 SPECS = (
     Param("mode", "'blur' blurs the background, 'replace' paints it a solid colour", "blur", choice("blur", "replace")),
     Param("blur", "blur radius in pixels of the frame, 1 to 100 (mode 'blur')", 20, integer(1, 100)),
-    Param("colour", "background colour for mode 'replace', '#rrggbb' or [r, g, b]", "#00b140", colour),
+    Param("color", "background colour for mode 'replace', '#rrggbb' or [r, g, b]", "#00b140", colour),
     Param("threshold", "mask probability above which a pixel is the person, 0.05 to 0.95", 0.5, number(0.05, 0.95)),
     Param("smoothing", "0 to 0.95: how much of the previous frame's mask is kept, so the edge does not "
                        "flicker (higher is steadier but lags behind movement)", 0.5, number(0, 0.95)),
@@ -99,7 +99,7 @@ class BackgroundProcessor(ProcessorBase):
 
     def background(self, frame: np.ndarray) -> np.ndarray:
         if self.params["mode"] == "replace":
-            return np.broadcast_to(np.array(rgb(self.params["colour"]), dtype=np.float32), frame.shape)
+            return np.broadcast_to(np.array(rgb(self.params["color"]), dtype=np.float32), frame.shape)
         return blurred(frame, self.params["blur"]).astype(np.float32)
 
     def _process(self, frame: np.ndarray) -> np.ndarray:
