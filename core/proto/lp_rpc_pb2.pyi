@@ -394,3 +394,25 @@ class Payment(_message.Message):
     ticket_sender_params: _containers.RepeatedCompositeFieldContainer[TicketSenderParams]
     expected_price: PriceInfo
     def __init__(self, ticket_params: _Optional[_Union[TicketParams, _Mapping]] = ..., sender: _Optional[bytes] = ..., expiration_params: _Optional[_Union[TicketExpirationParams, _Mapping]] = ..., ticket_sender_params: _Optional[_Iterable[_Union[TicketSenderParams, _Mapping]]] = ..., expected_price: _Optional[_Union[PriceInfo, _Mapping]] = ...) -> None: ...
+
+class RegisterRequest(_message.Message):
+    __slots__ = ("secret", "capacity", "capabilities")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    capacity: int
+    capabilities: Capabilities
+    def __init__(self, secret: _Optional[str] = ..., capacity: _Optional[int] = ..., capabilities: _Optional[_Union[Capabilities, _Mapping]] = ...) -> None: ...
+
+class NotifySegment(_message.Message):
+    __slots__ = ("url", "segData", "taskId", "profiles")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    SEGDATA_FIELD_NUMBER: _ClassVar[int]
+    TASKID_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    segData: SegData
+    taskId: int
+    profiles: bytes
+    def __init__(self, url: _Optional[str] = ..., segData: _Optional[_Union[SegData, _Mapping]] = ..., taskId: _Optional[int] = ..., profiles: _Optional[bytes] = ...) -> None: ...
